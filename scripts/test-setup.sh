@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Prepares this machine for the test suite: tracefs mounted, a C compiler for the syscall helpers.
+set -euo pipefail
+if ! mountpoint -q /sys/kernel/tracing; then
+  mount -t tracefs nodev /sys/kernel/tracing
+fi
+if ! command -v gcc >/dev/null 2>&1; then
+  echo "test-setup: installing gcc from Debian (needed to build the syscall helpers)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null
+fi

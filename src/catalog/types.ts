@@ -1,0 +1,35 @@
+/** Argument tags, as Tracee's event pages define them. */
+export type ArgTag = 'K' | 'U' | 'TOCTOU' | 'OPT';
+
+/** Tracee's JSON type names for argument values. */
+export type ArgType = 'int32' | 'uint32' | 'int64' | 'uint64' | 'pointer';
+
+export interface ArgDefinition {
+  name: string;
+  /** The C type in the kernel's syscall prototype. */
+  kernelType: string;
+  type: ArgType;
+  tags: ArgTag[];
+  description: string;
+}
+
+export interface EventDefinition {
+  name: string;
+  /** x86_64 syscall number; Tracee uses it as the event id. */
+  nr: number;
+  /** i386 (int $0x80) syscall number, or undefined where the syscall has no compat entry. */
+  compatNr?: number;
+  sets: string[];
+  args: ArgDefinition[];
+  /** Architectures where the syscall exists. */
+  arches: string[];
+  description: string;
+  related: string[];
+}
+
+export const TAG_MEANING: Record<ArgTag, string> = {
+  K: 'plain value taken from the syscall registers in the kernel',
+  U: 'read from user-space memory (a pointer the caller passed)',
+  TOCTOU: 'user memory the caller can change between the check and the use',
+  OPT: 'optional: may be absent (null)',
+};

@@ -1,0 +1,63 @@
+import type { EventDefinition } from '../catalog/types.js';
+import type { ArgValue } from '../model/event.js';
+
+/** Context a probe read in the kernel at the time of the syscall (eBPF); tracefs leaves it out. */
+export interface KernelContext {
+  pid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  comm: string;
+  cgroupId: number;
+  mntns: number;
+  pidns: number;
+  /** pid and tid as seen inside the task's own PID namespace. */
+  nsPid: number;
+  nsTid: number;
+  nsPpid: number;
+  /** Task start time, ns since boot (CLOCK_MONOTONIC-based, as task_struct->start_time). */
+  startTime: number;
+}
+
+/** One syscall, enter and exit paired: what every probe hands to the pipeline. */
+export interface CompletedSyscall {
+  event: EventDefinition;
+  /** CLOCK_MONOTONIC nanoseconds at syscall entry. */
+  monoNs: number;
+  cpu: number;
+  tid: number;
+  compat: boolean;
+  args: ArgValue[];
+  ret: number;
+  context?: KernelContext;
+}
+
+export interface ProbeOptions {
+  events: EventDefinition[];
+  /** Also catch 32-bit (int $0x80) calls; costs a hook on every syscall. */
+  compat: boolean;
+  /** Trace only these processes (and, with followForks, their new children and threads). */
+  pids?: number[];
+  followForks?: boolean;
+  /** Thread/process ids never to record (Watchpost itself). */
+  excludePids: number[];
+  /** Per-CPU buffer size. */
+  bufferKb?: number;
+}
+
+export interface LossCounters {
+  /** Records lost in the kernel before user space read them, by reason. */
+  byReason: Record<string, number>;
+  /** Completed syscalls known lost, by event name (e.g. exit seen, enter lost). */
+  byEvent: Record<string, number>;
+}
+
+export interface Probe {
+  readonly backend: 'tracefs' | 'ebpf';
+  /** Reads everything available now and hands each completed syscall to emit. Returns how many were read. */
+  drain(emit: (s: CompletedSyscall) => void): number;
+  /** Loss counters so far. */
+  losses(): LossCounters;
+  /** Stops recording and releases every kernel object; idempotent and synchronous (safe in exit handlers). */
+  close(): void;
+}
