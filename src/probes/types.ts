@@ -58,6 +58,8 @@ export interface Probe {
   drain(emit: (s: CompletedSyscall) => void): number;
   /** Loss counters so far. */
   losses(): LossCounters;
+  /** Stops recording, hands over everything still buffered (settling pairs), then closes. Optional: without it, drain + close. */
+  finish?(emit: (s: CompletedSyscall) => void): void;
   /** Stops recording and releases every kernel object; idempotent and synchronous (safe in exit handlers). */
   close(): void;
 }

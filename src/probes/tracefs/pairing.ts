@@ -1,0 +1,266 @@
+import type { EventDefinition } from '../../catalog/types.js';
+import type { ArgValue } from '../../model/event.js';
+import type { CompletedSyscall } from '../types.js';
+
+/**
+ * Pairs syscall enter and exit records per thread into one CompletedSyscall at exit (Tracee semantics).
+ *
+ * Records reach us merged by timestamp within one drain, but a thread that migrated between CPUs can put its
+ * enter in a later drain than its exit; so an unmatched exit waits ("orphan") until a drain that read every
+ * CPU to the end, and only then counts as lost.
+ *
+ * 32-bit calls (int $0x80) never fire the per-syscall tracepoints; they arrive as raw_syscalls records with
+ * the i386 number, which the 64-bit table gives to another syscall (101 = ptrace, 110 = getppid). A native call
+ * of that number also fires its per-syscall tracepoint ("marker") in the same tracepoint call; a raw pair with
+ * no marker from the same thread inside its enter..exit window is a compat call. That check also waits for a
+ * complete drain after the exit, for the same migration reason.
+ */
+
+interface Pending {
+  event: EventDefinition;
+  ts: number;
+  cpu: number;
+  args: ArgValue[];
+  seq: number;
+}
+
+interface Orphan {
+  key: number; // event nr (native) or compat nr (raw)
+  ts: number;
+  ret: number;
+  seq: number;
+}
+
+interface Candidate {
+  tid: number;
+  enter: Pending;
+  exitTs: number;
+  ret: number;
+  seq: number;
+}
+
+interface Marker {
+  nr: number;
+  ts: number;
+}
+
+/** A marker may precede its raw enter (probe order) by a little; anything older belongs to an earlier call. */
+const MARKER_LEAD_NS = 1_000_000;
+const MAX_PENDING_THREADS = 65_536;
+
+export interface PairingCounters {
+  lostByEvent: Record<string, number>;
+  lostByReason: Record<string, number>;
+}
+
+function bump(map: Record<string, number>, key: string, n = 1): void {
+  map[key] = (map[key] ?? 0) + n;
+}
+
+function takeMatchingEnter(list: Pending[] | undefined, key: (p: Pending) => number, want: number, exitTs: number): Pending | undefined {
+  if (!list) return undefined;
+  // the latest enter at or before the exit
+  for (let i = list.length - 1; i >= 0; i--) {
+    const p = list[i];
+    if (p.ts <= exitTs && key(p) === want) {
+      list.splice(i, 1);
+      return p;
+    }
+  }
+  return undefined;
+}
+
+function takeMatchingOrphan(list: Orphan[] | undefined, want: number, enterTs: number): Orphan | undefined {
+  if (!list) return undefined;
+  for (let i = 0; i < list.length; i++) {
+    const o = list[i];
+    if (o.ts >= enterTs && o.key === want) {
+      list.splice(i, 1);
+      return o;
+    }
+  }
+  return undefined;
+}
+
+const nativeKey = (p: Pending): number => p.event.nr;
+const compatKey = (p: Pending): number => p.event.compatNr ?? -1;
+
+export class SyscallPairer {
+  private readonly native = new Map<number, Pending[]>();
+  private readonly raw = new Map<number, Pending[]>();
+  private readonly nativeOrphans = new Map<number, Orphan[]>();
+  private readonly rawOrphans = new Map<number, Orphan[]>();
+  private readonly byNr = new Map<number, EventDefinition>();
+  private readonly byCompatNr = new Map<number, EventDefinition>();
+  private candidates: Candidate[] = [];
+  private readonly markers = new Map<number, Marker[]>();
+  private latestTs = 0;
+
+  constructor(
+    events: readonly EventDefinition[],
+    private readonly emit: (s: CompletedSyscall) => void,
+    readonly counters: PairingCounters = { lostByEvent: {}, lostByReason: {} },
+  ) {
+    for (const e of events) {
+      this.byNr.set(e.nr, e);
+      if (e.compatNr !== undefined) this.byCompatNr.set(e.compatNr, e);
+    }
+  }
+
+  /** Catalog event for an i386 number, if watched. */
+  compatEvent(nr: number): EventDefinition | undefined {
+    return this.byCompatNr.get(nr);
+  }
+
+  enter(tid: number, ts: number, cpu: number, event: EventDefinition, args: ArgValue[], seq: number): void {
+    this.latestTs = ts;
+    const orphan = takeMatchingOrphan(this.nativeOrphans.get(tid), event.nr, ts);
+    if (orphan) {
+      this.emit({ event, monoNs: ts, cpu, tid, compat: false, args, ret: orphan.ret });
+      return;
+    }
+    this.push(this.native, tid, { event, ts, cpu, args, seq });
+  }
+
+  exit(tid: number, ts: number, event: EventDefinition, ret: number, seq: number): void {
+    this.latestTs = ts;
+    const p = takeMatchingEnter(this.native.get(tid), nativeKey, event.nr, ts);
+    if (p) {
+      this.emit({ event, monoNs: p.ts, cpu: p.cpu, tid, compat: false, args: p.args, ret });
+      return;
+    }
+    this.pushOrphan(this.nativeOrphans, tid, { key: event.nr, ts, ret, seq });
+  }
+
+  /** A raw_syscalls enter whose id is the i386 number of a watched event: a compat call unless a marker says native. */
+  rawEnter(tid: number, ts: number, cpu: number, event: EventDefinition, args: ArgValue[], seq: number): void {
+    this.latestTs = ts;
+    const nr = event.compatNr ?? -1;
+    const orphan = takeMatchingOrphan(this.rawOrphans.get(tid), nr, ts);
+    const enter: Pending = { event, ts, cpu, args, seq };
+    if (orphan) {
+      this.candidates.push({ tid, enter, exitTs: orphan.ts, ret: orphan.ret, seq: orphan.seq });
+      return;
+    }
+    this.push(this.raw, tid, enter);
+  }
+
+  rawExit(tid: number, ts: number, nr: number, ret: number, seq: number): void {
+    this.latestTs = ts;
+    const p = takeMatchingEnter(this.raw.get(tid), compatKey, nr, ts);
+    if (p) {
+      this.candidates.push({ tid, enter: p, exitTs: ts, ret, seq });
+      return;
+    }
+    this.pushOrphan(this.rawOrphans, tid, { key: nr, ts, ret, seq });
+  }
+
+  /** The per-syscall enter tracepoint of a 64-bit syscall whose number is an i386 number we watch. */
+  marker(tid: number, ts: number, nr: number): void {
+    let list = this.markers.get(tid);
+    if (!list) this.markers.set(tid, (list = []));
+    list.push({ nr, ts });
+  }
+
+  /**
+   * Called after drain `seq` read every CPU to the end: whatever an earlier drain left unmatched is now final.
+   * `final` (at stop) settles everything.
+   */
+  settle(seq: number, final = false): void {
+    const due = (s: number): boolean => final || s < seq;
+    // compat candidates, oldest first so each consumes its own marker
+    if (this.candidates.length) {
+      const keep: Candidate[] = [];
+      const ready = this.candidates.filter((c) => (due(c.seq) ? true : (keep.push(c), false)));
+      ready.sort((a, b) => a.exitTs - b.exitTs);
+      for (const c of ready) this.resolveCandidate(c);
+      this.candidates = keep;
+    }
+    this.expireOrphans(this.nativeOrphans, due, (o) => bump(this.counters.lostByEvent, this.byNr.get(o.key)?.name ?? String(o.key)));
+    this.expireOrphans(this.rawOrphans, due, () => bump(this.counters.lostByReason, 'raw syscall exit without its enter'));
+    this.expireSuperseded(this.native, due);
+    this.expireSuperseded(this.raw, due);
+    if (final) {
+      for (const list of this.native.values()) for (const p of list) bump(this.counters.lostByReason, `${p.event.name} still in progress at stop`);
+      for (const list of this.raw.values()) for (const p of list) bump(this.counters.lostByReason, `${p.event.name} (raw) still in progress at stop`);
+      this.native.clear();
+      this.raw.clear();
+      this.markers.clear();
+    } else {
+      this.pruneMarkers();
+    }
+  }
+
+  private resolveCandidate(c: Candidate): void {
+    const nr = c.enter.event.compatNr;
+    const list = this.markers.get(c.tid);
+    if (list) {
+      const from = c.enter.ts - MARKER_LEAD_NS;
+      let i = 0;
+      while (i < list.length && list[i].ts < from) i++;
+      for (let j = i; j < list.length && list[j].ts <= c.exitTs; j++) {
+        if (list[j].nr === nr) {
+          list.splice(0, j + 1);
+          if (list.length === 0) this.markers.delete(c.tid);
+          return; // a native call of the 64-bit syscall with this number
+        }
+      }
+      if (i > 0) list.splice(0, i);
+    }
+    const e = c.enter;
+    this.emit({ event: e.event, monoNs: e.ts, cpu: e.cpu, tid: c.tid, compat: true, args: e.args, ret: c.ret });
+  }
+
+  private push(map: Map<number, Pending[]>, tid: number, p: Pending): void {
+    const list = map.get(tid);
+    if (list) list.push(p);
+    else {
+      if (map.size >= MAX_PENDING_THREADS) this.evictOldest(map);
+      map.set(tid, [p]);
+    }
+  }
+
+  private pushOrphan(map: Map<number, Orphan[]>, tid: number, o: Orphan): void {
+    const list = map.get(tid);
+    if (list) list.push(o);
+    else map.set(tid, [o]);
+  }
+
+  private evictOldest(map: Map<number, Pending[]>): void {
+    const first = map.keys().next();
+    if (first.done) return;
+    for (const p of map.get(first.value) ?? []) bump(this.counters.lostByReason, `${p.event.name} dropped: too many threads in a syscall`);
+    map.delete(first.value);
+  }
+
+  private expireOrphans(map: Map<number, Orphan[]>, due: (seq: number) => boolean, lost: (o: Orphan) => void): void {
+    for (const [tid, list] of map) {
+      const keep = list.filter((o) => (due(o.seq) ? (lost(o), false) : true));
+      if (keep.length) map.set(tid, keep);
+      else map.delete(tid);
+    }
+  }
+
+  /** An enter followed by a later enter of the same thread lost its exit. */
+  private expireSuperseded(map: Map<number, Pending[]>, due: (seq: number) => boolean): void {
+    for (const [tid, list] of map) {
+      if (list.length < 2) continue;
+      const last = list[list.length - 1];
+      const keep = list.filter((p) => {
+        if (p !== last && due(p.seq)) {
+          bump(this.counters.lostByEvent, p.event.name);
+          return false;
+        }
+        return true;
+      });
+      map.set(tid, keep);
+    }
+  }
+
+  private pruneMarkers(): void {
+    const horizon = this.latestTs - 1_000_000_000;
+    for (const [tid, list] of this.markers) {
+      if (list[list.length - 1].ts < horizon && !this.raw.has(tid)) this.markers.delete(tid);
+    }
+  }
+}
