@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { EnvironmentError, UsageError } from '../model/errors.js';
+import { listCommand } from './list.js';
+import { traceCommand } from './trace-command.js';
+
+function fail(err: unknown): never {
+  if (err instanceof UsageError) {
+    process.stderr.write(`watchpost: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof EnvironmentError) {
+    process.stderr.write(`watchpost: ${err.message}\n`);
+    process.exit(1);
+  }
+  const e = err as Error;
+  process.stderr.write(`watchpost: ${e?.message ?? String(err)}\n`);
+  if (process.env.WATCHPOST_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+  process.exit(1);
+}
+
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+
+const program = new Command()
+  .name('watchpost')
+  .description('Trace the syscalls that reach for hardware and kernel internals (ioperm, iopl, ioctl, perf_event_open, userfaultfd), system-wide.')
+  .showSuggestionAfterError()
+  .exitOverride((err) => {
+    if (err.exitCode === 0) process.exit(0);
+    process.exit(2);
+  });
+
+program
+  .command('trace', { isDefault: true })
+  .description('trace events system-wide until Ctrl-C (the default command)')
+  .option('-e, --events <list>', 'comma-separated event names (see `watchpost list`)', (v: string, prev: string[] = []) => prev.concat(v.split(',').filter(Boolean)))
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+  .option(
+    '--no-compat',
+    'do not catch 32-bit (int $0x80) callers: saves the filtered raw_syscalls hook that every syscall then pays (tens of ns each), but a caller switching ABI evades Watchpost',
+  )
+  .option('--buffer-kb <n>', 'per-CPU kernel buffer in KiB', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 4) throw new UsageError(`--buffer-kb ${v}: expected a whole number of KiB >= 4`);
+    return n;
+  })
+  .action(async (opts: { events?: string[]; output: 'table' | 'json'; compat: boolean; bufferKb?: number }) => {
+    try {
+      await traceCommand(opts);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('list')
+  .description('print the event catalog: names, syscall numbers, sets, arguments')
+  .action(() => listCommand());
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,36 @@
+import type { ArgValue, SyscallEvent } from '../model/event.js';
+
+/** Tracee's table columns. */
+export const TABLE_HEADER = `${'TIME'.padEnd(18)}${'UID'.padEnd(7)}${'COMM'.padEnd(17)}${'PID'.padEnd(8)}${'TID'.padEnd(8)}${'RET'.padEnd(8)}${'EVENT'.padEnd(17)}ARGS`;
+
+const HEX_ARGS = new Set(['from', 'request', 'arg', 'flags']);
+
+function clockTime(epochNs: number): string {
+  const d = new Date(Math.floor(epochNs / 1e6));
+  const micros = String(Math.floor((epochNs / 1e3) % 1e6)).padStart(6, '0');
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${micros}`;
+}
+
+function show(name: string, v: ArgValue): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return v;
+  if (HEX_ARGS.has(name) && v >= 0) return `0x${v.toString(16)}`;
+  return String(v);
+}
+
+export function eventToRow(e: SyscallEvent): string {
+  const args = e.args.map((a) => `${a.name}: ${show(a.name, a.value)}`).join(', ');
+  const event = e.contextFlags.isCompat ? `${e.eventName}(32)` : e.eventName;
+  const ret = String(e.returnValue);
+  return (
+    clockTime(e.timestamp).padEnd(18) +
+    String(e.userId).padEnd(7) +
+    e.processName.slice(0, 16).padEnd(17) +
+    String(e.processId).padEnd(8) +
+    String(e.threadId).padEnd(8) +
+    ret.padEnd(8) +
+    event.padEnd(17) +
+    args
+  );
+}

@@ -1,0 +1,184 @@
+import { DEFAULT_EVENTS, EVENTS, findEvent } from './catalog/events.js';
+import type { EventDefinition } from './catalog/types.js';
+import { UsageError } from './model/errors.js';
+import type { SyscallEvent, TraceStats } from './model/event.js';
+import { trackForCleanup } from './pipeline/cleanup.js';
+import { EpochClock } from './pipeline/clock.js';
+import { procThreadLookup } from './pipeline/thread-lookup.js';
+import { EventBuilder } from './pipeline/to-event.js';
+import { openTracefsProbe } from './probes/tracefs/probe.js';
+import type { CompletedSyscall, Probe, ProbeOptions } from './probes/types.js';
+
+export type { SyscallEvent, TraceStats } from './model/event.js';
+
+export interface TraceOptions {
+  /** Event names from the catalog; default ioperm and iopl. */
+  events?: readonly string[];
+  /** Catch 32-bit (int $0x80) calls too (default true): costs a filtered hook on every syscall. */
+  compat?: boolean;
+  /** Trace only these processes; with followForks (default true) also their new threads and children. */
+  pids?: number[];
+  followForks?: boolean;
+  /** Per-CPU kernel buffer size in KiB. */
+  bufferKb?: number;
+  /** How often the kernel buffers are read, in ms (default 10). */
+  pollMs?: number;
+  /** Events held for a slow consumer before reading pauses (the kernel buffer then absorbs, and counts, the excess). */
+  queueLimit?: number;
+}
+
+export interface Trace extends AsyncIterable<SyscallEvent> {
+  /** Resolves when the probes are attached (events from then on are seen); rejects if they could not be. */
+  readonly ready: Promise<void>;
+  readonly backend: string;
+  stats(): TraceStats;
+  /** The same events in the batches the kernel buffers were read in (fewer wake-ups for printers). */
+  batches(): AsyncIterable<SyscallEvent[]>;
+  /** Stops tracing: what is still buffered is delivered, then the iteration ends. */
+  stop(): Promise<void>;
+}
+
+function closest(name: string, candidates: readonly string[]): string[] {
+  const dist = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length][b.length];
+  };
+  return [...candidates].sort((x, y) => dist(name, x) - dist(name, y)).slice(0, 3);
+}
+
+export function resolveEvents(names: readonly string[]): EventDefinition[] {
+  const out: EventDefinition[] = [];
+  for (const name of names) {
+    const e = findEvent(name);
+    if (!e) {
+      const names = EVENTS.map((x) => x.name);
+      throw new UsageError(`unknown event "${name}": did you mean ${closest(name, names).join(', ')}? (\`watchpost list\` shows them all)`);
+    }
+    if (!out.includes(e)) out.push(e);
+  }
+  return out;
+}
+
+class LiveTrace implements Trace {
+  readonly ready: Promise<void>;
+  backend = 'tracefs';
+  private probe: Probe | undefined;
+  private queue: SyscallEvent[] = [];
+  private waiter: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private done = false;
+  private failure: unknown;
+  private readonly delivered: Record<string, number> = {};
+  private untrack: (() => void) | undefined;
+  private readonly builder = new EventBuilder(new EpochClock(), procThreadLookup());
+  private readonly emit = (s: CompletedSyscall): void => {
+    const ev = this.builder.build(s);
+    if (ev.hostProcessId === process.pid) return; // never report ourselves
+    this.delivered[ev.eventName] = (this.delivered[ev.eventName] ?? 0) + 1;
+    this.queue.push(ev);
+  };
+
+  constructor(private readonly options: TraceOptions) {
+    this.ready = this.start();
+    this.ready.catch(() => {}); // surfaced through iteration too
+  }
+
+  private async start(): Promise<void> {
+    try {
+      const events = resolveEvents(this.options.events ?? DEFAULT_EVENTS);
+      for (const e of events) this.delivered[e.name] = 0;
+      const probeOptions: ProbeOptions = {
+        events,
+        compat: this.options.compat ?? true,
+        pids: this.options.pids,
+        followForks: this.options.followForks ?? true,
+        excludePids: [process.pid],
+        bufferKb: this.options.bufferKb,
+      };
+      this.probe = openTracefsProbe(probeOptions);
+      this.backend = this.probe.backend;
+      this.untrack = trackForCleanup(this.probe);
+      this.timer = setInterval(() => this.tick(), this.options.pollMs ?? 10);
+    } catch (err) {
+      this.failure = err;
+      this.done = true;
+      this.wake();
+      throw err;
+    }
+  }
+
+  private tick(): void {
+    if (!this.probe || this.done) return;
+    if (this.queue.length >= (this.options.queueLimit ?? 200_000)) return;
+    try {
+      this.probe.drain(this.emit);
+    } catch (err) {
+      this.failure = err;
+      void this.stop();
+    }
+    if (this.queue.length) this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  stats(): TraceStats {
+    const losses = this.probe?.losses() ?? { byReason: {}, byEvent: {} };
+    const lostByEvent: Record<string, number> = {};
+    for (const name of Object.keys(this.delivered)) lostByEvent[name] = losses.byEvent[name] ?? 0;
+    let lostRecords = 0;
+    for (const [reason, n] of Object.entries(losses.byReason)) if (!reason.includes('in progress at stop')) lostRecords += n;
+    return { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostByReason: { ...losses.byReason } };
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const probe = this.probe;
+    if (probe && !this.done) {
+      this.done = true;
+      try {
+        if (probe.finish) probe.finish(this.emit);
+        else {
+          probe.drain(this.emit);
+          probe.close();
+        }
+      } finally {
+        probe.close();
+        this.untrack?.();
+      }
+    }
+    this.done = true;
+    this.wake();
+  }
+
+  async *batches(): AsyncIterable<SyscallEvent[]> {
+    await this.ready;
+    for (;;) {
+      if (this.queue.length) {
+        const batch = this.queue;
+        this.queue = [];
+        yield batch;
+        continue;
+      }
+      if (this.failure) throw this.failure;
+      if (this.done) return;
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<SyscallEvent> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+}
+
+/** Traces syscalls system-wide (or for the given pids): `for await (const ev of trace({ events: ['ioperm'] }))`. */
+export function trace(options: TraceOptions = {}): Trace {
+  return new LiveTrace(options);
+}

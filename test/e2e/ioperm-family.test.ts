@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { describe, it } from 'node:test';
+import { trace, type SyscallEvent } from '../../src/trace.js';
+import { collectAll } from '../support/collect.js';
+import { startSyscaller, syscallerPath, type ObservedCall } from '../support/syscaller.js';
+
+/** Runs the helper with `commands` under a trace of its pid; returns what it saw and what Watchpost reported. */
+async function traced(events: string[], commands: string[]): Promise<{ calls: ObservedCall[]; got: SyscallEvent[]; pid: number }> {
+  const sc = await startSyscaller(commands);
+  try {
+    const t = trace({ events, pids: [sc.pid] });
+    await t.ready;
+    const calls = await sc.go();
+    const got = await collectAll(t, 400);
+    return { calls, got, pid: sc.pid };
+  } finally {
+    await sc.end();
+  }
+}
+
+const eventName = (call: string): string => call.replace(/32$/, '');
+
+function argNumbers(ev: SyscallEvent): number[] {
+  return ev.args.map((a) => Number(a.value));
+}
+
+/** Pairs each observed call with exactly one reported event; fails on a missing or an extra event. */
+function match(calls: ObservedCall[], got: SyscallEvent[]): Array<[ObservedCall, SyscallEvent]> {
+  const left = [...got];
+  const pairs: Array<[ObservedCall, SyscallEvent]> = [];
+  for (const c of calls) {
+    const i = left.findIndex(
+      (e) =>
+        e.hostThreadId === c.tid &&
+        e.eventName === eventName(c.call) &&
+        e.contextFlags.isCompat === (c.abi === 'compat') &&
+        argNumbers(e).every((v, k) => v === c.args[k]),
+    );
+    assert.ok(i >= 0, `no event for ${JSON.stringify(c)}; got ${JSON.stringify(got.map((e) => [e.eventName, e.hostThreadId, argNumbers(e), e.contextFlags]))}`);
+    pairs.push([c, left.splice(i, 1)[0]]);
+  }
+  assert.deepEqual(left.map((e) => [e.eventName, argNumbers(e)]), [], 'events nobody made');
+  return pairs;
+}
+
+describe('ioperm family on the real kernel (tracefs)', () => {
+  it('reports ioperm and iopl, native and 32-bit, main thread and a second thread, with the args and return value the caller saw', async () => {
+    const before = Date.now() * 1e6;
+    const { calls, got, pid } = await traced(
+      ['ioperm', 'iopl'],
+      ['ioperm:0x378:3:1', 'ioperm32:0x3f8:8:1', 'thread:ioperm:0x60:5:0', 'thread:ioperm32:0xcf8:8:1', 'iopl:3', 'iopl32:2'],
+    );
+    const after = Date.now() * 1e6;
+    assert.equal(calls.length, 6);
+    const threads = new Set(calls.map((c) => c.tid));
+    assert.equal(threads.size, 3, 'two extra threads made calls');
+    for (const [c, e] of match(calls, got)) {
+      assert.equal(e.returnValue, c.ret, `returnValue of ${c.call}`);
+      assert.equal(e.processId, pid);
+      assert.equal(e.hostProcessId, pid);
+      assert.equal(e.threadId, c.tid);
+      assert.equal(e.parentProcessId, process.pid);
+      assert.equal(e.processName, 'watchpost-sysca'); // comm: the file name cut to 15 bytes
+      assert.equal(e.executable.path, syscallerPath());
+      assert.equal(e.userId, process.getuid!());
+      assert.equal(e.hostName, hostname());
+      assert.equal(e.eventId, e.eventName === 'ioperm' ? '173' : '172');
+      assert.equal(e.syscall, e.eventName);
+      assert.equal(e.argsNum, e.args.length);
+      assert.ok(e.timestamp >= before - 5e6 && e.timestamp <= after + 5e6, `timestamp ${e.timestamp} within the run`);
+      assert.ok(e.processorId >= 0);
+    }
+    const ioperm = got.find((e) => e.eventName === 'ioperm')!;
+    assert.deepEqual(
+      ioperm.args.map((a) => [a.name, a.type]),
+      [['from', 'uint64'], ['num', 'uint64'], ['turn_on', 'int32']],
+    );
+    assert.equal(typeof ioperm.args[0].value, 'bigint');
+    assert.equal(typeof ioperm.args[2].value, 'number');
+  });
+
+  it('does not mistake 64-bit ptrace (101) and getppid (110) for 32-bit ioperm and iopl', async () => {
+    const { calls, got } = await traced(['ioperm', 'iopl'], ['ptrace:99:0:0:0', 'getppid:50', 'ioperm32:0x70:2:1', 'getppid:5']);
+    assert.equal(calls.length, 4);
+    const compat = calls.filter((c) => c.abi === 'compat');
+    match(compat, got);
+  });
+
+  it('reports ioctl, userfaultfd and perf_event_open with their arguments', async () => {
+    const { calls, got } = await traced(
+      ['ioctl', 'userfaultfd', 'perf_event_open'],
+      ['ioctl:0:0x5413:0', 'ioctl32:0:0x541b:0', 'userfaultfd:0x800', 'perf_event_open:0:-1:0:-1:8'],
+    );
+    for (const [c, e] of match(calls, got)) assert.equal(e.returnValue, c.ret, c.call);
+    const perf = got.find((e) => e.eventName === 'perf_event_open')!;
+    assert.deepEqual(perf.args.map((a) => a.value), ['0x0', -1, 0, -1, 8n]);
+  });
+
+  it('rejects an unknown event name, naming the closest ones', async () => {
+    const t = trace({ events: ['iopem'] });
+    await assert.rejects(t.ready, /unknown event "iopem": did you mean ioperm/);
+  });
+});

@@ -1,0 +1,68 @@
+import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+/** test/fixtures/syscaller.c, found from dist/test/support at run time. */
+const SOURCE = join(dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/syscaller.c');
+
+let built: string | undefined;
+
+/** Compiles the helper once per content (gcc is installed by scripts/test-setup.sh). */
+export function syscallerPath(): string {
+  if (built) return built;
+  const text = readFileSync(SOURCE);
+  const out = join(tmpdir(), `watchpost-syscaller-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
+  if (!existsSync(out)) execFileSync('gcc', ['-O1', '-pthread', '-o', out, SOURCE], { stdio: 'inherit' });
+  built = out;
+  return out;
+}
+
+/** One call as the helper saw it. */
+export interface ObservedCall {
+  call: string;
+  abi: 'native' | 'compat';
+  tid: number;
+  ret: number;
+  args: number[];
+}
+
+export interface Syscaller {
+  pid: number;
+  child: ChildProcessByStdio<Writable, Readable, null>;
+  /** Lets the helper make its calls; resolves with what each returned, in order. */
+  go(): Promise<ObservedCall[]>;
+  /** Ends the helper (closes its stdin) and waits for it. */
+  end(): Promise<void>;
+}
+
+/** Starts the helper with the given commands; it waits for go() before making any syscall. */
+export async function startSyscaller(commands: string[], options: { exe?: string; argv0?: string } = {}): Promise<Syscaller> {
+  const child = spawn(options.exe ?? syscallerPath(), commands, { stdio: ['pipe', 'pipe', 'inherit'], argv0: options.argv0 });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done || !String(first.value).startsWith('ready ')) throw new Error(`syscaller did not start: ${String(first.value)}`);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    pid: child.pid!,
+    child,
+    async go() {
+      child.stdin.write('go\n');
+      const calls: ObservedCall[] = [];
+      for (;;) {
+        const r = await lines.next();
+        if (r.done) throw new Error('syscaller ended before "done"');
+        if (r.value === 'done') return calls;
+        calls.push(JSON.parse(r.value) as ObservedCall);
+      }
+    },
+    async end() {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
