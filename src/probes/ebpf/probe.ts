@@ -1,0 +1,244 @@
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import type { EventDefinition } from '../../catalog/types.js';
+import { EnvironmentError } from '../../model/errors.js';
+import type { CompletedSyscall, LossCounters, Probe, ProbeOptions } from '../types.js';
+import { Btf, VMLINUX_BTF } from './btf.js';
+import { kernelLayout, type KernelLayout } from './kernel-layout.js';
+import { attachRawTracepoint, attachTracepoint, type Link, TRACEFS } from './link.js';
+import { BpfMap, cpuCount, MapType, u32Key } from './maps.js';
+import { Program, ProgramType } from './programs.js';
+import { Entry, RecordDecoder } from './record.js';
+import { RingBuffer } from './ringbuf.js';
+import {
+  enterProgram, exitProgram, forkProgram, type HookKind, LOSS_SLOTS, LossSlot, type MapFds, processExitProgram,
+  TracepointRecord,
+} from './syscall-programs.js';
+import { SyscallError } from './sys.js';
+
+/**
+ * The eBPF backend: syscalls filtered, paired and enriched in the kernel, read from a BPF ring buffer.
+ * Hooks: with `compat` the raw tracepoints raw_syscalls/sys_enter+sys_exit (see every syscall, including
+ * int $0x80 ones); without it, the cheaper per-syscall tracepoints syscalls/sys_enter_X+sys_exit_X.
+ */
+
+const INFLIGHT_ENTRIES = 16384;
+const TRACKED_ENTRIES = 65536;
+const DEFAULT_BUFFER_KB = 1024;
+const MAX_RINGBUF = 256 << 20;
+
+export function ebpfSupport(): { ok: true } | { ok: false; reason: string } {
+  try {
+    accessSync(VMLINUX_BTF, constants.R_OK);
+  } catch {
+    return { ok: false, reason: `kernel BTF is not readable at ${VMLINUX_BTF} (needs CONFIG_DEBUG_INFO_BTF)` };
+  }
+  try {
+    new BpfMap({ name: 'wp_probe', type: MapType.array, keySize: 4, valueSize: 4, maxEntries: 1 }).close();
+  } catch (e) {
+    const why = e instanceof SyscallError && e.errno === 1 ? 'not permitted (run as root or with CAP_BPF+CAP_PERFMON)' : (e as Error).message;
+    return { ok: false, reason: `the bpf() syscall failed: ${why}` };
+  }
+  return { ok: true };
+}
+
+export function openEbpfProbe(options: ProbeOptions): Probe {
+  return new EbpfProbe(options);
+}
+
+let cachedLayout: KernelLayout | undefined;
+
+/** Struct offsets from kernel BTF, parsed once per process (~tens of ms). */
+export function currentKernelLayout(): KernelLayout {
+  cachedLayout ??= kernelLayout(Btf.load());
+  return cachedLayout;
+}
+
+export class EbpfProbe implements Probe {
+  readonly backend = 'ebpf' as const;
+  readonly hook: HookKind;
+  private readonly maps: BpfMap[] = [];
+  private readonly programs: Program[] = [];
+  private readonly links: Link[] = [];
+  private readonly ring: RingBuffer;
+  private readonly losses_: BpfMap;
+  private readonly decoder: RecordDecoder;
+  private closed = false;
+
+  constructor(options: ProbeOptions) {
+    if (options.events.length === 0) throw new EnvironmentError('eBPF probe: no events selected');
+    this.hook = options.compat ? 'raw' : 'tracepoint';
+    this.decoder = new RecordDecoder(options.events);
+    try {
+      const layout = currentKernelLayout();
+      const cpus = cpuCount();
+      const ringSize = ringbufSize((options.bufferKb ?? DEFAULT_BUFFER_KB) * 1024 * cpus);
+      this.ring = new RingBuffer('wp_events', ringSize);
+      const inflight = this.map({ name: 'wp_inflight', type: MapType.hash, keySize: 4, valueSize: Entry.size, maxEntries: INFLIGHT_ENTRIES });
+      this.losses_ = this.map({ name: 'wp_losses', type: MapType.percpuArray, keySize: 4, valueSize: 8, maxEntries: LOSS_SLOTS });
+      const fds: MapFds = { inflight: inflight.fd, ringbuf: this.ring.fd, losses: this.losses_.fd };
+      if (options.excludePids.length > 0) {
+        const excluded = this.map({ name: 'wp_excluded', type: MapType.hash, keySize: 4, valueSize: 4, maxEntries: options.excludePids.length });
+        for (const pid of new Set(options.excludePids)) excluded.update(u32Key(pid), u32Key(1));
+        fds.excluded = excluded.fd;
+      }
+      let tracked: BpfMap | undefined;
+      if (options.pids !== undefined) {
+        tracked = this.map({ name: 'wp_tracked', type: MapType.hash, keySize: 4, valueSize: 4, maxEntries: TRACKED_ENTRIES });
+        for (const pid of options.pids) tracked.update(u32Key(pid), u32Key(1));
+        fds.tracked = tracked.fd;
+        if (options.followForks) {
+          // Attach the fork hook before seeding existing descendants so no fork falls in between.
+          this.attachRaw('wp_fork', forkProgram(layout, tracked.fd), 'sched_process_fork');
+          if (layout.exitHasGroupDead) this.attachRaw('wp_pexit', processExitProgram(layout, tracked.fd), 'sched_process_exit');
+          for (const pid of descendantsOf(options.pids)) tracked.update(u32Key(pid), u32Key(1));
+        }
+      }
+      const nativeIds = options.events.map((e) => e.nr);
+      const compatIds = options.compat ? options.events.flatMap((e) => (e.compatNr === undefined ? [] : [e.compatNr])) : [];
+      const exit = exitProgram({ hook: this.hook, ids: [...nativeIds, ...compatIds], layout, maps: fds });
+      if (this.hook === 'raw') {
+        this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds }), 'sys_enter');
+        this.attachRaw('wp_sys_exit', exit, 'sys_exit');
+      } else {
+        // One enter program per argument count: the kernel refuses one that reads past a tracepoint's record.
+        const enterByArgs = new Map<number, Program>();
+        const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exit);
+        for (const e of options.events) {
+          checkTracepointLayout(e);
+          const n = e.args.length;
+          let enterProg = enterByArgs.get(n);
+          if (!enterProg) {
+            enterProg = this.load(`wp_sys_enter${n}`, ProgramType.tracepoint, enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n }));
+            enterByArgs.set(n, enterProg);
+          }
+          this.links.push(attachTracepoint(enterProg.fd, 'syscalls', `sys_enter_${e.name}`));
+          this.links.push(attachTracepoint(exitProg.fd, 'syscalls', `sys_exit_${e.name}`));
+        }
+      }
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  private map(spec: ConstructorParameters<typeof BpfMap>[0]): BpfMap {
+    const m = new BpfMap(spec);
+    this.maps.push(m);
+    return m;
+  }
+
+  private load(name: string, type: number, instructions: ReturnType<typeof enterProgram>): Program {
+    const p = new Program({ name, type, instructions });
+    this.programs.push(p);
+    return p;
+  }
+
+  private attachRaw(name: string, instructions: ReturnType<typeof enterProgram>, tracepoint: string): void {
+    const p = this.load(name, ProgramType.rawTracepoint, instructions);
+    this.links.push(attachRawTracepoint(p.fd, tracepoint));
+  }
+
+  /** Kernel ids of the programs this probe loaded (for checks that nothing stays behind). */
+  programFds(): number[] {
+    return this.programs.map((p) => p.fd);
+  }
+
+  drain(emit: (s: CompletedSyscall) => void): number {
+    if (this.closed) return 0;
+    const decoder = this.decoder;
+    return this.ring.consume((data, offset) => {
+      const s = decoder.decode(data, offset);
+      if (s !== undefined) emit(s);
+    });
+  }
+
+  losses(): LossCounters {
+    const byReason: Record<string, number> = {};
+    if (!this.closed) {
+      const sum = (slot: number): number => {
+        const v = this.losses_.lookup(u32Key(slot));
+        if (!v) return 0;
+        const d = new DataView(v.buffer, v.byteOffset, v.byteLength);
+        let n = 0;
+        for (let i = 0; i + 8 <= v.byteLength; i += 8) n += Number(d.getBigUint64(i, true));
+        return n;
+      };
+      this.lastLosses = { ringbuf: sum(LossSlot.ringbufFull), inflight: sum(LossSlot.inflightFull) };
+    }
+    if (this.lastLosses.ringbuf) byReason['ebpf ringbuf full'] = this.lastLosses.ringbuf;
+    if (this.lastLosses.inflight) byReason['ebpf in-flight map full'] = this.lastLosses.inflight;
+    if (this.decoder.unknown) byReason['ebpf unknown record'] = this.decoder.unknown;
+    return { byReason, byEvent: {} };
+  }
+
+  private lastLosses = { ringbuf: 0, inflight: 0 };
+
+  close(): void {
+    if (this.closed) return;
+    // Read the counters one last time so losses() still answers after close.
+    try {
+      if (this.losses_) this.losses();
+    } catch {
+      /* teardown must not throw */
+    }
+    this.closed = true;
+    for (const l of this.links.splice(0)) l.close();
+    for (const p of this.programs.splice(0)) p.close();
+    this.ring?.close();
+    for (const m of this.maps.splice(0)) m.close();
+  }
+}
+
+function ringbufSize(bytes: number): number {
+  let size = 4096;
+  while (size < bytes && size < MAX_RINGBUF) size *= 2;
+  return size;
+}
+
+/** The programs read args and ret at fixed offsets; make sure this kernel's syscall tracepoints agree. */
+function checkTracepointLayout(e: EventDefinition): void {
+  const read = (name: string): string => {
+    try {
+      return readFileSync(`${TRACEFS}/events/syscalls/${name}/format`, 'utf8');
+    } catch {
+      throw new EnvironmentError(
+        `eBPF probe: no tracepoint syscalls/${name} (is tracefs mounted at ${TRACEFS}, and does this kernel have ${e.name}?)`,
+      );
+    }
+  };
+  const enter = [...read(`sys_enter_${e.name}`).matchAll(/field:[^;]*;\s*offset:(\d+);\s*size:(\d+);/g)].map((m) => Number(m[1]));
+  const expected = [TracepointRecord.nr, ...e.args.map((_, i) => TracepointRecord.args + 8 * i)];
+  const actual = enter.slice(4); // after the four common_* fields
+  if (expected.some((off, i) => actual[i] !== off)) {
+    throw new EnvironmentError(`eBPF probe: unexpected layout of syscalls/sys_enter_${e.name} (offsets ${actual.join(',')})`);
+  }
+  const exit = [...read(`sys_exit_${e.name}`).matchAll(/field:[^;]*;\s*offset:(\d+);/g)].map((m) => Number(m[1]));
+  if (exit[5] !== TracepointRecord.ret) throw new EnvironmentError(`eBPF probe: unexpected layout of syscalls/sys_exit_${e.name}`);
+}
+
+/** Existing descendants (processes) of these pids, from /proc: followForks covers children forked before start too. */
+function descendantsOf(roots: number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid);
+    if (list) list.push(Number(name));
+    else children.set(ppid, [Number(name)]);
+  }
+  const out: number[] = [];
+  const queue = [...roots];
+  while (queue.length > 0) {
+    for (const c of children.get(queue.pop() as number) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,120 @@
+import type { EventDefinition } from '../../catalog/types.js';
+import type { ArgValue } from '../../model/event.js';
+import type { CompletedSyscall } from '../types.js';
+
+/**
+ * The record the exit program writes to the ring buffer, one per completed syscall,
+ * and the in-flight entry the enter program saves per thread. Offsets are shared by the
+ * program generator and the decoder: change them here only.
+ */
+
+export const Entry = {
+  enterNs: 0, // u64 bpf_ktime_get_ns() at entry
+  id: 8, // u32 syscall id as the kernel saw it (compat numbers for int $0x80 calls)
+  flags: 12, // u32 FLAG_COMPAT
+  args: 16, // u64[6]
+  size: 64,
+} as const;
+
+export const Rec = {
+  enterNs: 0, // u64
+  startTime: 8, // u64 task->start_time
+  cgroupId: 16, // u64
+  args: 24, // u64[6]
+  ret: 72, // s64
+  tgid: 80, // u32 (all u32 below)
+  tid: 84,
+  ppid: 88,
+  uid: 92,
+  gid: 96,
+  mntns: 100,
+  pidns: 104,
+  nsTid: 108,
+  nsPid: 112,
+  nsPpid: 116,
+  cpu: 120,
+  id: 124,
+  flags: 128,
+  pad: 132,
+  comm: 136, // char[16]
+  size: 152,
+} as const;
+
+export const FLAG_COMPAT = 1;
+
+/** Turns ring-buffer records back into CompletedSyscall objects, using the catalog for ids and arg types. */
+export class RecordDecoder {
+  private readonly native = new Map<number, EventDefinition>();
+  private readonly compat = new Map<number, EventDefinition>();
+  /** Records whose id matched no selected event (should not happen; counted, not thrown). */
+  unknown = 0;
+
+  constructor(events: readonly EventDefinition[]) {
+    for (const e of events) {
+      this.native.set(e.nr, e);
+      if (e.compatNr !== undefined) this.compat.set(e.compatNr, e);
+    }
+  }
+
+  /** Hot path: reads fields straight from the ring buffer view; allocates only the result object, its args and comm. */
+  decode(d: DataView, o: number): CompletedSyscall | undefined {
+    const id = d.getUint32(o + Rec.id, true);
+    const isCompat = (d.getUint32(o + Rec.flags, true) & FLAG_COMPAT) !== 0;
+    const event = isCompat ? this.compat.get(id) : this.native.get(id);
+    if (event === undefined) {
+      this.unknown++;
+      return undefined;
+    }
+    const defs = event.args;
+    const args: ArgValue[] = new Array(defs.length);
+    for (let i = 0; i < defs.length; i++) {
+      const at = o + Rec.args + 8 * i;
+      switch (defs[i].type) {
+        case 'int32': args[i] = d.getInt32(at, true); break;
+        case 'uint32': args[i] = d.getUint32(at, true); break;
+        case 'uint64': args[i] = isCompat ? BigInt(d.getUint32(at, true)) : d.getBigUint64(at, true); break;
+        case 'int64': args[i] = isCompat ? BigInt(d.getInt32(at, true)) : d.getBigInt64(at, true); break;
+        case 'pointer': args[i] = '0x' + (isCompat ? d.getUint32(at, true).toString(16) : d.getBigUint64(at, true).toString(16)); break;
+      }
+    }
+    const tid = d.getUint32(o + Rec.tid, true);
+    return {
+      event,
+      monoNs: u64(d, o + Rec.enterNs),
+      cpu: d.getUint32(o + Rec.cpu, true),
+      tid,
+      compat: isCompat,
+      args,
+      ret: d.getInt32(o + Rec.ret + 4, true) * 4294967296 + d.getUint32(o + Rec.ret, true),
+      context: {
+        pid: d.getUint32(o + Rec.tgid, true),
+        ppid: d.getUint32(o + Rec.ppid, true),
+        uid: d.getUint32(o + Rec.uid, true),
+        gid: d.getUint32(o + Rec.gid, true),
+        comm: comm(d, o + Rec.comm),
+        cgroupId: u64(d, o + Rec.cgroupId),
+        mntns: d.getUint32(o + Rec.mntns, true),
+        pidns: d.getUint32(o + Rec.pidns, true),
+        nsPid: d.getUint32(o + Rec.nsPid, true),
+        nsTid: d.getUint32(o + Rec.nsTid, true),
+        nsPpid: d.getUint32(o + Rec.nsPpid, true),
+        startTime: u64(d, o + Rec.startTime),
+      },
+    };
+  }
+}
+
+/** An unsigned 64-bit field as a number (exact below 2^53: ~104 days of nanoseconds). */
+function u64(d: DataView, at: number): number {
+  return d.getUint32(at + 4, true) * 4294967296 + d.getUint32(at, true);
+}
+
+function comm(d: DataView, at: number): string {
+  let s = '';
+  for (let i = 0; i < 16; i++) {
+    const c = d.getUint8(at + i);
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
