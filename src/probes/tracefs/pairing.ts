@@ -93,6 +93,8 @@ export class SyscallPairer {
   private readonly byNr = new Map<number, EventDefinition>();
   private readonly byCompatNr = new Map<number, EventDefinition>();
   private candidates: Candidate[] = [];
+  /** Per thread, the enter time of its latest completed syscall: pending enters older than that lost their exit. */
+  private readonly completedAt = new Map<number, number>();
   private readonly markers = new Map<number, Marker[]>();
   private latestTs = 0;
 
@@ -126,6 +128,7 @@ export class SyscallPairer {
     this.latestTs = ts;
     const p = takeMatchingEnter(this.native.get(tid), nativeKey, event.nr, ts);
     if (p) {
+      if (this.native.get(tid)?.length) this.completedAt.set(tid, p.ts);
       this.emit({ event, monoNs: p.ts, cpu: p.cpu, tid, compat: false, args: p.args, ret });
       return;
     }
@@ -149,6 +152,7 @@ export class SyscallPairer {
     this.latestTs = ts;
     const p = takeMatchingEnter(this.raw.get(tid), compatKey, nr, ts);
     if (p) {
+      if (this.raw.get(tid)?.length) this.completedAt.set(tid, p.ts);
       this.candidates.push({ tid, enter: p, exitTs: ts, ret, seq });
       return;
     }
@@ -241,19 +245,27 @@ export class SyscallPairer {
     }
   }
 
-  /** An enter followed by a later enter of the same thread lost its exit. */
+  /** An enter followed by a later enter (or completed syscall) of the same thread lost its exit. */
   private expireSuperseded(map: Map<number, Pending[]>, due: (seq: number) => boolean): void {
     for (const [tid, list] of map) {
-      if (list.length < 2) continue;
+      const completed = this.completedAt.get(tid) ?? -Infinity;
+      if (list.length < 2 && !(list.length === 1 && list[0].ts < completed)) {
+        if (list.length === 0) map.delete(tid);
+        continue;
+      }
       const last = list[list.length - 1];
       const keep = list.filter((p) => {
-        if (p !== last && due(p.seq)) {
+        if ((p !== last || p.ts < completed) && due(p.seq)) {
           bump(this.counters.lostByEvent, p.event.name);
           return false;
         }
         return true;
       });
-      map.set(tid, keep);
+      if (keep.length) map.set(tid, keep);
+      else {
+        map.delete(tid);
+        this.completedAt.delete(tid);
+      }
     }
   }
 

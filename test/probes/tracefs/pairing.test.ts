@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { findEvent } from '../../../src/catalog/events.js';
+import { SyscallPairer } from '../../../src/probes/tracefs/pairing.js';
+import type { CompletedSyscall } from '../../../src/probes/types.js';
+
+const ioperm = findEvent('ioperm')!;
+const iopl = findEvent('iopl')!;
+
+function pairer(): { p: SyscallPairer; out: CompletedSyscall[] } {
+  const out: CompletedSyscall[] = [];
+  return { p: new SyscallPairer([ioperm, iopl], (s) => out.push(s)), out };
+}
+
+describe('enter/exit pairing', () => {
+  it('emits one event at exit with the enter args and the exit return value', () => {
+    const { p, out } = pairer();
+    p.enter(7, 100, 1, ioperm, [0x378n, 3n, 1], 1);
+    assert.equal(out.length, 0);
+    p.exit(7, 150, ioperm, -38, 1);
+    assert.deepEqual(out, [{ event: ioperm, monoNs: 100, cpu: 1, tid: 7, compat: false, args: [0x378n, 3n, 1], ret: -38 }]);
+  });
+
+  it('pairs an exit read before its enter (thread migrated to a CPU read earlier)', () => {
+    const { p, out } = pairer();
+    p.exit(7, 150, ioperm, -1, 1);
+    p.enter(7, 100, 0, ioperm, [1n, 1n, 0], 2);
+    p.settle(3);
+    assert.equal(out.length, 1);
+    assert.equal(out[0].ret, -1);
+    assert.deepEqual(p.counters.lostByEvent, {});
+  });
+
+  it('counts an exit whose enter never came as lost, once a complete drain has passed', () => {
+    const { p, out } = pairer();
+    p.exit(7, 150, iopl, 0, 1);
+    p.settle(1);
+    assert.deepEqual(p.counters.lostByEvent, {}, 'not final in the drain that read it');
+    p.settle(2);
+    assert.equal(out.length, 0);
+    assert.deepEqual(p.counters.lostByEvent, { iopl: 1 });
+  });
+
+  it('counts an enter whose exit was lost when the same thread enters again', () => {
+    const { p, out } = pairer();
+    p.enter(7, 100, 0, ioperm, [1n, 1n, 1], 1);
+    p.enter(7, 200, 0, ioperm, [2n, 1n, 1], 1);
+    p.exit(7, 250, ioperm, 0, 1);
+    p.settle(2);
+    assert.equal(out.length, 1);
+    assert.equal(out[0].args[0], 2n);
+    assert.deepEqual(p.counters.lostByEvent, { ioperm: 1 });
+  });
+
+  it('reports a raw pair without a native marker as a 32-bit call, after a complete drain', () => {
+    const { p, out } = pairer();
+    p.rawEnter(9, 100, 0, ioperm, [0x3f8n, 8n, 1], 1);
+    p.rawExit(9, 120, 101, -38, 1);
+    p.settle(1);
+    assert.equal(out.length, 0, 'waits one complete drain for a marker from another CPU');
+    p.settle(2);
+    assert.equal(out.length, 1);
+    assert.equal(out[0].compat, true);
+    assert.equal(out[0].ret, -38);
+  });
+
+  it('drops a raw pair that has a native marker (64-bit ptrace/getppid share the numbers), whichever comes first', () => {
+    const { p, out } = pairer();
+    p.rawEnter(9, 100, 0, iopl, [0], 1);
+    p.marker(9, 101, 110);
+    p.rawExit(9, 120, 110, 4242, 1);
+    p.marker(9, 200, 110); // probe order reversed: marker before raw enter
+    p.rawEnter(9, 201, 0, iopl, [0], 1);
+    p.rawExit(9, 220, 110, 4242, 1);
+    p.rawEnter(9, 300, 0, iopl, [3], 2); // a real int $0x80 iopl(3)
+    p.rawExit(9, 320, 110, -38, 2);
+    p.marker(9, 105 /* late read from another CPU */, 101);
+    p.settle(3);
+    assert.deepEqual(out.map((s) => [s.event.name, s.args, s.compat, s.ret]), [['iopl', [3], true, -38]]);
+  });
+
+  it('finds a marker read in a later drain than the exit', () => {
+    const { p, out } = pairer();
+    p.rawEnter(9, 100, 1, ioperm, [99n, 0n, 0], 1);
+    p.rawExit(9, 130, 101, -3, 1);
+    p.settle(1);
+    p.marker(9, 100, 101);
+    p.settle(2);
+    assert.equal(out.length, 0);
+  });
+
+  it('at stop, counts syscalls still in progress but does not call them lost events', () => {
+    const { p } = pairer();
+    p.enter(5, 1, 0, ioperm, [0n, 0n, 0], 1);
+    p.settle(2, true);
+    assert.deepEqual(p.counters.lostByEvent, {});
+    assert.deepEqual(p.counters.lostByReason, { 'ioperm still in progress at stop': 1 });
+  });
+});
