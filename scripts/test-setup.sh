@@ -8,3 +8,7 @@ if ! command -v gcc >/dev/null 2>&1; then
   echo "test-setup: installing gcc from Debian (needed to build the syscall helpers)" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null
 fi
+if ! command -v bpftool >/dev/null 2>&1; then
+  echo "test-setup: installing bpftool from Debian (second source for the eBPF BTF tests and the no-leftovers check)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bpftool >/dev/null
+fi

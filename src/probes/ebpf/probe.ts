@@ -6,7 +6,7 @@ import { Btf, VMLINUX_BTF } from './btf.js';
 import { kernelLayout, type KernelLayout } from './kernel-layout.js';
 import { attachRawTracepoint, attachTracepoint, type Link, TRACEFS } from './link.js';
 import { BpfMap, cpuCount, MapType, u32Key } from './maps.js';
-import { Program, ProgramType } from './programs.js';
+import { Program, programInfo, type ProgramInfo, ProgramType } from './programs.js';
 import { Entry, RecordDecoder } from './record.js';
 import { RingBuffer } from './ringbuf.js';
 import {
@@ -138,9 +138,9 @@ export class EbpfProbe implements Probe {
     this.links.push(attachRawTracepoint(p.fd, tracepoint));
   }
 
-  /** Kernel ids of the programs this probe loaded (for checks that nothing stays behind). */
-  programFds(): number[] {
-    return this.programs.map((p) => p.fd);
+  /** Kernel ids and names of the programs this probe loaded (for checks that nothing stays behind). */
+  loadedPrograms(): ProgramInfo[] {
+    return this.programs.map((p) => programInfo(p.fd));
   }
 
   drain(emit: (s: CompletedSyscall) => void): number {

@@ -87,3 +87,56 @@ function load(spec: ProgramSpec): number {
     license.free();
   }
 }
+
+const BPF_PROG_GET_NEXT_ID = 11;
+const BPF_PROG_GET_FD_BY_ID = 13;
+const BPF_OBJ_GET_INFO_BY_FD = 15;
+const PROG_INFO_SIZE = 232;
+
+export interface ProgramInfo {
+  id: number;
+  name: string;
+}
+
+/** The kernel's id and name of a loaded program. */
+export function programInfo(fd: number): ProgramInfo {
+  const info = new NativeBuffer(PROG_INFO_SIZE);
+  try {
+    const attr = new Uint8Array(16);
+    const v = new DataView(attr.buffer);
+    v.setUint32(0, fd, true);
+    v.setUint32(4, PROG_INFO_SIZE, true);
+    v.setBigUint64(8, info.addr, true);
+    const r = bpfErrno(BPF_OBJ_GET_INFO_BY_FD, attr);
+    if (r < 0) throw new SyscallError('BPF_OBJ_GET_INFO_BY_FD', -r);
+    const d = new DataView(info.bytes.buffer, info.bytes.byteOffset, PROG_INFO_SIZE);
+    const nameBytes = info.bytes.subarray(64, 80);
+    const end = nameBytes.indexOf(0);
+    return { id: d.getUint32(4, true), name: Buffer.from(nameBytes.subarray(0, end < 0 ? 16 : end)).toString('latin1') };
+  } finally {
+    info.free();
+  }
+}
+
+/** Every BPF program loaded in the kernel right now (needs root), by walking BPF_PROG_GET_NEXT_ID. */
+export function loadedPrograms(): ProgramInfo[] {
+  const out: ProgramInfo[] = [];
+  const attr = new Uint8Array(16);
+  const v = new DataView(attr.buffer);
+  let id = 0;
+  for (;;) {
+    attr.fill(0);
+    v.setUint32(0, id, true);
+    if (bpfErrno(BPF_PROG_GET_NEXT_ID, attr) < 0) return out;
+    id = v.getUint32(4, true);
+    attr.fill(0);
+    v.setUint32(0, id, true);
+    const fd = bpfErrno(BPF_PROG_GET_FD_BY_ID, attr);
+    if (fd < 0) continue; // unloaded meanwhile
+    try {
+      out.push(programInfo(fd));
+    } finally {
+      closeFd(fd);
+    }
+  }
+}
