@@ -1,0 +1,126 @@
+import { DEFAULT_EVENTS, EVENTS, findEvent } from '../catalog/events.js';
+import type { EventDefinition } from '../catalog/types.js';
+import { parseNumbers, splitComparison } from './comparison.js';
+import { type Locate, flagLocation, problem, show, suggest } from './problem.js';
+import { parseScopeExpression } from './scope-grammar.js';
+import type { Condition } from './spec.js';
+
+/** What -e/--events flags select: catalog event names and, per event, the filters its occurrences must pass. */
+export interface EventsSelection {
+  /** Catalog names, in catalog order. */
+  events: string[];
+  /** Filters per event name; all of an event's filters must hold. */
+  filters: Record<string, Condition[]>;
+}
+
+const SETS = [...new Set(EVENTS.flatMap((e) => e.sets))];
+const NAMES = EVENTS.map((e) => e.name);
+const SELECTOR_RE = /^[A-Za-z0-9_*]+$/;
+const FILTER_RE = /^([^.,=!<>]+)\.(data|args|retval|scope)(?=[.=!<>]|$)/;
+
+/** Catalog names a selector stands for: an event name, a set (`syscalls`, `system`, …) or a glob (`io*`, `*fd*`). */
+export function resolveSelector(selector: string, offset: number, locate: Locate): string[] {
+  if (!SELECTOR_RE.test(selector)) {
+    throw problem(locate, offset, `${show(selector)} is not an event name, set or glob`, 'use letters, digits, _ and * only, e.g. ioperm, io* or syscalls');
+  }
+  if (findEvent(selector)) return [selector];
+  if (SETS.includes(selector)) return NAMES.filter((n) => findEvent(n)?.sets.includes(selector));
+  if (selector.includes('*')) {
+    const re = new RegExp(`^${selector.split('*').map((p) => p.replace(/[^A-Za-z0-9_]/g, '')).join('.*')}$`);
+    const matched = NAMES.filter((n) => re.test(n));
+    if (matched.length === 0) throw problem(locate, offset, `${show(selector)} matches no event`, `run \`watchpost list\` to see the ${NAMES.length} events`);
+    return matched;
+  }
+  throw problem(locate, offset, `unknown event ${show(selector)}`, suggest(selector, [...NAMES, ...SETS], `run \`watchpost list\` to see the ${NAMES.length} events and sets ${SETS.join(', ')}`));
+}
+
+/** The catalog event a filter names (no sets or globs: a filter is about one event's fields). */
+export function eventForFilter(name: string, offset: number, locate: Locate): EventDefinition {
+  const event = findEvent(name);
+  if (event) return event;
+  const fix = SETS.includes(name) || name.includes('*') ? 'name one event, e.g. ioperm.data.turn_on=1' : suggest(name, NAMES, 'run `watchpost list` to see the events');
+  throw problem(locate, offset, `unknown event ${show(name)} in filter`, fix);
+}
+
+/**
+ * One filter of `event`, starting at `start`: `data.X<op>v`, `args.X<op>v` (Tracee's old name), `retval<op>v`, `scope.<scope expression>`;
+ * with `bareScope` (policy rule filters) also a scope expression alone, like `uid=1000`.
+ */
+export function parseEventFilter(event: EventDefinition, text: string, start: number, locate: Locate, bareScope: boolean): Condition[] {
+  const rest = text.slice(start);
+  if (rest.startsWith('data.') || rest.startsWith('args.')) return [dataCondition(event, text, start + 5, locate)];
+  if (rest.startsWith('retval')) {
+    const c = splitComparison(text, start, locate);
+    if (c === undefined || c.name !== 'retval') {
+      throw problem(locate, start, `${show(rest)} is not a return-value filter`, 'write e.g. retval!=0 or retval<0');
+    }
+    return [{ kind: 'number', target: { kind: 'retval' }, op: c.op, values: parseNumbers(c, 'retval', 'retval', locate), text: rest }];
+  }
+  if (rest.startsWith('scope.')) return scopeConditions(text, start + 6, locate);
+  if (bareScope) return scopeConditions(text, start, locate);
+  const kind = rest.split(/[.=!<>]/)[0];
+  throw problem(locate, start, `unknown filter kind ${show(kind)} for ${event.name}`, suggest(kind, ['data', 'retval', 'scope'], 'use data.<field>, retval or scope.<field>'));
+}
+
+function scopeConditions(text: string, start: number, locate: Locate): Condition[] {
+  const parsed = parseScopeExpression(text, locate, 'event', start);
+  if (typeof parsed === 'string') throw new Error('unreachable: event scope never yields follow/global');
+  return parsed;
+}
+
+function dataCondition(event: EventDefinition, text: string, start: number, locate: Locate): Condition {
+  const c = splitComparison(text, start, locate);
+  const fields = event.args.map((a) => a.name).join(', ');
+  if (c === undefined) {
+    throw problem(locate, start, `data filter ${show(text.slice(start))} has no operator`, `write e.g. ${event.name}.data.${event.args[0]?.name ?? 'field'}=1`);
+  }
+  const index = event.args.findIndex((a) => a.name === c.name);
+  if (index < 0) {
+    throw problem(locate, start, `${event.name} has no data field ${show(c.name)}`, `${suggest(c.name, event.args.map((a) => a.name), '')} its fields are ${fields || 'none'}`.trim());
+  }
+  const arg = event.args[index];
+  return {
+    kind: 'number',
+    target: { kind: 'arg', name: arg.name, index, type: arg.type, kernelType: arg.kernelType },
+    op: c.op,
+    values: parseNumbers(c, arg.type, `${event.name}.data.${arg.name}`, locate),
+    text: `data.${text.slice(start)}`,
+  };
+}
+
+/** -e/--events values, as Tracee reads them: selections and exclusions add up across flags; filters AND; no positive selection means the defaults. */
+export function parseEventsFlags(values: readonly string[], flag = '--events'): EventsSelection {
+  const included = new Set<string>();
+  const excluded = new Set<string>();
+  const filters: Record<string, Condition[]> = {};
+  for (const value of values) {
+    const locate = flagLocation(flag, value);
+    const filter = FILTER_RE.exec(value);
+    if (filter) {
+      const event = eventForFilter(filter[1], 0, locate);
+      (filters[event.name] ??= []).push(...parseEventFilter(event, value, filter[1].length + 1, locate, false));
+      included.add(event.name);
+      continue;
+    }
+    let offset = value.startsWith('tag=') ? 4 : 0;
+    if (/[=!<>]/.test(value.slice(offset)) || value.slice(offset).includes('.')) {
+      const name = value.slice(offset).split(/[.=!<>]/)[0];
+      throw problem(locate, offset, `${show(value)} is neither a list of events nor a filter`, findEvent(name)
+        ? `write a filter as ${name}.data.<field>=<value>, ${name}.retval<op><value> or ${name}.scope.<field>=<value>`
+        : `write a filter as <event>.data.<field>=<value>, e.g. ioperm.data.turn_on=1`);
+    }
+    for (const item of value.slice(offset).split(',')) {
+      const exclude = item.startsWith('-');
+      const names = resolveSelector(exclude ? item.slice(1) : item, exclude ? offset + 1 : offset, locate);
+      for (const name of names) (exclude ? excluded : included).add(name);
+      offset += item.length + 1;
+    }
+  }
+  if (included.size === 0) for (const name of DEFAULT_EVENTS) included.add(name);
+  const events = NAMES.filter((n) => included.has(n) && !excluded.has(n));
+  if (events.length === 0) {
+    throw problem(flagLocation(flag, values.join(' ')), 0, 'these flags exclude every event', 'drop an exclusion (-name) or select more events');
+  }
+  for (const name of Object.keys(filters)) if (excluded.has(name)) delete filters[name];
+  return { events, filters };
+}
