@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { cgroupIdOf, readContainer, readUnifiedCgroupPath } from '../../src/enrich/container.js';
+import { hasCompiler } from './c-oracle.js';
+import { startSleeper, stopChild } from './children.js';
+
+const ID = (n: number) => n.toString(16).padStart(2, '0').repeat(32);
+const POD = '7d3c1e0a-52b4-4c9f-a8e6-0f1b2c3d4e5f';
+const POD_ = POD.replaceAll('-', '_');
+
+/** Mount point of a cgroup hierarchy, found independently of the module under test. */
+function mountOf(test: (fstype: string, superOptions: string) => boolean): string | undefined {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!right) continue;
+    const [fstype, , superOptions] = right.split(' ');
+    const fields = left.split(' ');
+    if (fields[3] === '/' && test(fstype, superOptions)) return fields[4];
+  }
+  return undefined;
+}
+
+const UNIFIED = mountOf((fs) => fs === 'cgroup2');
+const PIDS_V1 = mountOf((fs, opts) => fs === 'cgroup' && opts.split(',').includes('pids'));
+const BASE = `wp-test-${process.pid}`;
+
+const children: ChildProcess[] = [];
+const made: string[] = [];
+
+/** Creates the cgroup directories of a path under root/BASE, remembering each for cleanup. */
+function makeCgroup(root: string, rel: string): string {
+  let dir = root;
+  for (const part of [BASE, ...rel.split('/')]) {
+    dir = join(dir, part);
+    if (!existsSync(dir)) {
+      mkdirSync(dir);
+      made.push(dir);
+    }
+  }
+  return dir;
+}
+
+/** A sleeping child placed in the cgroup root/BASE/rel. */
+function childIn(root: string, rel: string): { pid: number; dir: string } {
+  const dir = makeCgroup(root, rel);
+  const child = startSleeper();
+  children.push(child);
+  writeFileSync(join(dir, 'cgroup.procs'), String(child.pid));
+  return { pid: child.pid, dir };
+}
+
+after(async () => {
+  // Children first (a cgroup with a live task cannot be removed), then the directories, deepest first.
+  for (const child of children) await stopChild(child);
+  for (const dir of made.sort((a, b) => b.length - a.length)) {
+    try {
+      rmdirSync(dir);
+    } catch (err) {
+      console.error(`could not remove test cgroup ${dir}: ${(err as Error).message}`);
+    }
+  }
+});
+
+describe('containers recognised in real cgroups', { skip: UNIFIED === undefined && 'no cgroup2 mount' }, () => {
+  const root = UNIFIED ?? '';
+  const cases: [string, string, { id: string; runtime: string; podUID?: string }][] = [
+    ['docker (systemd driver)', `system.slice/docker-${ID(1)}.scope`, { id: ID(1), runtime: 'docker' }],
+    [
+      'containerd in a Kubernetes besteffort pod',
+      `kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${POD_}.slice/cri-containerd-${ID(2)}.scope`,
+      { id: ID(2), runtime: 'containerd', podUID: POD },
+    ],
+    [
+      'CRI-O in a Kubernetes burstable pod',
+      `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${POD_}.slice/crio-${ID(3)}.scope`,
+      { id: ID(3), runtime: 'crio', podUID: POD },
+    ],
+    ['podman', `machine.slice/libpod-${ID(4)}.scope`, { id: ID(4), runtime: 'podman' }],
+    ['systemd-nspawn', 'machine.slice/machine-wp\\x2dmachine.scope', { id: 'wp-machine', runtime: 'systemd-nspawn' }],
+    ['LXC', 'lxc.payload.wp-web', { id: 'wp-web', runtime: 'lxc' }],
+  ];
+
+  for (const [what, rel, want] of cases) {
+    it(`recognises a process moved into a ${what} cgroup`, () => {
+      const { pid, dir } = childIn(root, rel);
+      const got = readContainer(pid);
+      assert.deepEqual(got, { ...want, cgroupPath: `/${BASE}/${rel}` });
+      assert.equal(readUnifiedCgroupPath(pid), `/${BASE}/${rel}`);
+      assert.equal(cgroupIdOf(got?.cgroupPath ?? '/nope'), statSync(dir).ino);
+    });
+  }
+
+  it('reports nothing for a process on the host', () => {
+    const child = startSleeper();
+    children.push(child);
+    assert.equal(readContainer(child.pid as number), undefined);
+  });
+
+  it('reports nothing for a process that is gone', async () => {
+    const child = startSleeper();
+    const pid = child.pid as number;
+    await stopChild(child);
+    assert.equal(readContainer(pid), undefined);
+    assert.equal(readUnifiedCgroupPath(pid), undefined);
+  });
+
+  it('gives each cgroup the id the kernel uses in file handles and BPF', { skip: !hasCompiler() && 'no C compiler' }, () => {
+    const { pid } = childIn(root, `system.slice/docker-${ID(5)}.scope`);
+    const path = readUnifiedCgroupPath(pid) ?? '/nope';
+    // name_to_handle_at on a cgroup2 directory returns the 8-byte kernfs id: the id bpf_get_current_cgroup_id() reports.
+    const dir = mkdtempSync(join(tmpdir(), 'wp-fh-'));
+    try {
+      writeFileSync(
+        join(dir, 'fh.c'),
+        `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+int main(int argc, char **argv) {
+  struct { struct file_handle h; unsigned char b[64]; } f; int mount_id; uint64_t id;
+  f.h.handle_bytes = 64;
+  if (name_to_handle_at(AT_FDCWD, argv[1], &f.h, &mount_id, 0) != 0 || f.h.handle_bytes != 8) return 1;
+  memcpy(&id, f.h.f_handle, 8); printf("%llu\\n", (unsigned long long)id); return 0;
+}
+`,
+      );
+      execFileSync('gcc', ['-o', join(dir, 'fh'), join(dir, 'fh.c')]);
+      const kernelId = Number(execFileSync(join(dir, 'fh'), [root + path], { encoding: 'utf8' }).trim());
+      assert.ok(kernelId > 1, `kernel id ${kernelId}`);
+      assert.equal(cgroupIdOf(path), kernelId);
+      assert.equal(cgroupIdOf('/'), 1); // the root cgroup's id
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('containers recognised on a cgroup v1 hierarchy', { skip: PIDS_V1 === undefined && 'no cgroup v1 pids hierarchy on this host' }, () => {
+  it('finds a Kubernetes cgroupfs-driver container from the v1 pids line', () => {
+    const rel = `kubepods/burstable/pod${POD}/${ID(6)}`;
+    const { pid } = childIn(PIDS_V1 ?? '', rel);
+    const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    assert.match(lines, new RegExp(`:pids:/${BASE}/${rel}\\n`));
+    assert.deepEqual(readContainer(pid), { id: ID(6), runtime: 'containerd', podUID: POD, cgroupPath: `/${BASE}/${rel}` });
+  });
+
+  it('finds a docker cgroupfs-driver container from the v1 pids line', () => {
+    const rel = `docker/${ID(7)}`;
+    const { pid } = childIn(PIDS_V1 ?? '', rel);
+    assert.deepEqual(readContainer(pid), { id: ID(7), runtime: 'docker', cgroupPath: `/${BASE}/${rel}` });
+  });
+});
