@@ -96,11 +96,12 @@ export function perfConfigName(type: number, config: number | bigint): string {
   }
 }
 
-let pmuCache: Map<number, string> | undefined;
+const pmuCache = new Map<string, ReadonlyMap<number, string>>();
 
-/** Dynamic PMU type numbers of this boot, from /sys/bus/event_source/devices/<name>/type; read once. Empty if unreadable. */
+/** Dynamic PMU type numbers of this boot, from <root>/<name>/type; read once per root. Empty if unreadable. */
 export function loadPmuTypes(root = '/sys/bus/event_source/devices'): ReadonlyMap<number, string> {
-  if (pmuCache !== undefined && root === '/sys/bus/event_source/devices') return pmuCache;
+  const hit = pmuCache.get(root);
+  if (hit !== undefined) return hit;
   const map = new Map<number, string>();
   let names: string[] = [];
   try {
@@ -116,6 +117,6 @@ export function loadPmuTypes(root = '/sys/bus/event_source/devices'): ReadonlyMa
       // A PMU without a readable type file is skipped.
     }
   }
-  if (root === '/sys/bus/event_source/devices') pmuCache = map;
+  pmuCache.set(root, map);
   return map;
 }
