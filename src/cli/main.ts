@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { EnvironmentError, UsageError } from '../model/errors.js';
 import { listCommand } from './list.js';
 import { traceCommand } from './trace-command.js';
@@ -35,7 +35,7 @@ program
   .command('trace', { isDefault: true })
   .description('trace events system-wide until Ctrl-C (the default command)')
   .option('-e, --events <list>', 'comma-separated event names (see `watchpost list`)', (v: string, prev: string[] = []) => prev.concat(v.split(',').filter(Boolean)))
-  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+  .option('-o, --output <spec>', 'where events go: table (default), json (JSON lines on stdout), or KIND:TARGET; repeat for several', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
   .option(
     '--no-compat',
     'do not catch 32-bit (int $0x80) callers: saves the filtered raw_syscalls hook that every syscall then pays (tens of ns each), but a caller switching ABI evades Watchpost',
@@ -45,7 +45,7 @@ program
     if (!Number.isInteger(n) || n < 4) throw new UsageError(`--buffer-kb ${v}: expected a whole number of KiB >= 4`);
     return n;
   })
-  .action(async (opts: { events?: string[]; output: 'table' | 'json'; compat: boolean; bufferKb?: number }) => {
+  .action(async (opts: { events?: string[]; output: string[]; compat: boolean; bufferKb?: number }) => {
     try {
       await traceCommand(opts);
     } catch (err) {

@@ -1,13 +1,14 @@
-import { once } from 'node:events';
 import { EnvironmentError } from '../model/errors.js';
 import type { TraceStats } from '../model/event.js';
-import { eventToJson } from '../sinks/json.js';
-import { eventToRow, TABLE_HEADER } from '../sinks/table.js';
+import type { Output } from '../sinks/output.js';
+import { createOutput } from '../sinks/registry.js';
+import { StdoutOutput } from '../sinks/stdout-output.js';
 import { resolveEvents, trace } from '../trace.js';
 
 export interface TraceCommandOptions {
   events?: string[];
-  output: 'table' | 'json';
+  /** `-o` values; default table. */
+  output: string[];
   compat: boolean;
   bufferKb?: number;
 }
@@ -25,13 +26,14 @@ function statsJson(s: TraceStats, final: boolean): string {
 export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   const events = opts.events?.length ? opts.events : undefined;
   if (events) resolveEvents(events); // usage errors before the root check
+  const specs = opts.output.length ? opts.output : ['table'];
+  const outputs: Output[] = specs.map(createOutput);
+  const jsonStats = specs.includes('json');
   if (process.getuid?.() !== 0) {
     throw new EnvironmentError('tracing needs root (tracefs and the syscall tracepoints are root-only): run `sudo npx watchpost`');
   }
   const t = trace({ events, compat: opts.compat, bufferKb: opts.bufferKb });
   await t.ready;
-  const json = opts.output === 'json';
-  const out = process.stdout;
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -39,26 +41,21 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
     void t.stop();
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
-  out.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') stop();
-    else throw err;
-  });
-  process.stderr.write(`watchpost: tracing ${t.backend === 'tracefs' ? 'with tracefs' : `with ${t.backend}`}${opts.compat ? '' : ' (64-bit callers only)'}; Ctrl-C to stop\n`);
+  process.stderr.write(`watchpost: tracing with ${t.backend}${opts.compat ? '' : ' (64-bit callers only)'}; Ctrl-C to stop\n`);
   let lastStats = '';
-  const statsTimer = json
+  const statsTimer = jsonStats
     ? setInterval(() => {
         const line = statsJson(t.stats(), false);
         if (line !== lastStats) process.stderr.write(`${line}\n`);
         lastStats = line;
       }, 5000)
     : undefined;
-  if (!json && out.isTTY !== false) out.write(`${TABLE_HEADER}\n`);
   for await (const batch of t.batches()) {
-    let text = '';
-    for (const ev of batch) text += `${json ? eventToJson(ev) : eventToRow(ev)}\n`;
-    if (!stopping && !out.write(text)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    await Promise.all(outputs.map((o) => o.write(batch)));
+    if (outputs.every((o) => o instanceof StdoutOutput && o.isBroken)) stop(); // `watchpost | head` ended
   }
   if (statsTimer) clearInterval(statsTimer);
   const stats = t.stats();
-  process.stderr.write(`${json ? statsJson(stats, true) : summaryLine(stats)}\n`);
+  await Promise.all(outputs.map((o) => o.close(stats)));
+  process.stderr.write(`${jsonStats ? statsJson(stats, true) : summaryLine(stats)}\n`);
 }

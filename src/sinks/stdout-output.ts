@@ -1,0 +1,41 @@
+import { once } from 'node:events';
+import type { SyscallEvent, TraceStats } from '../model/event.js';
+import { eventToJson } from './json.js';
+import type { Output, OutputStats } from './output.js';
+import { eventToRow, TABLE_HEADER } from './table.js';
+
+/** Table or JSON lines on stdout; waits for the pipe to drain rather than buffering without bound. */
+export class StdoutOutput implements Output {
+  readonly name: string;
+  private sent = 0;
+  private headerDone = false;
+  private broken = false;
+
+  constructor(private readonly format: 'table' | 'json', private readonly out: NodeJS.WriteStream = process.stdout) {
+    this.name = `stdout:${format}`;
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') this.broken = true; // reader went away (e.g. `| head`): stop writing, keep tracing counts
+      else throw err;
+    });
+  }
+
+  async write(batch: readonly SyscallEvent[]): Promise<void> {
+    if (this.broken) return;
+    let text = '';
+    if (!this.headerDone && this.format === 'table') text = `${TABLE_HEADER}\n`;
+    this.headerDone = true;
+    for (const ev of batch) text += `${this.format === 'json' ? eventToJson(ev) : eventToRow(ev)}\n`;
+    this.sent += batch.length;
+    if (!this.out.write(text)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+  }
+
+  get isBroken(): boolean {
+    return this.broken;
+  }
+
+  async close(_final: TraceStats): Promise<void> {}
+
+  stats(): OutputStats {
+    return { name: this.name, sent: this.sent, dropped: 0, retried: 0, queued: 0 };
+  }
+}
