@@ -48,6 +48,11 @@ export function eventForFilter(name: string, offset: number, locate: Locate): Ev
  */
 export function parseEventFilter(event: EventDefinition, text: string, start: number, locate: Locate, bareScope: boolean): Condition[] {
   const rest = text.slice(start);
+  const bare = /^(data|args|scope)(?=$|[=!<>])/.exec(rest);
+  if (bare) {
+    const example = bare[1] === 'scope' ? 'scope.comm=bash' : `data.${event.args[0]?.name ?? 'field'}=1`;
+    throw problem(locate, start, `${bare[1]} needs a field name`, `write e.g. ${event.name}.${example}`);
+  }
   if (rest.startsWith('data.') || rest.startsWith('args.')) return [dataCondition(event, text, start + 5, locate)];
   if (rest.startsWith('retval')) {
     const c = splitComparison(text, start, locate);
@@ -101,6 +106,10 @@ export function parseEventsFlags(values: readonly string[], flag = '--events'): 
       (filters[event.name] ??= []).push(...parseEventFilter(event, value, filter[1].length + 1, locate, false));
       included.add(event.name);
       continue;
+    }
+    const kind = /^([^.,=!<>]+)\.([^.=!<>]*)/.exec(value);
+    if (kind && findEvent(kind[1])) {
+      throw problem(locate, kind[1].length + 1, `unknown filter kind ${show(kind[2])} for ${kind[1]}`, suggest(kind[2], ['data', 'retval', 'scope'], `write ${kind[1]}.data.<field>=<value>, ${kind[1]}.retval<op><value> or ${kind[1]}.scope.<field>=<value>`));
     }
     let offset = value.startsWith('tag=') ? 4 : 0;
     if (/[=!<>]/.test(value.slice(offset)) || value.slice(offset).includes('.')) {
