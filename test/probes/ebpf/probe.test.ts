@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { EVENTS } from '../../../src/catalog/events.js';
+import type { EventDefinition } from '../../../src/catalog/types.js';
+import { cpuCount } from '../../../src/probes/ebpf/maps.js';
+import { EbpfProbe, ebpfSupport, openEbpfProbe } from '../../../src/probes/ebpf/probe.js';
+import { loadedPrograms } from '../../../src/probes/ebpf/programs.js';
+import type { CompletedSyscall, Probe } from '../../../src/probes/types.js';
+import { type ObservedCall, startSyscaller, syscallerPath } from '../../support/syscaller.js';
+
+const CALLS = [
+  'ioperm:0x378:3:1',
+  'ioperm32:0x378:3:1',
+  'iopl:3',
+  'iopl32:3',
+  'thread:ioperm:0x80:1:0',
+  'thread:ioperm32:0x80:1:0',
+  'thread:iopl32:0',
+  'ioctl:0:0x5413:0', // TIOCGWINSZ on stdin (a pipe): -ENOTTY
+  'ioctl32:0:0x5413:0',
+  'userfaultfd:0',
+  'perf_event_open:0:0:-1:-1:0', // attr NULL: -EFAULT
+];
+
+const byName = (n: string): EventDefinition => EVENTS.find((e) => e.name === n)!;
+
+/** What the probe must report for a call the helper made, built from what the helper printed. */
+function expected(c: ObservedCall): { event: string; compat: boolean; tid: number; ret: number; args: unknown[] } {
+  const event = byName(c.call.replace(/32$/, ''));
+  const args = event.args.map((def, i) => {
+    const v = c.args[i];
+    switch (def.type) {
+      case 'int32': return v | 0;
+      case 'uint32': return v >>> 0;
+      case 'pointer': return '0x' + v.toString(16);
+      default: return BigInt(v);
+    }
+  });
+  return { event: event.name, compat: c.abi === 'compat', tid: c.tid, ret: c.ret, args };
+}
+
+function seen(s: CompletedSyscall): ReturnType<typeof expected> {
+  return { event: s.event.name, compat: s.compat, tid: s.tid, ret: s.ret, args: s.args };
+}
+
+/** Drains until `enough` says so or a second passes without news. */
+async function collect(probe: Probe, keep: (s: CompletedSyscall) => boolean, enough: (n: number) => boolean): Promise<CompletedSyscall[]> {
+  const out: CompletedSyscall[] = [];
+  let idle = 0;
+  while (idle < 100) {
+    const before = out.length;
+    probe.drain((s) => {
+      if (keep(s)) out.push(s);
+    });
+    if (enough(out.length)) {
+      probe.drain((s) => keep(s) && out.push(s)); // anything that should not be there
+      return out;
+    }
+    idle = out.length === before ? idle + 1 : 0;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return out;
+}
+
+const nsInode = (pid: number, ns: string): number => Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${ns}`))![1]);
+
+function cgroupId(pid: number): number {
+  const path = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!.slice(3);
+  return statSync(`/sys/fs/cgroup${path}`).ino;
+}
+
+/** Thread start time from /proc (clock ticks since boot) in ns. */
+function procStartNs(pid: number, tid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[19]) * (1e9 / 100);
+}
+
+/** Lines of a stream in flowing mode, awaited one at a time. */
+function lineReader(stream: Readable): { next(): Promise<string> } {
+  const ready: string[] = [];
+  const waiting: Array<(l: string) => void> = [];
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop()!;
+    for (const l of parts) {
+      const w = waiting.shift();
+      if (w) w(l);
+      else ready.push(l);
+    }
+  });
+  stream.on('end', () => {
+    for (const w of waiting.splice(0)) w('<end of output>');
+  });
+  return {
+    next: () => new Promise<string>((resolve) => {
+      const l = ready.shift();
+      if (l !== undefined) resolve(l);
+      else waiting.push(resolve);
+    }),
+  };
+}
+
+const opened: Probe[] = [];
+after(() => {
+  for (const p of opened) p.close();
+});
+
+function open(options: Parameters<typeof openEbpfProbe>[0]): EbpfProbe {
+  const p = openEbpfProbe(options) as EbpfProbe;
+  opened.push(p);
+  return p;
+}
+
+describe('ebpf probe on the real kernel', () => {
+  it('reports BPF and BTF as available here', () => {
+    assert.deepEqual(ebpfSupport(), { ok: true });
+  });
+
+  it('reports each ioperm/iopl/ioctl/userfaultfd/perf_event_open call of a watched process, native and int $0x80, from two threads, with the args and return value the caller saw', async (t) => {
+    const helper = await startSyscaller(CALLS);
+    const probe = open({ events: [...EVENTS], compat: true, excludePids: [process.pid], pids: [helper.pid], followForks: true });
+    assert.equal(probe.hook, 'raw');
+    const t0 = Number(process.hrtime.bigint());
+    const calls = await helper.go();
+    const t1 = Number(process.hrtime.bigint());
+    const got = await collect(probe, (s) => s.context?.pid === helper.pid, (n) => n >= calls.length);
+    assert.equal(calls.length, CALLS.length);
+    t.diagnostic(`returns seen by the helper: ${calls.map((c) => `${c.call}=${c.ret}`).join(' ')}`);
+    assert.deepEqual(got.map(seen), calls.map(expected));
+
+    const threads = new Set(calls.map((c) => c.tid));
+    assert.equal(threads.size, 4, 'main thread and three others');
+    for (const s of got) {
+      const c = s.context!;
+      assert.ok(s.monoNs >= t0 && s.monoNs <= t1, `monoNs ${s.monoNs} within the run [${t0}, ${t1}]`);
+      assert.ok(s.cpu >= 0 && s.cpu < cpuCount());
+      assert.equal(c.pid, helper.pid);
+      assert.equal(c.comm, basename(syscallerPath()).slice(0, 15));
+      assert.equal(c.ppid, process.pid);
+      assert.equal(c.uid, process.getuid!());
+      assert.equal(c.gid, process.getgid!());
+      assert.equal(c.mntns, nsInode(helper.pid, 'mnt'));
+      assert.equal(c.pidns, nsInode(helper.pid, 'pid'));
+      assert.equal(c.cgroupId, cgroupId(helper.pid));
+      // In the initial PID namespace the namespaced ids are the host ids.
+      assert.equal(c.nsPid, helper.pid);
+      assert.equal(c.nsTid, s.tid);
+      assert.equal(c.nsPpid, process.pid);
+      assert.ok(Math.abs(c.startTime - procStartNs(helper.pid, s.tid)) <= 20e6, `start time ${c.startTime} vs /proc`);
+    }
+    assert.deepEqual(probe.losses(), { byReason: {}, byEvent: {} });
+    probe.close();
+    await helper.end();
+  });
+
+  it('with compat off, uses the per-syscall tracepoints and reports the native calls only', async () => {
+    const helper = await startSyscaller(CALLS);
+    const probe = open({ events: [...EVENTS], compat: false, excludePids: [process.pid], pids: [helper.pid] });
+    assert.equal(probe.hook, 'tracepoint');
+    const calls = await helper.go();
+    const native = calls.filter((c) => c.abi === 'native');
+    assert.ok(native.length >= 6);
+    const got = await collect(probe, (s) => s.context?.pid === helper.pid, (n) => n >= native.length);
+    assert.deepEqual(got.map(seen), native.map(expected));
+    assert.ok(got.every((s) => s.context!.ppid === process.pid && s.context!.mntns === nsInode(helper.pid, 'mnt')));
+    probe.close();
+    await helper.end();
+  });
+
+  it('follows processes forked after it started (followForks) and leaves out excluded and unlisted ones', async () => {
+    // sh waits for a line, then runs the helper as its child: the fork happens while the probe runs.
+    const exe = syscallerPath();
+    const sh = spawn('sh', ['-c', 'read go; "$0" "$@"; true', exe, 'ioperm:0x60:1:1', 'thread:iopl32:3'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const shExited = new Promise((r) => sh.once('exit', r));
+    const lines = lineReader(sh.stdout);
+    const other = await startSyscaller(['ioperm:0x60:1:1']); // not listed: must not appear
+    const probe = open({ events: [byName('ioperm'), byName('iopl')], compat: true, excludePids: [process.pid], pids: [sh.pid!], followForks: true });
+    sh.stdin.write('go\n');
+    const ready = await lines.next();
+    const childPid = Number(/^ready (\d+)$/.exec(ready)![1]);
+    assert.notEqual(childPid, sh.pid);
+    sh.stdin.write('go\n');
+    const calls: ObservedCall[] = [];
+    for (;;) {
+      const l = await lines.next();
+      if (l === 'done' || l === '<end of output>') break;
+      calls.push(JSON.parse(l) as ObservedCall);
+    }
+    await other.go();
+    const got = await collect(probe, () => true, (n) => n >= 2);
+    assert.deepEqual(got.map(seen), calls.map(expected));
+    assert.ok(got.every((s) => s.context!.pid === childPid && s.context!.ppid === sh.pid));
+    sh.stdin.end();
+    await other.end();
+    await shExited;
+    probe.close();
+  });
+
+  it('drops Watchpost\'s own calls in the kernel (excludePids) while tracing everyone else', async () => {
+    const excluded = await startSyscaller(['ioperm:0x70:2:1']);
+    const watched = await startSyscaller(['ioperm:0x71:1:1']);
+    const probe = open({ events: [byName('ioperm')], compat: true, excludePids: [process.pid, excluded.pid] });
+    await excluded.go();
+    const calls = await watched.go();
+    const got = await collect(probe, (s) => s.context!.pid === watched.pid || s.context!.pid === excluded.pid, (n) => n >= 1);
+    assert.deepEqual(got.map(seen), calls.map(expected));
+    probe.close();
+    await excluded.end();
+    await watched.end();
+  });
+
+  it('counts ring-buffer reservation failures so that delivered + lost equals what was generated', async () => {
+    // getppid as a stand-in event: the helper can loop it, and a 4 KiB ring buffer (25 records) overflows.
+    const getppid: EventDefinition = { name: 'getppid', nr: 110, compatNr: 64, sets: [], args: [], arches: ['x86_64'], description: '', related: [] };
+    const helper = await startSyscaller(['getppid:500']);
+    const probe = open({ events: [getppid], compat: true, excludePids: [process.pid], pids: [helper.pid], bufferKb: 1 });
+    await helper.go();
+    const got = await collect(probe, () => true, () => false);
+    const lost = probe.losses().byReason['ebpf ringbuf full'] ?? 0;
+    assert.ok(got.length > 0 && lost > 0, `delivered ${got.length}, lost ${lost}`);
+    assert.equal(got.length + lost, 500);
+    probe.close();
+    assert.equal(probe.losses().byReason['ebpf ringbuf full'], lost, 'losses() still answers after close');
+    await helper.end();
+  });
+
+  it('leaves nothing loaded after close, even when closed twice', async (t) => {
+    for (const compat of [true, false]) {
+      const probe = open({ events: [...EVENTS], compat, excludePids: [process.pid], pids: [1], followForks: true });
+      const mine = probe.loadedPrograms();
+      assert.ok(mine.length >= 3, `programs loaded: ${mine.map((p) => p.name).join(', ')}`);
+      const live = new Set(loadedPrograms().map((p) => p.id));
+      assert.ok(mine.every((p) => live.has(p.id)));
+      probe.close();
+      probe.close();
+      // The kernel frees a detached program after an RCU grace period: give it up to two seconds.
+      const t0 = performance.now();
+      let after = loadedPrograms();
+      while (after.some((p) => mine.some((m) => m.id === p.id)) && performance.now() - t0 < 2000) {
+        await new Promise((r) => setTimeout(r, 10));
+        after = loadedPrograms();
+      }
+      t.diagnostic(`compat=${compat}: ${mine.length} programs gone ${(performance.now() - t0).toFixed(0)} ms after close()`);
+      assert.deepEqual(after.filter((p) => mine.some((m) => m.id === p.id)), []);
+      // By name too (other test files load other wp_ programs, so only the names this probe used).
+      const names = new Set(mine.map((m) => m.name));
+      assert.deepEqual(after.filter((p) => names.has(p.name)), []);
+      const bpftool = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as Array<{ id: number; name?: string }>;
+      assert.ok(bpftool.length > 0 || after.length === 0, 'bpftool lists programs');
+      assert.deepEqual(bpftool.filter((p) => names.has(p.name ?? '') || mine.some((m) => m.id === p.id)), []);
+    }
+  });
+});
