@@ -26,7 +26,13 @@ export class StdoutOutput implements Output {
     this.headerDone = true;
     for (const ev of batch) text += `${this.format === 'json' ? eventToJson(ev) : eventToRow(ev)}\n`;
     this.sent += batch.length;
-    if (!this.out.write(text)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+    if (this.out.write(text)) return;
+    try {
+      await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      this.broken = true;
+    }
   }
 
   get isBroken(): boolean {
