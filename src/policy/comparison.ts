@@ -25,7 +25,7 @@ export function splitComparison(text: string, start: number, locate: Locate): Co
   else if (text[i] === '=' || text[i] === '<' || text[i] === '>') op = text[i] as Operator;
   else throw problem(locate, i, `'!' must be followed by '='`, 'use != for "not equal"');
   const valuesStart = i + op.length;
-  if (OPERATOR_CHARS.includes(text[valuesStart] ?? '')) {
+  if (valuesStart < text.length && OPERATOR_CHARS.includes(text[valuesStart])) {
     throw problem(locate, valuesStart, `unexpected ${show(text[valuesStart])} after operator ${op}`, 'use one of = != < > <= >= followed by a value, e.g. uid>=1000');
   }
   const values: Comparison['values'] = [];
