@@ -4,10 +4,10 @@ import { UsageError } from './model/errors.js';
 import type { SyscallEvent, TraceStats } from './model/event.js';
 import { trackForCleanup } from './pipeline/cleanup.js';
 import { EpochClock } from './pipeline/clock.js';
-import { procThreadLookup } from './pipeline/thread-lookup.js';
 import { EventBuilder } from './pipeline/to-event.js';
+import { ProcessTree } from './enrich/process-tree.js';
 import { openTracefsProbe } from './probes/tracefs/probe.js';
-import type { CompletedSyscall, Probe, ProbeOptions } from './probes/types.js';
+import type { CompletedSyscall, Probe, ProbeOptions, TaskEvent } from './probes/types.js';
 
 export type { SyscallEvent, TraceStats } from './model/event.js';
 
@@ -73,7 +73,9 @@ class LiveTrace implements Trace {
   private failure: unknown;
   private readonly delivered: Record<string, number> = {};
   private untrack: (() => void) | undefined;
-  private readonly builder = new EventBuilder(new EpochClock(), procThreadLookup());
+  private readonly tree = new ProcessTree();
+  private readonly builder = new EventBuilder(new EpochClock(), (tid) => this.tree.lookup(tid));
+  private readonly onTask = (t: TaskEvent): void => this.tree.onTask(t);
   private readonly emit = (s: CompletedSyscall): void => {
     const ev = this.builder.build(s);
     if (ev.hostProcessId === process.pid) return; // never report ourselves
@@ -97,8 +99,10 @@ class LiveTrace implements Trace {
         followForks: this.options.followForks ?? true,
         excludePids: [process.pid],
         bufferKb: this.options.bufferKb,
+        lifecycle: true,
       };
       this.probe = openTracefsProbe(probeOptions);
+      this.tree.seed(); // after the probe records fork/exec/exit, so no task falls between the scan and the records
       this.backend = this.probe.backend;
       this.untrack = trackForCleanup(this.probe);
       this.timer = setInterval(() => this.tick(), this.options.pollMs ?? 10);
@@ -114,7 +118,7 @@ class LiveTrace implements Trace {
     if (!this.probe || this.done) return;
     if (this.queue.length >= (this.options.queueLimit ?? 200_000)) return;
     try {
-      this.probe.drain(this.emit);
+      this.probe.drain(this.emit, this.onTask);
     } catch (err) {
       this.failure = err;
       void this.stop();
@@ -144,9 +148,9 @@ class LiveTrace implements Trace {
     if (probe && !this.done) {
       this.done = true;
       try {
-        if (probe.finish) probe.finish(this.emit);
+        if (probe.finish) probe.finish(this.emit, this.onTask);
         else {
-          probe.drain(this.emit);
+          probe.drain(this.emit, this.onTask);
           probe.close();
         }
       } finally {

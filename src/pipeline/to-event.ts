@@ -1,25 +1,12 @@
 import { hostname } from 'node:os';
 import type { EventArg, SyscallEvent } from '../model/event.js';
 import type { CompletedSyscall } from '../probes/types.js';
+import { entityId } from '../enrich/entity-id.js';
+import type { ProcInfo } from '../enrich/proc.js';
 import type { EpochClock } from './clock.js';
 
-/** What user space knows of a thread (from /proc, or from the kernel context a probe read). */
-export interface ThreadInfo {
-  pid: number;
-  ppid: number;
-  uid: number;
-  comm: string;
-  exePath: string;
-  /** ns since boot */
-  startTime: number;
-  mntns: number;
-  pidns: number;
-  nsPid: number;
-  nsTid: number;
-  nsPpid: number;
-}
-
-export type ThreadLookup = (tid: number) => ThreadInfo | undefined;
+/** What user space knows of a thread: the process tree, or /proc. */
+export type ThreadLookup = (tid: number) => ProcInfo | undefined;
 
 const EMPTY_CONTAINER = Object.freeze({ id: '', name: '', image: '', imageDigest: '' });
 const EMPTY_K8S = Object.freeze({ podName: '', podNamespace: '', podUID: '', podSandbox: false });
@@ -70,9 +57,9 @@ export class EventBuilder {
       syscall: def.name,
       stackAddresses: [],
       contextFlags: { containerStarted: false, isCompat: s.compat },
-      threadEntityId: 0,
-      processEntityId: 0,
-      parentEntityId: 0,
+      threadEntityId: entityId(s.tid, startTime ?? 0),
+      processEntityId: hostPid === s.tid ? entityId(s.tid, startTime ?? 0) : entityId(hostPid, this.lookup(hostPid)?.startTime ?? 0),
+      parentEntityId: entityId(hostPpid, this.lookup(hostPpid)?.startTime ?? 0),
       args,
       metadata: {},
     };

@@ -32,6 +32,12 @@ export interface CompletedSyscall {
   context?: KernelContext;
 }
 
+/** Task lifecycle, for the process tree: fork/clone, exec and exit as the kernel reported them. */
+export type TaskEvent =
+  | { kind: 'fork'; monoNs: number; parentTid: number; childTid: number; cloneFlags: number; comm: string }
+  | { kind: 'exec'; monoNs: number; tid: number; oldTid: number; filename: string }
+  | { kind: 'exit'; monoNs: number; tid: number; groupDead: boolean };
+
 export interface ProbeOptions {
   events: EventDefinition[];
   /** Also catch 32-bit (int $0x80) calls; costs a hook on every syscall. */
@@ -43,6 +49,8 @@ export interface ProbeOptions {
   excludePids: number[];
   /** Per-CPU buffer size. */
   bufferKb?: number;
+  /** Also report task fork/exec/exit (drain's onTask), in timestamp order with the syscalls. */
+  lifecycle?: boolean;
 }
 
 export interface LossCounters {
@@ -55,11 +63,11 @@ export interface LossCounters {
 export interface Probe {
   readonly backend: 'tracefs' | 'ebpf';
   /** Reads everything available now and hands each completed syscall to emit. Returns how many were read. */
-  drain(emit: (s: CompletedSyscall) => void): number;
+  drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): number;
   /** Loss counters so far. */
   losses(): LossCounters;
   /** Stops recording, hands over everything still buffered (settling pairs), then closes. Optional: without it, drain + close. */
-  finish?(emit: (s: CompletedSyscall) => void): void;
+  finish?(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): void;
   /** Stops recording and releases every kernel object; idempotent and synchronous (safe in exit handlers). */
   close(): void;
 }

@@ -102,3 +102,31 @@ describe('ioperm family on the real kernel (tracefs)', () => {
     await assert.rejects(t.ready, /unknown event "iopem": did you mean ioperm/);
   });
 });
+
+describe('who made the call, even when it is already gone (process tree)', () => {
+  it('names the process of a thread that exited before the event was read', async () => {
+    const { calls, got, pid } = await traced(['ioperm'], ['shortthread:ioperm:0x2f8:8:1']);
+    const [[c, e]] = match(calls, got);
+    assert.notEqual(c.tid, pid);
+    assert.equal(e.processId, pid);
+    assert.equal(e.hostThreadId, c.tid);
+    assert.equal(e.parentProcessId, process.pid);
+    assert.equal(e.processName, 'watchpost-sysca');
+    assert.equal(e.executable.path, syscallerPath());
+    assert.notEqual(e.threadEntityId, 0);
+    assert.notEqual(e.processEntityId, e.threadEntityId);
+  });
+
+  it('gives the exe, parent and start time of a process that exec\'d, called ioperm and exited at once', async () => {
+    const before = Date.now() * 1e6;
+    const { calls, got, pid } = await traced(['ioperm'], ['spawn:ioperm:0xcf8:8:1']);
+    const [[c, e]] = match(calls, got);
+    assert.notEqual(c.tid, pid, 'the call came from the spawned child');
+    assert.equal(e.processId, c.tid);
+    assert.equal(e.parentProcessId, pid);
+    assert.equal(e.executable.path, syscallerPath());
+    assert.equal(e.processName, 'watchpost-sysca');
+    assert.ok(e.threadStartTime >= before - 20e6 && e.threadStartTime <= e.timestamp, `start ${e.threadStartTime} before the call ${e.timestamp}`);
+    assert.equal(e.returnValue, c.ret);
+  });
+});

@@ -15,6 +15,7 @@ const TRACEE_FIELDS = [
 
 function sample() {
   const builder = new EventBuilder(new EpochClock(), () => ({
+    tid: 11,
     pid: 10, ppid: 1, uid: 0, comm: 'x"q', exePath: '/bin/x', startTime: 5, mntns: 4026531841, pidns: 4026531836, nsPid: 10, nsTid: 11, nsPpid: 1,
   }));
   return builder.build({ event: findEvent('ioperm')!, monoNs: 1e9, cpu: 1, tid: 11, compat: true, args: [0xffff_ffff_ffff_fff0n, 8n, 1], ret: -38 });

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { NATIVE_NAME_BY_NR } from '../../catalog/events.js';
 import type { EventDefinition } from '../../catalog/types.js';
 import type { ArgValue } from '../../model/event.js';
-import type { CompletedSyscall, LossCounters, Probe, ProbeOptions } from '../types.js';
+import type { CompletedSyscall, LossCounters, Probe, ProbeOptions, TaskEvent } from '../types.js';
 import { argReader, readLong, type ArgReader } from './arg-decoders.js';
 import { CpuReaders } from './cpu-readers.js';
 import { readFormat, type EventFormat } from './format.js';
@@ -16,6 +16,9 @@ const KIND_EXIT = 1;
 const KIND_RAW_ENTER = 2;
 const KIND_RAW_EXIT = 3;
 const KIND_MARKER = 4;
+const KIND_TASK_NEW = 5;
+const KIND_TASK_EXEC = 6;
+const KIND_TASK_EXIT = 7;
 
 interface Handler {
   kind: number;
@@ -28,6 +31,8 @@ interface Handler {
   /** raw enter: offset of args[0] */
   argsOffset?: number;
   markerNr?: number;
+  /** lifecycle records: offsets of their fields */
+  fields?: Record<string, number>;
 }
 
 const ARENA_BYTES = 4 << 20;
@@ -50,6 +55,7 @@ class TracefsProbe implements Probe {
   private readonly handlers = new Map<number, Handler>();
   private readonly pairer: SyscallPairer;
   private emitFn: (s: CompletedSyscall) => void = () => {};
+  private taskFn: ((t: TaskEvent) => void) | undefined;
   private seq = 0;
   private closed = false;
   private readonly missedCounted: number[];
@@ -123,6 +129,7 @@ class TracefsProbe implements Probe {
       this.handlers.set(rawEnter.id, { kind: KIND_RAW_ENTER, offset: fieldOffset(rawEnter, 'id'), argsOffset: fieldOffset(rawEnter, 'args') });
       this.handlers.set(rawExit.id, { kind: KIND_RAW_EXIT, offset: fieldOffset(rawExit, 'id'), argsOffset: fieldOffset(rawExit, 'ret') });
     }
+    if (this.options.lifecycle) this.configureLifecycle();
     // readers first, so nothing recorded between enabling and reading is lost
     this.readers = new CpuReaders(inst.path, pageSize(inst));
     const idFilter = this.compatNrs.map((nr) => `id == ${nr}`).join(' || ');
@@ -137,6 +144,30 @@ class TracefsProbe implements Probe {
     if (idFilter) {
       inst.enableEvent('raw_syscalls', 'sys_enter', idFilter);
       inst.enableEvent('raw_syscalls', 'sys_exit', idFilter);
+    }
+    for (const h of this.handlers.values()) {
+      if (h.kind === KIND_TASK_NEW) inst.enableEvent('task', 'task_newtask');
+      else if (h.kind === KIND_TASK_EXEC) inst.enableEvent('sched', 'sched_process_exec');
+      else if (h.kind === KIND_TASK_EXIT) inst.enableEvent('sched', 'sched_process_exit');
+    }
+  }
+
+  /** Fork/exec/exit records for the process tree: rare next to syscalls, and the only way to know a task that is gone. */
+  private configureLifecycle(): void {
+    const sources: Array<[string, number, string[]]> = [
+      ['task/task_newtask', KIND_TASK_NEW, ['pid', 'comm', 'clone_flags']],
+      ['sched/sched_process_exec', KIND_TASK_EXEC, ['filename', 'pid', 'old_pid']],
+      ['sched/sched_process_exit', KIND_TASK_EXIT, ['pid', 'group_dead']],
+    ];
+    for (const [path, kind, names] of sources) {
+      if (!this.instance.has(`events/${path}`)) continue;
+      const f = readFormat(`${this.instance.path}/events/${path}`);
+      const fields: Record<string, number> = {};
+      for (const n of names) {
+        const field = f.fields.find((x) => x.name === n);
+        fields[n] = field ? field.offset : -1;
+      }
+      this.handlers.set(f.id, { kind, offset: 0, fields });
     }
   }
 
@@ -155,9 +186,10 @@ class TracefsProbe implements Probe {
     this.recCpu[i] = this.currentCpu;
   };
 
-  drain(emit: (s: CompletedSyscall) => void): number {
+  drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): number {
     if (this.closed || !this.readers) return 0;
     this.emitFn = emit;
+    this.taskFn = onTask;
     let total = 0;
     for (let batch = 0; batch < MAX_BATCHES_PER_DRAIN; batch++) {
       this.seq++;
@@ -242,14 +274,43 @@ class TracefsProbe implements Probe {
         case KIND_MARKER:
           this.pairer.marker(tid, ts, h.markerNr!);
           break;
+        default:
+          if (this.taskFn) this.taskFn(this.taskEvent(h, off, tid, ts));
       }
     }
   }
 
-  finish(emit: (s: CompletedSyscall) => void): void {
+  private taskEvent(h: Handler, off: number, tid: number, ts: number): TaskEvent {
+    const f = h.fields!;
+    const view = this.view;
+    if (h.kind === KIND_TASK_NEW) {
+      return {
+        kind: 'fork',
+        monoNs: ts,
+        parentTid: tid,
+        childTid: view.getInt32(off + f.pid, true),
+        cloneFlags: f.clone_flags < 0 ? 0 : view.getUint32(off + f.clone_flags, true),
+        comm: cString(this.arena, off + f.comm, 16),
+      };
+    }
+    if (h.kind === KIND_TASK_EXEC) {
+      const loc = view.getUint32(off + f.filename, true); // __data_loc: offset in the low 16 bits, length in the high 16
+      return {
+        kind: 'exec',
+        monoNs: ts,
+        tid: view.getInt32(off + f.pid, true),
+        oldTid: view.getInt32(off + f.old_pid, true),
+        filename: cString(this.arena, off + (loc & 0xffff), loc >>> 16),
+      };
+    }
+    const pid = view.getInt32(off + f.pid, true);
+    return { kind: 'exit', monoNs: ts, tid: pid, groupDead: f.group_dead < 0 ? false : view.getUint8(off + f.group_dead) !== 0 };
+  }
+
+  finish(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): void {
     if (this.closed) return;
     this.instance.disableEvents();
-    this.drain(emit);
+    this.drain(emit, onTask);
     this.emitFn = emit;
     this.pairer.settle(this.seq + 1, true);
     this.close();
@@ -286,6 +347,12 @@ class TracefsProbe implements Probe {
     this.readers?.close();
     this.instance.remove();
   }
+}
+
+function cString(buf: Buffer, start: number, max: number): string {
+  let end = start;
+  while (end < start + max && buf[end] !== 0) end++;
+  return buf.toString('utf8', start, end);
 }
 
 function fieldOffset(f: EventFormat, name: string): number {
@@ -331,6 +398,6 @@ function mergeOrder(ts: Float64Array, cpu: Int16Array, n: number): Int32Array {
   return order;
 }
 
-export function openTracefsProbe(options: ProbeOptions): Probe & { finish(emit: (s: CompletedSyscall) => void): void } {
+export function openTracefsProbe(options: ProbeOptions): Probe {
   return new TracefsProbe(options);
 }
