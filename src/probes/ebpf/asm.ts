@@ -52,6 +52,7 @@ export const Helper = {
   ringbufReserve: 131,
   ringbufSubmit: 132,
   ringbufDiscard: 133,
+  getCurrentTaskBtf: 158,
 } as const;
 
 /** One instruction slot (ld_imm64 takes two: `wide` carries the upper 32 bits of its constant). */

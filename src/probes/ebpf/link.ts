@@ -42,6 +42,13 @@ export function attachRawTracepoint(progFd: number, name: string): Link {
   }
 }
 
+/** BTF-typed raw tracepoint (tp_btf: BPF_PROG_TYPE_TRACING loaded with the hook's BTF id); the program names its hook. */
+export function attachTracing(progFd: number, what: string): Link {
+  const attr = new Uint8Array(16);
+  new DataView(attr.buffer).setUint32(8, progFd, true);
+  return new FdLink(bpf(BPF_RAW_TRACEPOINT_OPEN, attr, `attaching to ${what}`));
+}
+
 /** The tracefs id of `category/name`, e.g. syscalls/sys_enter_ioperm. */
 export function tracepointId(category: string, name: string): number {
   const path = `${TRACEFS}/events/${category}/${name}/id`;

@@ -2,11 +2,11 @@ import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import type { EventDefinition } from '../../catalog/types.js';
 import { EnvironmentError } from '../../model/errors.js';
 import type { CompletedSyscall, LossCounters, Probe, ProbeOptions } from '../types.js';
-import { Btf, VMLINUX_BTF } from './btf.js';
+import { Btf, BtfKind, VMLINUX_BTF } from './btf.js';
 import { kernelLayout, type KernelLayout } from './kernel-layout.js';
-import { attachRawTracepoint, attachTracepoint, type Link, TRACEFS } from './link.js';
+import { attachRawTracepoint, attachTracepoint, attachTracing, type Link, TRACEFS } from './link.js';
 import { BpfMap, cpuCount, MapType, u32Key } from './maps.js';
-import { Program, programInfo, type ProgramInfo, ProgramType } from './programs.js';
+import { BPF_TRACE_RAW_TP, Program, programInfo, type ProgramInfo, type ProgramSpec, ProgramType } from './programs.js';
 import { Entry, RecordDecoder } from './record.js';
 import { RingBuffer } from './ringbuf.js';
 import {
@@ -45,17 +45,26 @@ export function openEbpfProbe(options: ProbeOptions): Probe {
   return new EbpfProbe(options);
 }
 
+let cachedBtf: Btf | undefined;
 let cachedLayout: KernelLayout | undefined;
 
-/** Struct offsets from kernel BTF, parsed once per process (~tens of ms). */
+/** Kernel BTF, parsed once per process (~50 ms with the name index). */
+function currentBtf(): Btf {
+  cachedBtf ??= Btf.load();
+  return cachedBtf;
+}
+
+/** Struct offsets from kernel BTF. */
 export function currentKernelLayout(): KernelLayout {
-  cachedLayout ??= kernelLayout(Btf.load());
+  cachedLayout ??= kernelLayout(currentBtf());
   return cachedLayout;
 }
 
 export class EbpfProbe implements Probe {
   readonly backend = 'ebpf' as const;
-  readonly hook: HookKind;
+  hook: HookKind;
+  /** Why tp_btf was refused, when the probe fell back to raw_tp. */
+  hookFallback: string | undefined;
   private readonly maps: BpfMap[] = [];
   private readonly programs: Program[] = [];
   private readonly links: Link[] = [];
@@ -64,9 +73,10 @@ export class EbpfProbe implements Probe {
   private readonly decoder: RecordDecoder;
   private closed = false;
 
-  constructor(options: ProbeOptions) {
+  /** `hook` forces a hook kind (tests); by default compat picks tp_btf, falling back to raw_tp if the kernel refuses it. */
+  constructor(options: ProbeOptions, hook?: HookKind) {
     if (options.events.length === 0) throw new EnvironmentError('eBPF probe: no events selected');
-    this.hook = options.compat ? 'raw' : 'tracepoint';
+    this.hook = hook ?? (options.compat ? 'btf' : 'tracepoint');
     this.decoder = new RecordDecoder(options.events);
     try {
       const layout = currentKernelLayout();
@@ -95,14 +105,28 @@ export class EbpfProbe implements Probe {
       }
       const nativeIds = options.events.map((e) => e.nr);
       const compatIds = options.compat ? options.events.flatMap((e) => (e.compatNr === undefined ? [] : [e.compatNr])) : [];
-      const exit = exitProgram({ hook: this.hook, ids: [...nativeIds, ...compatIds], layout, maps: fds });
+      const allIds = [...nativeIds, ...compatIds];
+      if (this.hook === 'btf') {
+        const mark = { links: this.links.length, programs: this.programs.length };
+        try {
+          this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds }), 'sys_enter');
+          this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds }), 'sys_exit');
+        } catch (e) {
+          if (hook === 'btf') throw e;
+          // Some kernels refuse tp_btf: the same programs on raw_tp, reading pt_regs with bpf_probe_read_kernel.
+          for (const l of this.links.splice(mark.links)) l.close();
+          for (const p of this.programs.splice(mark.programs)) p.close();
+          this.hookFallback = (e as Error).message.split('\n')[0];
+          this.hook = 'raw';
+        }
+      }
       if (this.hook === 'raw') {
         this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds }), 'sys_enter');
-        this.attachRaw('wp_sys_exit', exit, 'sys_exit');
-      } else {
+        this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds }), 'sys_exit');
+      } else if (this.hook === 'tracepoint') {
         // One enter program per argument count: the kernel refuses one that reads past a tracepoint's record.
         const enterByArgs = new Map<number, Program>();
-        const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exit);
+        const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds }));
         for (const e of options.events) {
           checkTracepointLayout(e);
           const n = e.args.length;
@@ -127,10 +151,18 @@ export class EbpfProbe implements Probe {
     return m;
   }
 
-  private load(name: string, type: number, instructions: ReturnType<typeof enterProgram>): Program {
-    const p = new Program({ name, type, instructions });
+  private load(name: string, type: number, instructions: ReturnType<typeof enterProgram>, extra: Partial<ProgramSpec> = {}): Program {
+    const p = new Program({ name, type, instructions, ...extra });
     this.programs.push(p);
     return p;
+  }
+
+  private attachBtf(name: string, instructions: ReturnType<typeof enterProgram>, tracepoint: string): void {
+    const p = this.load(name, ProgramType.tracing, instructions, {
+      expectedAttachType: BPF_TRACE_RAW_TP,
+      attachBtfId: currentBtf().typeId(`btf_trace_${tracepoint}`, BtfKind.typedef),
+    });
+    this.links.push(attachTracing(p.fd, `tp_btf/${tracepoint}`));
   }
 
   private attachRaw(name: string, instructions: ReturnType<typeof enterProgram>, tracepoint: string): void {

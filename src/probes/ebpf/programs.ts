@@ -4,6 +4,8 @@ import { bpfErrno, closeFd, NativeBuffer, SyscallError } from './sys.js';
 /** Loading programs into the kernel; a rejected program throws with the verifier's log. */
 
 export const ProgramType = { tracepoint: 5, rawTracepoint: 17, tracing: 26 } as const;
+/** expected_attach_type of a tp_btf program. */
+export const BPF_TRACE_RAW_TP = 23;
 
 const BPF_PROG_LOAD = 5;
 const LOG_SIZE = 1 << 20;

@@ -13,8 +13,13 @@ import { Entry, FLAG_COMPAT, Rec } from './record.js';
  * - fork/exit (followForks): keep the set of traced tgids up to date.
  */
 
-/** Which hook the syscall programs sit on; fixes how they read the id, the args and the return value. */
-export type HookKind = 'raw' | 'tracepoint';
+/**
+ * Which hook the syscall programs sit on; fixes how they read the id, the args and the return value.
+ * 'btf': tp_btf on raw_syscalls sys_enter/sys_exit (pt_regs read with direct, BTF-checked loads);
+ * 'raw': raw_tp on the same hooks (pt_regs read with bpf_probe_read_kernel; for kernels refusing tp_btf);
+ * 'tracepoint': syscalls/sys_enter_X + sys_exit_X (cheapest for unwatched syscalls, never sees compat calls).
+ */
+export type HookKind = 'btf' | 'raw' | 'tracepoint';
 
 export interface MapFds {
   inflight: number;
@@ -91,15 +96,17 @@ export interface EnterOptions {
 export function enterProgram(o: EnterOptions): Instruction[] {
   const { layout: L, maps } = o;
   const p: Instruction[] = [mov64Reg(R6, R1)];
-  if (o.hook === 'raw') {
+  if (o.hook !== 'tracepoint') {
     // ctx = { struct pt_regs *regs; long id }: filter by id first, the one test every syscall pays.
     p.push(ldxDW(R7, R6, 8), ...matchAny(R7, [...o.nativeIds, ...o.compatIds], 'candidate'), ja('out'), label('candidate'));
     if (o.compatIds.length > 0) {
       // A compat (int $0x80) call has TS_COMPAT in current->thread_info.status; ids mean different syscalls per table.
+      if (o.hook === 'btf') {
+        p.push(call(Helper.getCurrentTaskBtf), ldxW(R8, R0, L.task.threadInfoStatus));
+      } else {
+        p.push(call(Helper.getCurrentTask), ...probeRead(R10, SCRATCH, 4, R0, L.task.threadInfoStatus), ldxW(R8, R10, SCRATCH));
+      }
       p.push(
-        call(Helper.getCurrentTask),
-        ...probeRead(R10, SCRATCH, 4, R0, L.task.threadInfoStatus),
-        ldxW(R8, R10, SCRATCH),
         and64Imm(R8, TS_COMPAT),
         rsh64Imm(R8, 1),
         jeqImm(R8, 0, 'native'),
@@ -128,10 +135,16 @@ export function enterProgram(o: EnterOptions): Instruction[] {
     stxW(R10, ENTRY + Entry.id, R7),
     stxW(R10, ENTRY + Entry.flags, R8),
   );
-  if (o.hook === 'raw') {
-    p.push(ldxDW(R3, R6, 0), ...probeRead(R10, REGS, L.regsSize, R3, 0));
+  if (o.hook !== 'tracepoint') {
+    // R2 = the registers: a BTF pointer we can load from (tp_btf), or a copy on the stack (raw_tp).
+    p.push(ldxDW(R2, R6, 0));
+    let base = 0;
+    if (o.hook === 'raw') {
+      p.push(...probeRead(R10, REGS, L.regsSize, R2, 0), mov64Reg(R2, R10));
+      base = REGS;
+    }
     const copy = (offs: number[]): Instruction[] =>
-      offs.flatMap((off, i) => [ldxDW(R1, R10, REGS + off), stxDW(R10, ENTRY + Entry.args + 8 * i, R1)]);
+      offs.flatMap((off, i) => [ldxDW(R1, R2, base + off), stxDW(R10, ENTRY + Entry.args + 8 * i, R1)]);
     p.push(jneImm(R8, 0, 'compat_args'), ...copy(L.regsNative), ja('save'), label('compat_args'), ...copy(L.regsCompat));
   } else {
     for (let i = 0; i < 6; i++) {
@@ -168,9 +181,12 @@ export interface ExitOptions {
 export function exitProgram(o: ExitOptions): Instruction[] {
   const { layout: L, maps } = o;
   const p: Instruction[] = [mov64Reg(R6, R1)];
-  if (o.hook === 'raw') {
-    // ctx = { struct pt_regs *regs; long ret }; the id is regs->orig_ax.
-    p.push(ldxDW(R3, R6, 0), ...derefToR3(R3, L.regsOrigAx, SCRATCH), ...matchAny(R3, o.ids, 'candidate'), ja('out'), label('candidate'));
+  if (o.hook !== 'tracepoint') {
+    // ctx = { struct pt_regs *regs; long ret }; the id is regs->orig_ax. Every syscall pays this part.
+    p.push(ldxDW(R3, R6, 0));
+    if (o.hook === 'btf') p.push(ldxDW(R3, R3, L.regsOrigAx));
+    else p.push(...derefToR3(R3, L.regsOrigAx, SCRATCH));
+    p.push(...matchAny(R3, o.ids, 'candidate'), ja('out'), label('candidate'));
   }
   p.push(
     call(Helper.getCurrentPidTgid),
@@ -199,7 +215,7 @@ export function exitProgram(o: ExitOptions): Instruction[] {
     stxW(R9, Rec.flags, R1),
   );
   for (let i = 0; i < 6; i++) p.push(ldxDW(R1, R8, Entry.args + 8 * i), stxDW(R9, Rec.args + 8 * i, R1));
-  p.push(ldxDW(R1, R6, o.hook === 'raw' ? 8 : TracepointRecord.ret), stxDW(R9, Rec.ret, R1), stW(R9, Rec.pad, 0), stW(R9, Rec.nsPpid, 0));
+  p.push(ldxDW(R1, R6, o.hook === 'tracepoint' ? TracepointRecord.ret : 8), stxDW(R9, Rec.ret, R1), stW(R9, Rec.pad, 0), stW(R9, Rec.nsPpid, 0));
   p.push(...contextInto(L));
   p.push(
     mov64Reg(R1, R9),

@@ -112,10 +112,13 @@ after(() => {
   for (const p of opened) p.close();
 });
 
-function open(options: Parameters<typeof openEbpfProbe>[0]): EbpfProbe {
-  const p = openEbpfProbe(options) as EbpfProbe;
+function track(p: EbpfProbe): EbpfProbe {
   opened.push(p);
   return p;
+}
+
+function open(options: Parameters<typeof openEbpfProbe>[0]): EbpfProbe {
+  return track(openEbpfProbe(options) as EbpfProbe);
 }
 
 describe('ebpf probe on the real kernel', () => {
@@ -123,10 +126,14 @@ describe('ebpf probe on the real kernel', () => {
     assert.deepEqual(ebpfSupport(), { ok: true });
   });
 
-  it('reports each ioperm/iopl/ioctl/userfaultfd/perf_event_open call of a watched process, native and int $0x80, from two threads, with the args and return value the caller saw', async (t) => {
+  for (const hook of ['btf', 'raw'] as const) {
+  it(`reports each ioperm/iopl/ioctl/userfaultfd/perf_event_open call of a watched process, native and int $0x80, from several threads, with the args and return value the caller saw (${hook === 'btf' ? 'tp_btf, the default' : 'raw_tp'})`, async (t) => {
     const helper = await startSyscaller(CALLS);
-    const probe = open({ events: [...EVENTS], compat: true, excludePids: [process.pid], pids: [helper.pid], followForks: true });
-    assert.equal(probe.hook, 'raw');
+    const probe = hook === 'btf'
+      ? open({ events: [...EVENTS], compat: true, excludePids: [process.pid], pids: [helper.pid], followForks: true })
+      : track(new EbpfProbe({ events: [...EVENTS], compat: true, excludePids: [process.pid], pids: [helper.pid], followForks: true }, 'raw'));
+    assert.equal(probe.hook, hook);
+    assert.equal(probe.hookFallback, undefined);
     const t0 = Number(process.hrtime.bigint());
     const calls = await helper.go();
     const t1 = Number(process.hrtime.bigint());
@@ -159,6 +166,7 @@ describe('ebpf probe on the real kernel', () => {
     probe.close();
     await helper.end();
   });
+  }
 
   it('with compat off, uses the per-syscall tracepoints and reports the native calls only', async () => {
     const helper = await startSyscaller(CALLS);
@@ -232,8 +240,9 @@ describe('ebpf probe on the real kernel', () => {
   });
 
   it('leaves nothing loaded after close, even when closed twice', async (t) => {
-    for (const compat of [true, false]) {
-      const probe = open({ events: [...EVENTS], compat, excludePids: [process.pid], pids: [1], followForks: true });
+    for (const hook of ['btf', 'raw', 'tracepoint'] as const) {
+      const compat = hook !== 'tracepoint';
+      const probe = track(new EbpfProbe({ events: [...EVENTS], compat, excludePids: [process.pid], pids: [1], followForks: true }, hook));
       const mine = probe.loadedPrograms();
       assert.ok(mine.length >= 3, `programs loaded: ${mine.map((p) => p.name).join(', ')}`);
       const live = new Set(loadedPrograms().map((p) => p.id));
@@ -247,7 +256,7 @@ describe('ebpf probe on the real kernel', () => {
         await new Promise((r) => setTimeout(r, 10));
         after = loadedPrograms();
       }
-      t.diagnostic(`compat=${compat}: ${mine.length} programs gone ${(performance.now() - t0).toFixed(0)} ms after close()`);
+      t.diagnostic(`${hook}: ${mine.length} programs gone ${(performance.now() - t0).toFixed(0)} ms after close()`);
       assert.deepEqual(after.filter((p) => mine.some((m) => m.id === p.id)), []);
       // By name too (other test files load other wp_ programs, so only the names this probe used).
       const names = new Set(mine.map((m) => m.name));
