@@ -2,23 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../src/model/errors.js';
 import { parseEventsFlags } from '../../src/policy/events-grammar.js';
-import type { Condition } from '../../src/policy/spec.js';
-
-/** A condition in one short line: `arg:turn_on = 1`, `retval != 0`, `field:processName = exact:x`. */
-export function brief(c: Condition): string {
-  switch (c.kind) {
-    case 'number': {
-      const t = c.target.kind === 'arg' ? `arg:${c.target.name}` : c.target.kind === 'retval' ? 'retval' : `field:${c.target.field}`;
-      return `${t} ${c.op} ${c.values.join(',')}`;
-    }
-    case 'string':
-      return `field:${c.target.field} ${c.op} ${c.values.map((v) => `${v.match}:${v.text}${v.mntns !== undefined ? `@${v.mntns}` : ''}`).join(',')}`;
-    case 'tree':
-      return `tree ${c.op} ${c.values.join(',')}`;
-    case 'flag':
-      return `flag:${c.flag}=${c.value}`;
-  }
-}
+import { brief } from './brief.js';
 
 function parsed(values: string[]): { events: string[]; filters: Record<string, string[]> } {
   const s = parseEventsFlags(values);
