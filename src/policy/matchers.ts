@@ -110,13 +110,30 @@ function flagTest(flag: (Condition & { kind: 'flag' })['flag'], value: boolean, 
 /** Reads a numeric value: 32-bit args are numbers, 64-bit bigints, pointers "0x…" strings. */
 type NumberGetter = (e: SyscallEvent) => ArgValue | undefined;
 
+/** How wide the kernel's own view of an argument is: a 32-bit C type reads only the low half of the register. */
+export function kernelWidth(t: ArgTarget): 32 | 64 | 'pointer' {
+  if (t.type === 'pointer' || t.kernelType.includes('*')) return 'pointer';
+  return /\blong\b/.test(t.kernelType) ? 64 : 32;
+}
+
 function argGetter(t: ArgTarget): NumberGetter {
   const { index, name } = t;
-  return (e) => {
+  const read: NumberGetter = (e) => {
     const a = e.args[index];
     if (a !== undefined && a.name === name) return a.value;
     for (let i = 0; i < e.args.length; i++) if (e.args[i].name === name) return e.args[i].value;
     return undefined;
+  };
+  if (kernelWidth(t) !== 32) return read;
+  // Judge a 32-bit argument as the kernel does, even if the record kept junk in the upper half of the register.
+  const signed = t.type === 'int32' || t.type === 'int64';
+  const min = signed ? -0x80000000 : 0;
+  const max = signed ? 0x7fffffff : 0xffffffff;
+  return (e) => {
+    const v = read(e);
+    if (typeof v === 'number' ? (v >= min && v <= max) || !Number.isInteger(v) : typeof v !== 'bigint' || (v >= min && v <= max)) return v;
+    const low = BigInt.asUintN(32, BigInt(v as number | bigint)); // only crafted values get here
+    return Number(signed ? BigInt.asIntN(32, low) : low);
   };
 }
 

@@ -1,4 +1,4 @@
-import { groupConditions, rangeBound } from './matchers.js';
+import { groupConditions, kernelWidth, rangeBound } from './matchers.js';
 import type { Condition, PolicySpec } from './spec.js';
 
 /**
@@ -98,9 +98,10 @@ function pushGroup(group: Condition[], fields: readonly string[] | undefined, in
     return { why: 'not in the syscall record' };
   }
   if (fields === undefined || fields[target.index] === undefined) return { why: 'the kernel field names of this event are unknown' };
-  if (target.type === 'pointer' || target.kernelType.includes('*')) return { why: 'pointer argument, kept in user space' };
+  const width = kernelWidth(target);
+  if (width === 'pointer') return { why: 'pointer argument, kept in user space' };
   const negative = numbers.some((c) => c.values.some((v) => v < 0n));
-  if (/\blong\b/.test(target.kernelType)) {
+  if (width === 64) {
     const unsigned = target.kernelType.startsWith('unsigned');
     if (negative || (!unsigned && numbers.some((c) => c.op !== '=' && c.op !== '!='))) {
       return { why: 'the kernel compares the slot as unsigned; negative values stay in user space' };

@@ -203,3 +203,14 @@ spec:
   ];
   for (const [what, event, expected] of table) it(`matches ${what}: ${JSON.stringify(expected)}`, () => assert.deepEqual(p.evaluate(event), expected));
 });
+
+describe('evaluate: 32-bit arguments are judged as the kernel reads them', () => {
+  const table: [string, string[], SyscallEvent, boolean][] = [
+    ['ioctl request with junk in the upper half is still TCGETS', ['ioctl.data.request=0x5401'], syscallEvent('ioctl', [3, 0x1_0000_5401n, 0n]), true],
+    ['turn_on with junk in the upper half is still 1', ['ioperm.data.turn_on=1'], syscallEvent('ioperm', [0x3f8n, 1n, 0x1_0000_0001]), true],
+    ['turn_on 0x1_0000_0000 is 0 to the kernel', ['ioperm.data.turn_on=1'], syscallEvent('ioperm', [0x3f8n, 1n, 0x1_0000_0000]), false],
+    ['a sign-extended -1 as bigint is -1', ['perf_event_open.data.pid=-1'], syscallEvent('perf_event_open', ['0x0', 0xffff_ffff_ffff_ffffn, 0, -1, 0n]), true],
+    ['64-bit arguments keep every bit', ['ioperm.data.from=0x3f8'], syscallEvent('ioperm', [0x1_0000_03f8n, 1n, 1]), false],
+  ];
+  for (const [what, flags, event, expected] of table) it(what, () => assert.equal(cli(flags).evaluate(event).length > 0, expected));
+});
