@@ -2,7 +2,7 @@ import { DEFAULT_EVENTS, EVENTS, findEvent } from '../catalog/events.js';
 import type { EventDefinition } from '../catalog/types.js';
 import { parseNumbers, splitComparison } from './comparison.js';
 import { type Locate, flagLocation, problem, show, suggest } from './problem.js';
-import { parseScopeExpression } from './scope-grammar.js';
+import { parseEventScope } from './scope-grammar.js';
 import type { Condition } from './spec.js';
 
 /** What -e/--events flags select: catalog event names and, per event, the filters its occurrences must pass. */
@@ -61,16 +61,10 @@ export function parseEventFilter(event: EventDefinition, text: string, start: nu
     }
     return [{ kind: 'number', target: { kind: 'retval' }, op: c.op, values: parseNumbers(c, 'retval', 'retval', locate), text: rest }];
   }
-  if (rest.startsWith('scope.')) return scopeConditions(text, start + 6, locate);
-  if (bareScope) return scopeConditions(text, start, locate);
+  if (rest.startsWith('scope.')) return parseEventScope(text, locate, start + 6);
+  if (bareScope) return parseEventScope(text, locate, start);
   const kind = rest.split(/[.=!<>]/)[0];
   throw problem(locate, start, `unknown filter kind ${show(kind)} for ${event.name}`, suggest(kind, ['data', 'retval', 'scope'], 'use data.<field>, retval or scope.<field>'));
-}
-
-function scopeConditions(text: string, start: number, locate: Locate): Condition[] {
-  const parsed = parseScopeExpression(text, locate, 'event', start);
-  if (typeof parsed === 'string') throw new Error('unreachable: event scope never yields follow/global');
-  return parsed;
 }
 
 function dataCondition(event: EventDefinition, text: string, start: number, locate: Locate): Condition {

@@ -6,7 +6,7 @@ import type { EventDefinition } from '../catalog/types.js';
 import { UsageError } from '../model/errors.js';
 import { parseEventFilter, resolveSelector } from './events-grammar.js';
 import { type Locate, problem, show, suggest } from './problem.js';
-import { parseScopeExpression } from './scope-grammar.js';
+import { parseWorkloadScope } from './scope-grammar.js';
 import { type Condition, MAX_POLICIES, type PolicySpec, type RuleSpec, type ScopeSpec } from './spec.js';
 
 const API_VERSION = 'tracee.aquasec.com/v1beta1';
@@ -80,7 +80,7 @@ function parseScope(src: Source, node: Node | undefined): ScopeSpec {
   const spec: ScopeSpec = { global: false, conditions: [], follow: false };
   for (const { value, node: n } of items) {
     const text = value.replaceAll(' ', '');
-    const parsed = parseScopeExpression(text, src.inside(n), 'workload');
+    const parsed = parseWorkloadScope(text, src.inside(n));
     if (parsed === 'global') {
       if (items.length > 1) throw src.fail(n, 'global must be the only scope', 'drop global, or drop the other scope entries');
       spec.global = true;

@@ -10,26 +10,31 @@ import type { Condition, ScopeFieldName, ScopeSpec, StringPattern } from './spec
 export type ScopeContext = 'workload' | 'event';
 
 const SPECIAL_NAMES = ['follow', 'global', 'container', 'c', 'not-container', 'host', 'tree', 'podSandbox'];
+const SCOPE_HELP = 'use uid, pid, tree, comm, executable, container, not-container, mntns, pidns, uts, follow, or an event field such as hostTid';
 
-/** One scope expression (`uid>=1000`, `comm=bash,zsh`, `container`, `tree=42`, `follow`, …) as conditions. */
-export function parseScopeExpression(
-  text: string,
-  locate: Locate,
-  context: ScopeContext,
-  start = 0,
-): Condition[] | 'follow' | 'global' {
+/** A --scope value or spec.scope entry (`uid>=1000`, `comm=bash,zsh`, `container`, `tree=42`, `follow`, `global`). */
+export function parseWorkloadScope(text: string, locate: Locate): Condition[] | 'follow' | 'global' {
+  return text === 'follow' || text === 'global' ? text : parseScope(text, locate, 'workload', 0);
+}
+
+/** A scope filter of one event, from `start` in `text` (`ioperm.scope.comm=x`, or a rule filter like `uid=0`). */
+export function parseEventScope(text: string, locate: Locate, start: number): Condition[] {
   const word = text.slice(start);
   if (word === 'follow' || word === 'global') {
-    if (context === 'workload') return word;
     throw problem(locate, start, `${show(word)} applies to a whole policy, not to one event`, `move it to --scope or to the policy's spec.scope`);
   }
+  return parseScope(text, locate, 'event', start);
+}
+
+function parseScope(text: string, locate: Locate, context: ScopeContext, start: number): Condition[] {
+  const word = text.slice(start);
   if (word === 'container' || word === 'c') return [{ kind: 'flag', flag: 'container', value: true, text: word }];
   if (word === 'not-container' || word === 'host') return [{ kind: 'flag', flag: 'container', value: false, text: word }];
   if (word === '') throw problem(locate, start, 'empty scope expression', 'write e.g. uid=1000, comm=bash, container or follow');
 
   const c = splitComparison(text, start, locate);
   if (c === undefined) {
-    const hint = findScopeField(word) ? `compare it, e.g. ${word}=…` : suggest(word, [...scopeFieldNames(), ...SPECIAL_NAMES], 'see `watchpost --scope help` for the fields');
+    const hint = findScopeField(word) ? `compare it, e.g. ${word}=…` : suggest(word, [...scopeFieldNames(), ...SPECIAL_NAMES], SCOPE_HELP);
     throw problem(locate, start, `${show(word)} is not a scope expression`, hint);
   }
   const opAt = start + c.name.length;
@@ -40,7 +45,7 @@ export function parseScopeExpression(
     case 'pid':
     case 'p':
       if (c.values.some((v) => v.text === 'new')) return [newFlag(c, 'pid-new', opAt, locate)];
-      if (context === 'workload') return [numberField(c, 'hostProcessId', false, text, locate)];
+      if (context === 'workload') return [numberField(c, 'hostProcessId', false, text, start, locate)];
       break;
     case 'tree': {
       const op = requireEquality(c, start, 'tree', locate);
@@ -56,21 +61,20 @@ export function parseScopeExpression(
   }
   const field = findScopeField(c.name);
   if (field === undefined) {
-    throw problem(locate, start, `unknown scope field ${show(c.name)}`, suggest(c.name, [...scopeFieldNames(), ...SPECIAL_NAMES], 'see `watchpost --scope help` for the fields'));
+    throw problem(locate, start, `unknown scope field ${show(c.name)}`, suggest(c.name, [...scopeFieldNames(), ...SPECIAL_NAMES], SCOPE_HELP));
   }
-  if (field.type === 'number') return [numberField(c, field.field, field.equalityOnly, text, locate)];
+  if (field.type === 'number') return [numberField(c, field.field, field.equalityOnly, text, start, locate)];
   const op = requireEquality(c, start, c.name, locate);
   const values = c.values.map((v) =>
     field.field === 'executable' ? executablePattern(v.text, v.offset, locate) : parseStringPattern(v.text, v.offset, c.name, locate),
   );
   return [{ kind: 'string', target: { kind: 'field', field: field.field }, op, values, text: text.slice(start) }];
-
-  function numberField(cmp: Comparison, f: ScopeFieldName, equalityOnly: boolean, src: string, loc: Locate): Condition {
-    if (equalityOnly) requireEquality(cmp, start, cmp.name, loc);
-    return { kind: 'number', target: { kind: 'field', field: f }, op: cmp.op, values: parseNumbers(cmp, 'unsigned', cmp.name, loc), text: src.slice(start) };
-  }
 }
 
+function numberField(c: Comparison, field: ScopeFieldName, equalityOnly: boolean, text: string, start: number, locate: Locate): Condition {
+  if (equalityOnly) requireEquality(c, start, c.name, locate);
+  return { kind: 'number', target: { kind: 'field', field }, op: c.op, values: parseNumbers(c, 'unsigned', c.name, locate), text: text.slice(start) };
+}
 
 function newFlag(c: Comparison, flag: 'pid-new' | 'container-new', opAt: number, locate: Locate): Condition {
   if (c.op !== '=' || c.values.length !== 1) {
@@ -114,7 +118,7 @@ function executablePattern(text: string, offset: number, locate: Locate): String
 export function parseScopeFlags(values: readonly string[], flag = '--scope'): ScopeSpec {
   const spec: ScopeSpec = { global: false, conditions: [], follow: false };
   for (const value of values) {
-    const parsed = parseScopeExpression(value, flagLocation(flag, value), 'workload');
+    const parsed = parseWorkloadScope(value, flagLocation(flag, value));
     if (parsed === 'follow') spec.follow = true;
     else if (parsed === 'global') spec.global = true;
     else spec.conditions.push(...parsed);
