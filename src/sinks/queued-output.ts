@@ -1,0 +1,155 @@
+import type { SyscallEvent, TraceStats } from '../model/event.js';
+import type { Output, OutputStats } from './output.js';
+import type { TargetOptions } from './target-options.js';
+
+/** An event waiting in an output's queue; `seq` is stable across retries (idempotency keys, ordering checks). */
+export interface QueuedEvent {
+  ev: SyscallEvent;
+  seq: number;
+}
+
+export interface QueueSettings {
+  /** Events held while the destination is slow or down; beyond this, new events are dropped and counted. */
+  maxQueue: number;
+  /** Events handed to one delivery attempt. */
+  maxBatch: number;
+  /** Further attempts after a failed delivery, before the batch is dropped and counted. */
+  retries: number;
+  /** First back-off after a failure; doubles each attempt (with jitter) up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** How long close() keeps trying to deliver what is queued; the rest is counted as dropped. */
+  flushTimeoutMs: number;
+}
+
+/** Delivery failed for good (e.g. HTTP 400, a symlink at the file path): drop the batch without retrying. */
+export class PermanentError extends Error {
+  override name = 'PermanentError';
+}
+
+/** The common `?queue=&batch=&retries=&backoff=&flushTimeout=` options every queued output accepts. */
+export function queueSettings(o: TargetOptions, defaults: Partial<QueueSettings> = {}): QueueSettings {
+  const d: QueueSettings = { maxQueue: 10_000, maxBatch: 500, retries: 5, backoffMs: 200, maxBackoffMs: 10_000, flushTimeoutMs: 5000, ...defaults };
+  return {
+    maxQueue: o.count('queue', d.maxQueue, { min: 1 }),
+    maxBatch: o.count('batch', d.maxBatch, { min: 1 }),
+    retries: o.count('retries', d.retries),
+    backoffMs: o.duration('backoff', d.backoffMs),
+    maxBackoffMs: d.maxBackoffMs,
+    flushTimeoutMs: o.duration('flushTimeout', d.flushTimeoutMs),
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * An output that never blocks tracing: write() enqueues into a bounded queue and returns at once; one pump per
+ * output delivers batches in order, retrying with back-off. Invariant: accepted == sent + dropped + queued.
+ */
+export abstract class QueuedOutput implements Output {
+  private queue: QueuedEvent[] = [];
+  private inflight = 0;
+  private nextSeq = 0;
+  private sent = 0;
+  private dropped = 0;
+  private retried = 0;
+  private pumping: Promise<void> | undefined;
+  private aborted = false;
+  private lastWarn = new Map<string, number>();
+
+  constructor(
+    readonly name: string,
+    protected readonly settings: QueueSettings,
+  ) {}
+
+  /** Delivers the batch in order; returns how many leading events were delivered (the rest is retried). Throws = none. */
+  protected abstract deliver(batch: readonly QueuedEvent[]): Promise<number>;
+
+  /** Resolves when delivering is worth trying (e.g. the connection is up). Awaited before each attempt. */
+  protected usable(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Releases connections and files; called once, after the flush. */
+  protected async shutdown(): Promise<void> {}
+
+  write(batch: readonly SyscallEvent[]): void {
+    for (const ev of batch) {
+      if (this.aborted || this.queue.length + this.inflight >= this.settings.maxQueue) this.dropped++;
+      else this.queue.push({ ev, seq: this.nextSeq++ });
+    }
+    if (this.queue.length && !this.pumping) {
+      this.pumping = this.pump().finally(() => (this.pumping = undefined));
+    }
+  }
+
+  stats(): OutputStats {
+    return { name: this.name, sent: this.sent, dropped: this.dropped, retried: this.retried, queued: this.queue.length + this.inflight };
+  }
+
+  async close(_final: TraceStats): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.settings.flushTimeoutMs)));
+    await Promise.race([this.idle(), deadline]);
+    clearTimeout(timer);
+    this.aborted = true; // from here on nothing new is attempted; what is left is dropped
+    const left = this.queue.length + this.inflight;
+    if (left) this.warn('flush', `${left} events still queued at the flush deadline (${this.settings.flushTimeoutMs} ms); counted as dropped`);
+    this.dropped += this.queue.length;
+    this.queue = [];
+    await this.shutdown().catch((err: unknown) => this.warn('shutdown', String((err as Error)?.message ?? err)));
+    await Promise.race([this.idle(), sleep(1000)]);
+    this.dropped += this.inflight; // a delivery still hanging after shutdown: count it, once
+    this.inflight = 0;
+  }
+
+  /** One line on stderr per kind of trouble, at most every 10 s, so a down server does not flood the terminal. */
+  protected warn(kind: string, message: string): void {
+    const now = Date.now();
+    if (now - (this.lastWarn.get(kind) ?? -Infinity) < 10_000) return;
+    this.lastWarn.set(kind, now);
+    process.stderr.write(`watchpost: ${this.name}: ${message}\n`);
+  }
+
+  private async idle(): Promise<void> {
+    while (this.pumping) await this.pumping;
+  }
+
+  private async pump(): Promise<void> {
+    while (this.queue.length && !this.aborted) {
+      const batch = this.queue.splice(0, this.settings.maxBatch);
+      this.inflight = batch.length;
+      let pending: readonly QueuedEvent[] = batch;
+      for (let attempt = 0; pending.length && !this.aborted; attempt++) {
+        let done = 0;
+        let failure: unknown;
+        try {
+          await this.usable();
+          if (this.aborted) break;
+          done = await this.deliver(pending);
+        } catch (err) {
+          failure = err;
+        }
+        if (this.inflight === 0) return; // close() gave up on this batch and counted it
+        this.sent += done;
+        this.inflight -= done;
+        pending = pending.slice(done);
+        if (!pending.length) break;
+        const reason = failure ? String((failure as Error)?.message ?? failure) : 'partial delivery';
+        if (failure instanceof PermanentError || attempt >= this.settings.retries) {
+          this.warn('drop', `${reason}; dropped ${pending.length} events`);
+          this.dropped += pending.length;
+          this.inflight -= pending.length;
+          pending = [];
+          break;
+        }
+        this.warn('retry', `${reason}; retrying`);
+        this.retried += pending.length;
+        const backoff = Math.min(this.settings.maxBackoffMs, this.settings.backoffMs * 2 ** attempt);
+        await sleep(backoff * (0.5 + Math.random() / 2));
+      }
+      if (this.aborted && this.inflight) return; // close() counts the rest
+      this.inflight = 0;
+    }
+  }
+}
