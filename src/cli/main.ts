@@ -45,7 +45,8 @@ program
     if (!Number.isInteger(n) || n < 4) throw new UsageError(`--buffer-kb ${v}: expected a whole number of KiB >= 4`);
     return n;
   })
-  .action(async (opts: { events?: string[]; output: string[]; compat: boolean; bufferKb?: number }) => {
+  .option('--metrics <addr>', 'serve Prometheus metrics at HOST:PORT (e.g. 127.0.0.1:9464; a bare PORT binds 127.0.0.1)')
+  .action(async (opts: { events?: string[]; output: string[]; compat: boolean; bufferKb?: number; metrics?: string }) => {
     try {
       await traceCommand(opts);
     } catch (err) {

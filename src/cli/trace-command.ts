@@ -1,9 +1,12 @@
 import { EnvironmentError } from '../model/errors.js';
 import type { TraceStats } from '../model/event.js';
+import '../sinks/all.js';
+import { startMetricsServer } from '../sinks/metrics-server.js';
 import type { Output } from '../sinks/output.js';
 import { createOutput } from '../sinks/registry.js';
 import { StdoutOutput } from '../sinks/stdout-output.js';
 import { resolveEvents, trace } from '../trace.js';
+import { StatusLine } from './status-line.js';
 
 export interface TraceCommandOptions {
   events?: string[];
@@ -11,6 +14,8 @@ export interface TraceCommandOptions {
   output: string[];
   compat: boolean;
   bufferKb?: number;
+  /** `--metrics HOST:PORT`: serve Prometheus metrics there while tracing. */
+  metrics?: string;
 }
 
 export function summaryLine(s: TraceStats): string {
@@ -34,6 +39,12 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   }
   const t = trace({ events, compat: opts.compat, bufferKb: opts.bufferKb });
   await t.ready;
+  const metrics = opts.metrics
+    ? await startMetricsServer(opts.metrics, { stats: () => t.stats(), get backend() { return t.backend; }, outputs }).catch(async (err: unknown) => {
+        await t.stop();
+        throw err;
+      })
+    : undefined;
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -41,7 +52,9 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
     void t.stop();
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
-  process.stderr.write(`watchpost: tracing with ${t.backend}${opts.compat ? '' : ' (64-bit callers only)'}; Ctrl-C to stop\n`);
+  process.stderr.write(`watchpost: tracing with ${t.backend}${opts.compat ? '' : ' (64-bit callers only)'}${metrics ? `; metrics at ${metrics.url}` : ''}; Ctrl-C to stop\n`);
+  const status = StatusLine.start({ stats: () => t.stats(), outputs });
+  const sharesTerminal = process.stdout.isTTY && outputs.some((o) => o instanceof StdoutOutput); // the table and the status line take turns
   let lastStats = '';
   const statsTimer = jsonStats
     ? setInterval(() => {
@@ -51,11 +64,15 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
       }, 5000)
     : undefined;
   for await (const batch of t.batches()) {
+    if (sharesTerminal) status?.suspend();
     await Promise.all(outputs.map((o) => o.write(batch)));
+    if (sharesTerminal) status?.resume();
     if (outputs.every((o) => o instanceof StdoutOutput && o.isBroken)) stop(); // `watchpost | head` ended
   }
   if (statsTimer) clearInterval(statsTimer);
+  status?.stop();
   const stats = t.stats();
   await Promise.all(outputs.map((o) => o.close(stats)));
+  await metrics?.close();
   process.stderr.write(`${jsonStats ? statsJson(stats, true) : summaryLine(stats)}\n`);
 }
