@@ -12,3 +12,7 @@ if ! command -v bpftool >/dev/null 2>&1; then
   echo "test-setup: installing bpftool from Debian (second source for the eBPF BTF tests and the no-leftovers check)" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bpftool >/dev/null
 fi
+if ! command -v nats-server >/dev/null 2>&1 || ! command -v rsyslogd >/dev/null 2>&1; then
+  echo "test-setup: installing nats-server and rsyslog from Debian (the output tests start private instances on 127.0.0.1)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server rsyslog >/dev/null
+fi
