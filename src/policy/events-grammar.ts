@@ -35,7 +35,7 @@ export function resolveSelector(selector: string, offset: number, locate: Locate
 }
 
 /** The catalog event a filter names (no sets or globs: a filter is about one event's fields). */
-export function eventForFilter(name: string, offset: number, locate: Locate): EventDefinition {
+function eventForFilter(name: string, offset: number, locate: Locate): EventDefinition {
   const event = findEvent(name);
   if (event) return event;
   const fix = SETS.includes(name) || name.includes('*') ? 'name one event, e.g. ioperm.data.turn_on=1' : suggest(name, NAMES, 'run `watchpost list` to see the events');
