@@ -1,0 +1,41 @@
+import type { EventDefinition } from '../catalog/types.js';
+import { checkBpf } from './bpf.js';
+import { checkBtf } from './btf.js';
+import { checkCapabilities } from './capabilities.js';
+import { checkCatalog } from './catalog.js';
+import { guarded, type CheckResult } from './check.js';
+import { readKernelConfig } from './kernel-config.js';
+import { checkKernelOptions } from './kernel-options.js';
+import { checkLockdown } from './lockdown.js';
+import { roundTrip, type Backend, type RoundTripCall } from './round-trip.js';
+import { checkTracefs } from './tracefs.js';
+
+/** Backends whose live round trip doctor runs, one trace() call each with that `backend`. */
+export const BACKENDS: readonly Backend[] = ['tracefs', 'ebpf'];
+
+/** Runs every check in order, handing each result to `report` as soon as it is known. */
+export async function runDoctor(events: readonly EventDefinition[], report: (r: CheckResult) => void): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const add = (r: CheckResult): void => {
+    results.push(r);
+    report(r);
+  };
+  add(await guarded('root and capabilities', () => checkCapabilities()));
+  add(await guarded('tracefs', () => checkTracefs(events)));
+  add(await guarded('BPF', () => checkBpf()));
+  add(await guarded('BTF', () => checkBtf()));
+  add(await guarded('catalog vs kernel', () => checkCatalog(events)));
+  const seen: RoundTripCall[] = [];
+  for (const backend of BACKENDS) {
+    add(
+      await guarded(`round trip (${backend})`, async () => {
+        const r = await roundTrip(backend, events);
+        seen.push(...r.seen);
+        return r.result;
+      }),
+    );
+  }
+  add(await guarded('kernel options', () => checkKernelOptions(readKernelConfig(), events, seen)));
+  add(await guarded('kernel lockdown', () => checkLockdown(undefined, seen.find((s) => s.event === 'ioperm')?.ret)));
+  return results;
+}
