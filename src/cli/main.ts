@@ -59,4 +59,28 @@ program
   .description('print the event catalog: names, syscall numbers, sets, arguments')
   .action(() => listCommand());
 
+program
+  .command('describe')
+  .argument('<event>', 'event name (see `watchpost list`)')
+  .description("print an event's page: args and their types, how it is hooked, kernel requirements, a real example")
+  .action(async (event: string) => {
+    try {
+      (await import('./describe.js')).describeCommand(event);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('doctor')
+  .description('check this machine (root, tracefs, BPF, BTF, kernel options, lockdown, catalog) and prove tracing with a live round trip per backend')
+  .option('-e, --events <list>', 'events to check (default: the whole catalog)', (v: string, prev: string[] = []) => prev.concat(v.split(',').filter(Boolean)))
+  .action(async (opts: { events?: string[] }) => {
+    try {
+      process.exitCode = await (await import('./doctor.js')).doctorCommand(opts);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
 program.parseAsync(process.argv).catch(fail);
