@@ -71,7 +71,7 @@ export class FileOutput extends QueuedOutput {
         await this.append(lines.join(''));
         lines = [];
         bytes = 0;
-        if (!this.rotate()) return i; // the events before are written; the rest fails for good on the retry
+        if (!this.rotate()) throw new PermanentError(this.broken!, i); // the events before it are written
       }
       lines.push(line);
       bytes += n;

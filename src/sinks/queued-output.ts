@@ -25,6 +25,13 @@ export interface QueueSettings {
 /** Delivery failed for good (e.g. HTTP 400, a symlink at the file path): drop the batch without retrying. */
 export class PermanentError extends Error {
   override name = 'PermanentError';
+  /** How many leading events of the batch were delivered before the failure. */
+  constructor(
+    message: string,
+    readonly delivered = 0,
+  ) {
+    super(message);
+  }
 }
 
 /** The common `?queue=&batch=&retries=&backoff=&flushTimeout=` options every queued output accepts. */
@@ -129,6 +136,7 @@ export abstract class QueuedOutput implements Output {
           done = await this.deliver(pending);
         } catch (err) {
           failure = err;
+          if (err instanceof PermanentError) done = err.delivered;
         }
         if (this.inflight === 0) return; // close() gave up on this batch and counted it
         this.sent += done;

@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from './events.js';
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+async function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect({ host: '127.0.0.1', port });
+    c.once('connect', () => (c.destroy(), resolve(true)));
+    c.once('error', () => resolve(false));
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `watchpost-${prefix}-`));
+}
+
+/** A server this test started: stopped by its pid (SIGTERM, then SIGKILL after 5 s). */
+export interface Started {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    process.kill(child.pid!, 'SIGTERM');
+    const t = setTimeout(() => child.pid && process.kill(child.pid, 'SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  };
+}
+
+/** `nats-server -js` on 127.0.0.1:port with its JetStream store in `storeDir` (reuse both to restart it). */
+export async function startNats(port: number, storeDir: string): Promise<Started> {
+  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, '--no_advertise'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  await waitFor(`nats-server on ${port} (log: ${log.slice(-500)})`, () => (log.includes('Server is ready') ? true : child.exitCode !== null ? Promise.reject(new Error(`nats-server exited: ${log}`)) : undefined), 10_000);
+  return { child, stop: stopper(child) };
+}
+
+export interface Rsyslog extends Started {
+  udpPort: number;
+  tcpPort: number;
+  socketPath: string;
+  /** What rsyslog parsed, one line per message: PRI|VERSION|TIMESTAMP|HOSTNAME|APP|PROCID|MSGID|SD|INPUT|MSG. */
+  outFile: string;
+}
+
+/** rsyslogd in the foreground with a private config (UDP, TCP and a Unix socket, all local), writing to a temp file. */
+export async function startRsyslog(): Promise<Rsyslog> {
+  const dir = tempDir('rsyslog');
+  const udpPort = await freeUdpPort();
+  const tcpPort = await freePort();
+  const socketPath = join(dir, 'log.sock');
+  const outFile = join(dir, 'messages.log');
+  const conf = join(dir, 'rsyslog.conf');
+  writeFileSync(
+    conf,
+    `global(workDirectory="${dir}")
+module(load="imudp")
+module(load="imtcp")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imudp" address="127.0.0.1" port="${udpPort}")
+input(type="imtcp" address="127.0.0.1" port="${tcpPort}")
+input(type="imuxsock" Socket="${socketPath}" UseSpecialParser="off" ParseHostname="on" UseSysTimeStamp="off")
+template(name="fields" type="string" string="%pri%|%protocol-version%|%timereported:::date-rfc3339%|%hostname%|%app-name%|%procid%|%msgid%|%structured-data%|%inputname%|%msg%\\n")
+*.* action(type="omfile" file="${outFile}" template="fields")
+`,
+  );
+  const child = spawn('rsyslogd', ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  await waitFor(`rsyslogd listening on ${tcpPort} (${log})`, async () => ((await listening(tcpPort)) ? true : undefined), 10_000);
+  return { child, stop: stopper(child), udpPort, tcpPort, socketPath, outFile };
+}
