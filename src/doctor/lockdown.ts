@@ -52,12 +52,24 @@ export function readKernelLog(): string | undefined {
 }
 
 /** Lockdown level: securityfs if mounted, else the kernel log's "Kernel is locked down" line, with the level from the command line or build config. */
-export function lockdownState(
-  file: string | undefined = readOptional('/sys/kernel/security/lockdown'),
-  log: string | undefined = readKernelLog(),
-  cmdline: string = readOptional('/proc/cmdline') ?? '',
-  config: KernelConfig | undefined = readKernelConfig(),
-): LockdownState {
+export interface LockdownSources {
+  /** /sys/kernel/security/lockdown, when securityfs is mounted. */
+  file: string | undefined;
+  log: string | undefined;
+  cmdline: string;
+  config: KernelConfig | undefined;
+}
+
+export function readLockdownSources(): LockdownSources {
+  return {
+    file: readOptional('/sys/kernel/security/lockdown'),
+    log: readKernelLog(),
+    cmdline: readOptional('/proc/cmdline') ?? '',
+    config: readKernelConfig(),
+  };
+}
+
+export function lockdownState({ file, log, cmdline, config }: LockdownSources = readLockdownSources()): LockdownState {
   if (file !== undefined) {
     const level = parseLockdownFile(file);
     if (level) return { level, evidence: `/sys/kernel/security/lockdown says "${file.trim()}"` };
@@ -65,16 +77,25 @@ export function lockdownState(
   const line = log?.split('\n').find((l) => l.includes('Kernel is locked down'));
   if (!line) {
     const where = log === undefined ? 'the kernel log is not readable' : 'no "Kernel is locked down" line in the kernel log';
+    const forced = forcedLevel(config);
+    if (forced) return { level: forced.level, evidence: `securityfs lockdown file absent; ${where}; but ${forced.option}=y in ${config!.source} locks it down at boot` };
     return { level: null, evidence: `securityfs lockdown file absent; ${where}` };
   }
   const evidence = `kernel log: "${line.trim().replace(/; see man kernel_lockdown\.7$/, '')}"`;
   const arg = /(?:^|\s)lockdown=(integrity|confidentiality)\b/.exec(cmdline);
   if (arg) return { level: arg[1] as LockdownLevel, evidence: `${evidence}; level from the kernel command line (lockdown=${arg[1]})` };
+  const forced = forcedLevel(config);
+  if (forced) return { level: forced.level, evidence: `${evidence}; level from ${forced.option}=y in ${config!.source}` };
+  return { level: undefined, evidence: `${evidence}; level not found (no lockdown= argument, no kernel config)` };
+}
+
+/** The level CONFIG_LOCK_DOWN_KERNEL_FORCE_* imposes at boot, if any. */
+function forcedLevel(config: KernelConfig | undefined): { level: LockdownLevel; option: string } | undefined {
   for (const level of ['confidentiality', 'integrity'] as const) {
     const option = `CONFIG_LOCK_DOWN_KERNEL_FORCE_${level.toUpperCase()}`;
-    if (config?.values.get(option) === 'y') return { level, evidence: `${evidence}; level from ${option}=y in ${config.source}` };
+    if (config?.values.get(option) === 'y') return { level, option };
   }
-  return { level: undefined, evidence: `${evidence}; level not found (no lockdown= argument, no kernel config)` };
+  return undefined;
 }
 
 function readOptional(path: string): string | undefined {

@@ -111,7 +111,7 @@ export async function roundTrip(backend: Backend, events: readonly EventDefiniti
     child.kill();
     await exited;
     return {
-      result: { status: 'fail', name, detail: why, fix: backend === 'ebpf' ? 'see the BPF and BTF lines above; `--backend tracefs` works meanwhile' : 'see the tracefs line above' },
+      result: { status: 'fail', name, detail: why, fix: backend === 'ebpf' ? 'see the BPF and BTF lines above' : 'see the root and tracefs lines above' },
       seen: [],
     };
   }

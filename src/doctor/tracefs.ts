@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import type { EventDefinition } from '../catalog/types.js';
 import type { CheckResult } from './check.js';
 
@@ -25,6 +25,12 @@ export function checkTracefs(events: readonly EventDefinition[]): CheckResult {
       detail: 'not mounted (Watchpost mounts it at /sys/kernel/tracing when it starts, if it may)',
       fix: 'mount it: `mount -t tracefs nodev /sys/kernel/tracing` (kernel needs CONFIG_TRACING)',
     };
+  }
+  try {
+    accessSync(root, constants.R_OK | constants.X_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { status: 'fail', name, detail: `mounted at ${root} but not readable (${code}): tracefs is root's`, fix: 'run as root (`sudo`)' };
   }
   if (!existsSync(`${root}/instances`)) {
     return { status: 'fail', name, detail: `mounted at ${root} but has no instances/ directory (kernel too old?)`, fix: 'use a kernel >= 4.x with tracefs instances' };
