@@ -55,20 +55,28 @@ interface Connection {
   close(): void;
 }
 
+/** Sends one by one; a failure after some were sent reports those (so only the rest is retried, never a duplicate). */
+async function eachMessage(messages: readonly string[], send: (m: string) => Promise<void>): Promise<number> {
+  let done = 0;
+  try {
+    for (const m of messages) {
+      await send(m);
+      done++;
+    }
+  } catch (err) {
+    if (!done) throw err;
+  }
+  return done;
+}
+
 async function connectUdp(host: string, port: number): Promise<Connection> {
   const dgram = await import('node:dgram');
   const { isIPv6 } = await import('node:net');
   const sock = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4');
   sock.unref();
   return {
-    async send(messages) {
-      let done = 0;
-      for (const m of messages) {
-        await new Promise<void>((resolve, reject) => sock.send(m, port, host, (err) => (err ? reject(err) : resolve())));
-        done++;
-      }
-      return done;
-    },
+    send: (messages) =>
+      eachMessage(messages, (m) => new Promise<void>((resolve, reject) => sock.send(m, port, host, (err) => (err ? reject(err) : resolve())))),
     close: () => sock.close(),
   };
 }
@@ -102,14 +110,19 @@ async function connectUnix(path: string): Promise<Connection> {
   const { openUnixDatagram } = await import('./unix-datagram.js');
   const sock: UnixDatagramSocket = await openUnixDatagram(path);
   return {
-    async send(messages) {
-      let done = 0;
-      for (const m of messages) {
-        sock.send(Buffer.from(m));
-        done++;
-      }
-      return done;
-    },
+    send: (messages) =>
+      eachMessage(messages, async (m) => {
+        const buf = Buffer.from(m);
+        // A local receiver's queue is short (net.unix.max_dgram_qlen, often 10): EAGAIN means "a moment", not "down".
+        for (let waited = 0; ; waited += 2) {
+          try {
+            return sock.send(buf);
+          } catch (err) {
+            if (!/EAGAIN/.test((err as Error).message) || waited >= 500) throw err;
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+        }
+      }),
     close: () => sock.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,5 +94,6 @@ template(name="fields" type="string" string="%pri%|%protocol-version%|%timerepor
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   await waitFor(`rsyslogd listening on ${tcpPort} (${log})`, async () => ((await listening(tcpPort)) ? true : undefined), 10_000);
-  return { child, stop: stopper(child), udpPort, tcpPort, socketPath, outFile };
+  const stop = stopper(child);
+  return { child, stop: async () => (await stop(), rmSync(dir, { recursive: true, force: true })), udpPort, tcpPort, socketPath, outFile };
 }
