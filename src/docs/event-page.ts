@@ -86,9 +86,9 @@ function hooksSection(e: EventDefinition): string[] {
     "Through the kernel's syscall tracepoints on both backends; each event is reported at syscall exit, with the entry's arguments and the value the caller got back.",
     '',
     `- **tracefs backend**: the \`syscalls:sys_enter_${e.name}\` and \`syscalls:sys_exit_${e.name}\` tracepoints, enabled in a private tracefs instance (\`instances/watchpost-<pid>\`, never the global one) and read from its per-CPU binary buffers. ${compatLine(e)}`,
-    `- **eBPF backend**: a BPF program on the \`sys_enter\` and \`sys_exit\` raw tracepoints (\`raw_syscalls\`) ${ebpfCompat}. With \`--no-compat\`, BPF programs on the \`syscalls:sys_enter_${e.name}\` and \`syscalls:sys_exit_${e.name}\` tracepoints instead: cheaper for every other syscall, blind to 32-bit callers.`,
+    `- **eBPF backend**: a BPF program on the \`sys_enter\` and \`sys_exit\` raw tracepoints (\`raw_syscalls\`; attached as BTF-typed \`tp_btf\` where the kernel allows it, else as a plain raw tracepoint) ${ebpfCompat}. With \`--no-compat\`, BPF programs on the \`syscalls:sys_enter_${e.name}\` and \`syscalls:sys_exit_${e.name}\` tracepoints instead: cheaper for every other syscall, blind to 32-bit callers.`,
     '',
-    'No hook on kernel functions is involved (the function tracer is refused under kernel lockdown); the syscall tracepoints exist on every kernel built with `CONFIG_FTRACE_SYSCALLS`.',
+    'No hook on kernel functions is involved: only these stable tracepoints, which exist on every kernel built with `CONFIG_FTRACE_SYSCALLS`.',
   ];
 }
 

@@ -107,7 +107,7 @@ function readOptional(path: string): string | undefined {
 }
 
 const INTEGRITY_MEANS =
-  'the kernel refuses to grant I/O ports, so ioperm(turn_on=1) and raising iopl fail with EPERM even for root (common on Secure Boot machines), and the function tracer is refused; syscall tracepoints and BPF, which Watchpost uses, still work';
+  'the kernel refuses to grant I/O ports, so ioperm(turn_on=1) and raising iopl fail with EPERM even for root (common on Secure Boot machines); the syscall tracepoints and BPF programs Watchpost uses still work';
 
 /** What the round trip's ioperm call shows about lockdown, if it made one. */
 function evidenceFromIoperm(iopermRet: number | undefined): string {

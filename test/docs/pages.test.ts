@@ -27,7 +27,8 @@ describe('event pages', () => {
     assert.ok(page.includes('`syscalls:sys_enter_ioperm` and `syscalls:sys_exit_ioperm` tracepoints, enabled in a private tracefs instance'));
     assert.ok(page.includes('filtered in the kernel to `id == 101`'));
     assert.ok(page.includes('`syscalls:sys_enter_ptrace` as a marker'));
-    assert.ok(page.includes('BPF program on the `sys_enter` and `sys_exit` raw tracepoints (`raw_syscalls`) keeps 64-bit calls with `id == 173`'));
+    assert.ok(page.includes('BPF program on the `sys_enter` and `sys_exit` raw tracepoints (`raw_syscalls`; attached as BTF-typed `tp_btf`'));
+    assert.ok(page.includes('keeps 64-bit calls with `id == 173` and, when the thread\'s `TS_COMPAT` status bit marks a 32-bit call, those with `id == 101`'));
     assert.ok(page.includes('`CONFIG_X86_IOPL_IOPERM`: without it, calls return -ENOSYS (-38)'));
     assert.ok(page.includes('- [iopl](iopl.md): Changes the I/O privilege level of the calling thread.'));
     assert.ok(page.includes('## Detections that use it\n\nNone yet.'));
