@@ -1,5 +1,5 @@
 import type { TraceStats } from '../model/event.js';
-import type { Output } from '../sinks/output.js';
+import type { Output, OutputStats } from '../sinks/output.js';
 
 export interface StatusSource {
   stats(): TraceStats;
@@ -68,4 +68,9 @@ export class StatusLine {
     clearInterval(this.timer);
     this.suspend();
   }
+}
+
+/** The closing line for one output: what it delivered and what it could not. */
+export function outputSummaryLine(o: OutputStats): string {
+  return `watchpost: ${o.name}: ${o.sent} sent, ${o.dropped} dropped, ${o.retried} retried`;
 }

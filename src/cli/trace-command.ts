@@ -6,7 +6,7 @@ import type { Output } from '../sinks/output.js';
 import { createOutput } from '../sinks/registry.js';
 import { StdoutOutput } from '../sinks/stdout-output.js';
 import { resolveEvents, trace } from '../trace.js';
-import { StatusLine } from './status-line.js';
+import { outputSummaryLine, StatusLine } from './status-line.js';
 
 export interface TraceCommandOptions {
   events?: string[];
@@ -74,5 +74,9 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   const stats = t.stats();
   await Promise.all(outputs.map((o) => o.close(stats)));
   await metrics?.close();
+  for (const o of outputs) {
+    if (o instanceof StdoutOutput) continue;
+    process.stderr.write(`${jsonStats ? JSON.stringify({ output: o.stats() }) : outputSummaryLine(o.stats())}\n`);
+  }
   process.stderr.write(`${jsonStats ? statsJson(stats, true) : summaryLine(stats)}\n`);
 }
