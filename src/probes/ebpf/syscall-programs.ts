@@ -49,7 +49,9 @@ const PARENT = -48; // real_parent task
 const PLEVEL = -56; // parent's pid level
 const PNS = -64; // parent upid ns
 const ENTRY = -128; // in-flight entry being built (64 bytes)
-const REGS = -304; // copy of pt_regs (up to 176 bytes)
+const REGS = -304; // copy of pt_regs (up to 176 bytes), enter program only
+const UPID = -144; // struct upid of the task (16 bytes), exit program only
+const PUPID = -160; // struct upid of the parent
 
 function probeRead(dstBase: Register, dstOff: number, size: number, src: Register, srcOff: number): Instruction[] {
   // bpf_probe_read_kernel(dst, size, src + srcOff); src must not be R1/R2 (they are overwritten first).
@@ -216,7 +218,7 @@ export function exitProgram(o: ExitOptions): Instruction[] {
   );
   for (let i = 0; i < 6; i++) p.push(ldxDW(R1, R8, Entry.args + 8 * i), stxDW(R9, Rec.args + 8 * i, R1));
   p.push(ldxDW(R1, R6, o.hook === 'tracepoint' ? TracepointRecord.ret : 8), stxDW(R9, Rec.ret, R1), stW(R9, Rec.pad, 0), stW(R9, Rec.nsPpid, 0));
-  p.push(...contextInto(L));
+  p.push(...(o.hook === 'raw' ? contextByProbeRead(L) : contextByBtf(L)));
   p.push(
     mov64Reg(R1, R9),
     mov64Imm(R2, BPF_RB_NO_WAKEUP), // user space drains on a timer: skip the wake-up irq_work per record
@@ -233,16 +235,8 @@ export function exitProgram(o: ExitOptions): Instruction[] {
   return p;
 }
 
-/** Fills the task context of the record at R9; R7 holds current (a plain address, read with probe_read_kernel). */
-function contextInto(L: KernelLayout): Instruction[] {
-  const upidOf = (pidSlotReg: Register): Instruction[] => [
-    // R3 = pid + numbers + level * sizeof(struct upid)
-    ldxW(R1, R10, LEVEL),
-    mul64Imm(R1, L.upidSize),
-    mov64Reg(R3, pidSlotReg),
-    add64Imm(R3, L.pidNumbers),
-    add64Reg(R3, R1),
-  ];
+/** Context every hook reads with helpers: ids, credentials, cgroup, CPU, comm. Record at R9. */
+function contextByHelpers(): Instruction[] {
   return [
     call(Helper.getCurrentPidTgid),
     stxW(R9, Rec.tid, R0),
@@ -260,6 +254,82 @@ function contextInto(L: KernelLayout): Instruction[] {
     add64Imm(R1, Rec.comm),
     mov64Imm(R2, 16),
     call(Helper.getCurrentComm),
+  ];
+}
+
+/**
+ * Task context through BTF pointers (bpf_get_current_task_btf): constant-offset loads are plain loads the JIT
+ * guards against faults, ~10x cheaper than a helper call; only the upid at a variable index needs probe reads.
+ * Uses R6 (ctx no longer needed), R7, R8 (the in-flight entry, already copied).
+ */
+function contextByBtf(L: KernelLayout): Instruction[] {
+  const upidAt = (pidReg: Register, dstSlot: number): Instruction[] => [
+    // probe_read(dst, sizeof(struct upid), pid->numbers + level)
+    ldxW(R1, R10, LEVEL),
+    mul64Imm(R1, L.upidSize),
+    mov64Reg(R3, pidReg),
+    add64Reg(R3, R1),
+    ...probeRead(R10, dstSlot, L.upidSize, R3, L.pidNumbers),
+  ];
+  return [
+    ...contextByHelpers(),
+    call(Helper.getCurrentTaskBtf),
+    mov64Reg(R7, R0),
+    ldxDW(R1, R7, L.task.startTime),
+    stxDW(R9, Rec.startTime, R1),
+    // Parent: host tgid.
+    ldxDW(R6, R7, L.task.realParent),
+    ldxW(R1, R6, L.task.tgid),
+    stxW(R9, Rec.ppid, R1),
+    // Mount namespace: task->nsproxy->mnt_ns->ns.inum.
+    ldxDW(R3, R7, L.task.nsproxy),
+    ldxDW(R3, R3, L.nsproxyMntNs),
+    ldxW(R1, R3, L.mntNsInum),
+    stxW(R9, Rec.mntns, R1),
+    // PID namespace of the task: thread_pid->numbers[thread_pid->level] = { nr (tid in ns), ns }.
+    ldxDW(R8, R7, L.task.threadPid),
+    ldxW(R1, R8, L.pidLevel),
+    stxW(R10, LEVEL, R1),
+    ...upidAt(R8, UPID),
+    ldxW(R1, R10, UPID + L.upidNr),
+    stxW(R9, Rec.nsTid, R1),
+    ldxDW(R3, R10, UPID + L.upidNs),
+    stxDW(R10, NS_PTR, R3),
+    ...probeRead(R9, Rec.pidns, 4, R3, L.pidNsInum),
+    // Tgid in that namespace: group_leader->thread_pid at the same level.
+    ldxDW(R3, R7, L.task.groupLeader),
+    ldxDW(R8, R3, L.task.threadPid),
+    ...upidAt(R8, UPID),
+    ldxW(R1, R10, UPID + L.upidNr),
+    stxW(R9, Rec.nsPid, R1),
+    // Parent's tgid in the task's namespace, 0 if the parent lives outside it (as pid_nr_ns does).
+    ldxDW(R3, R6, L.task.groupLeader),
+    ldxDW(R8, R3, L.task.threadPid),
+    ldxW(R1, R8, L.pidLevel),
+    ldxW(R2, R10, LEVEL),
+    jmpReg('jlt', R1, R2, 'ctx_done'),
+    ...upidAt(R8, PUPID),
+    ldxDW(R1, R10, PUPID + L.upidNs),
+    ldxDW(R2, R10, NS_PTR),
+    jmpReg('jne', R1, R2, 'ctx_done'),
+    ldxW(R1, R10, PUPID + L.upidNr),
+    stxW(R9, Rec.nsPpid, R1),
+    label('ctx_done'),
+  ];
+}
+
+/** Task context for the raw_tp fallback: R7 holds current as a plain address, every field read with probe_read_kernel. */
+function contextByProbeRead(L: KernelLayout): Instruction[] {
+  const upidOf = (pidSlotReg: Register): Instruction[] => [
+    // R3 = pid + numbers + level * sizeof(struct upid)
+    ldxW(R1, R10, LEVEL),
+    mul64Imm(R1, L.upidSize),
+    mov64Reg(R3, pidSlotReg),
+    add64Imm(R3, L.pidNumbers),
+    add64Reg(R3, R1),
+  ];
+  return [
+    ...contextByHelpers(),
     call(Helper.getCurrentTask),
     mov64Reg(R7, R0),
     ...probeRead(R9, Rec.startTime, 8, R7, L.task.startTime),
