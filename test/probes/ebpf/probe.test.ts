@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
@@ -270,6 +270,17 @@ describe('ebpf probe on the real kernel', () => {
     probe.close();
     assert.equal(probe.losses().byReason['ebpf ringbuf full'], lost, 'losses() still answers after close');
     await helper.end();
+  });
+
+  it('releases everything it had opened when opening fails half way, and says why', () => {
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const nosuch: EventDefinition = { ...byName('iopl'), name: 'no_such_syscall', nr: 9999 };
+    assert.throws(
+      () => openEbpfProbe({ events: [byName('ioperm'), nosuch], compat: false, excludePids: [process.pid] }),
+      /no tracepoint syscalls\/sys_enter_no_such_syscall/,
+    );
+    assert.equal(fds(), before);
   });
 
   it('leaves nothing loaded after close, even when closed twice', async (t) => {
