@@ -142,7 +142,7 @@ export abstract class QueuedOutput implements Output {
         this.sent += done;
         this.inflight -= done;
         pending = pending.slice(done);
-        if (!pending.length) break;
+        if (!pending.length || this.aborted) break;
         const reason = failure ? String((failure as Error)?.message ?? failure) : 'partial delivery';
         if (failure instanceof PermanentError || attempt >= this.settings.retries) {
           this.warn('drop', `${reason}; dropped ${pending.length} events`);

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { connect } from 'nats';
+import { startSyscaller } from '../support/syscaller.js';
+import { waitFor } from './support/events.js';
+import { freePort, startNats, tempDir, type Started } from './support/servers.js';
+import { readStream } from './support/nats.js';
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+
+const cleanups: Array<() => Promise<void> | void> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** The CLI, system-wide, until stop(): stderr collected, exit code returned. */
+function watchpost(args: string[]) {
+  const cli = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+  cleanups.push(() => {
+    if (cli.exitCode === null) cli.kill('SIGKILL');
+  });
+  return {
+    stderr: () => stderr,
+    started: () => waitFor(`watchpost to start (${stderr})`, () => (stderr.includes('tracing with') ? true : cli.exitCode !== null ? Promise.reject(new Error(stderr)) : undefined), 15_000),
+    async stop() {
+      cli.kill('SIGINT');
+      return exit;
+    },
+  };
+}
+
+/** One sample from a Prometheus text page: name{labels} value. */
+function metric(page: string, name: string, labels = ''): number | undefined {
+  const line = page.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+async function scrape(url: string): Promise<string> {
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  return res.text();
+}
+
+/** Runs the helper's ioperm calls (from = base, base+1, …) and returns its pid once they are done. */
+async function iopermCalls(base: number, n: number): Promise<number> {
+  const sc = await startSyscaller(Array.from({ length: n }, (_, i) => `ioperm:${base + i}:1:1`));
+  await sc.go();
+  await sc.end();
+  return sc.pid;
+}
+
+describe('watchpost CLI with remote outputs and --metrics (real syscalls, real servers on loopback)', () => {
+  it('-o nats: a stopped and restarted server; every event is in the stream once, in order, or counted as dropped; metrics tell the story', async () => {
+    const port = await freePort();
+    const store = tempDir('nats-e2e');
+    cleanups.push(() => rmSync(store, { recursive: true, force: true }));
+    let server: Started = await startNats(port, store);
+    cleanups.push(() => server.stop());
+    const metricsPort = await freePort();
+    const output = `nats:nats://127.0.0.1:${port}`;
+    const wp = watchpost(['-e', 'ioperm', '-o', `${output}?subject=wp.e2e&stream=E2E&queue=50&flushTimeout=3s`, '--metrics', `127.0.0.1:${metricsPort}`]);
+    await wp.started();
+    const url = `http://127.0.0.1:${metricsPort}/metrics`;
+    const nc = await connect({ servers: `nats://127.0.0.1:${port}` });
+    const jsm = await nc.jetstreamManager();
+    const storedCount = async (): Promise<number> => (await jsm.streams.info('E2E').catch(() => undefined))?.state.messages ?? 0;
+
+    const pidA = await iopermCalls(0x100, 30);
+    await waitFor('30 events in the stream', async () => ((await storedCount()) >= 30 ? true : undefined)).catch((e: Error) => assert.fail(`${e.message}\n${wp.stderr()}`));
+    let page = await scrape(url);
+    assert.ok(metric(page, 'watchpost_events_total', 'event="ioperm"')! >= 30, 'events counted by name');
+    assert.ok(metric(page, 'watchpost_output_sent_total', `output="${output}"`)! >= 30, 'sent counted per output');
+    assert.ok(metric(page, 'process_resident_memory_bytes')! > 10e6, 'RSS');
+    assert.ok(/^watchpost_backend_info\{backend="[a-z]+"\} 1$/m.test(page), 'backend in use');
+    await nc.close();
+
+    await server.stop();
+    const pidB = await iopermCalls(0x200, 80); // the queue holds 50: 30 must be dropped, and counted
+    page = await waitFor('the queue to overflow during the outage', async () => {
+      const p = await scrape(url);
+      return metric(p, 'watchpost_output_dropped_total', `output="${output}"`)! >= 30 ? p : undefined;
+    });
+    assert.equal(metric(page, 'watchpost_output_queue_depth', `output="${output}"`), 50, 'queue depth at its bound');
+
+    server = await startNats(port, store);
+    const nc2 = await connect({ servers: `nats://127.0.0.1:${port}` });
+    const jsm2 = await nc2.jetstreamManager();
+    await waitFor('the queue to drain after the restart', async () => ((await jsm2.streams.info('E2E')).state.messages >= 80 ? true : undefined), 15_000);
+    const pidC = await iopermCalls(0x300, 30);
+    await waitFor('the queue and the new events to arrive', async () => ((await jsm2.streams.info('E2E')).state.messages >= 110 ? true : undefined), 15_000).catch((e: Error) =>
+      assert.fail(`${e.message}\n${wp.stderr()}`),
+    );
+    await nc2.close();
+    page = await scrape(url);
+
+    assert.equal(await wp.stop(), 0, 'a clean exit after the outage');
+    const lines = wp.stderr().trim().split('\n');
+    const outLine = lines.find((l) => l.startsWith(`watchpost: ${output}:`) && / sent, /.test(l));
+    assert.ok(outLine, `the output's counts are reported at exit:\n${wp.stderr()}`);
+    const [, sent, dropped] = /: (\d+) sent, (\d+) dropped/.exec(outLine)!.map(Number);
+    const delivered = Number(/ioperm (\d+) delivered/.exec(lines.at(-1)!)![1]);
+
+    const stored = await readStream(port, 'E2E');
+    const mine = (pid: number): number[] => stored.filter((s) => s.json.hostProcessId === pid).map((s) => s.seq);
+    assert.deepEqual(mine(pidA), Array.from({ length: 30 }, (_, i) => 0x100 + i), 'before the outage: all, once, in order');
+    assert.deepEqual(mine(pidB), Array.from({ length: 50 }, (_, i) => 0x200 + i), 'during it: the 50 the queue held, in order');
+    assert.deepEqual(mine(pidC), Array.from({ length: 30 }, (_, i) => 0x300 + i), 'after it: all, once, in order');
+    assert.equal(stored.length, sent, 'the stream holds what watchpost reported sent');
+    assert.equal(sent + dropped, delivered, `sent ${sent} + dropped ${dropped} == traced ${delivered}`);
+    assert.ok(dropped >= 30);
+    assert.equal(metric(page, 'watchpost_output_dropped_total', `output="${output}"`), dropped, 'the metrics agree with the exit report');
+  });
+
+  it('-o json:FILE and -o syslog at once, with --metrics: the file gets every event (mode 0600) while the syslog receiver is down', async () => {
+    const dir = tempDir('cli-file');
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'events.jsonl');
+    const metricsPort = await freePort();
+    const deadPort = await freePort();
+    const syslog = `syslog:tcp://127.0.0.1:${deadPort}?retries=1&backoff=10ms&queue=5&flushTimeout=1s`;
+    const wp = watchpost(['-e', 'ioperm', '-o', `json:${file}`, '-o', syslog, '--metrics', `127.0.0.1:${metricsPort}`]);
+    await wp.started();
+    const pid = await iopermCalls(0x400, 20);
+    const page = await waitFor('the file output to send 20', async () => {
+      const p = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+      return metric(p, 'watchpost_output_sent_total', `output="json:${file}"`)! >= 20 ? p : undefined;
+    });
+    assert.ok(metric(page, 'watchpost_output_dropped_total', `output="${syslog}"`)! > 0, 'the dead syslog receiver drops, counted');
+    assert.equal(await wp.stop(), 0);
+    const mine = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.hostProcessId === pid);
+    assert.deepEqual(mine.map((e) => e.args[0].value), Array.from({ length: 20 }, (_, i) => 0x400 + i), 'a failing output does not hold back the others');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.match(wp.stderr(), new RegExp(`${syslog.replace(/[?.*+]/g, '\\$&')}: 0 sent, \\d+ dropped`));
+  });
+});
