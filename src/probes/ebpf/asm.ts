@@ -49,6 +49,7 @@ export const Helper = {
   getCurrentTask: 35,
   getCurrentCgroupId: 80,
   probeReadKernel: 113,
+  probeReadKernelStr: 115,
   ringbufReserve: 131,
   ringbufSubmit: 132,
   ringbufDiscard: 133,

@@ -7,11 +7,15 @@ export interface KernelLayout {
     realParent: number;
     groupLeader: number;
     tgid: number;
+    pid: number;
+    comm: number;
     startTime: number;
     nsproxy: number;
     threadPid: number;
   };
   nsproxyMntNs: number;
+  /** linux_binprm.filename, the path exec was given. */
+  binprmFilename: number;
   /** mnt_namespace.ns.inum and pid_namespace.ns.inum, from the namespace struct. */
   mntNsInum: number;
   pidNsInum: number;
@@ -42,11 +46,14 @@ export function kernelLayout(btf: Btf): KernelLayout {
       realParent: t('real_parent'),
       groupLeader: t('group_leader'),
       tgid: t('tgid'),
+      pid: t('pid'),
+      comm: t('comm'),
       startTime: t('start_time'),
       nsproxy: t('nsproxy'),
       threadPid: t('thread_pid'),
     },
     nsproxyMntNs: btf.offsetOf('nsproxy', 'mnt_ns'),
+    binprmFilename: btf.offsetOf('linux_binprm', 'filename'),
     mntNsInum: btf.offsetOf('mnt_namespace', 'ns') + btf.offsetOf('ns_common', 'inum'),
     pidNsInum: btf.offsetOf('pid_namespace', 'ns') + btf.offsetOf('ns_common', 'inum'),
     pidLevel: btf.offsetOf('pid', 'level'),

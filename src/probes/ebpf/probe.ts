@@ -1,17 +1,17 @@
 import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import type { EventDefinition } from '../../catalog/types.js';
 import { EnvironmentError } from '../../model/errors.js';
-import type { CompletedSyscall, LossCounters, Probe, ProbeOptions } from '../types.js';
+import type { CompletedSyscall, LossCounters, Probe, ProbeOptions, TaskEvent } from '../types.js';
 import { Btf, BtfKind, VMLINUX_BTF } from './btf.js';
 import { kernelLayout, type KernelLayout } from './kernel-layout.js';
 import { attachRawTracepoint, attachTracepoint, attachTracing, type Link, TRACEFS } from './link.js';
 import { BpfMap, cpuCount, MapType, u32Key } from './maps.js';
 import { BPF_TRACE_RAW_TP, Program, programInfo, type ProgramInfo, type ProgramSpec, ProgramType } from './programs.js';
-import { Entry, RecordDecoder } from './record.js';
+import { decodeTask, Entry, RecordDecoder, RecordKind } from './record.js';
 import { RingBuffer } from './ringbuf.js';
 import {
-  enterProgram, exitProgram, forkProgram, type HookKind, LOSS_SLOTS, LossSlot, type MapFds, processExitProgram,
-  TracepointRecord,
+  enterProgram, execProgram, exitProgram, forkProgram, type HookKind, LOSS_SLOTS, LossSlot, type MapFds, processExitProgram,
+  taskExitProgram, taskNewProgram, TracepointRecord,
 } from './syscall-programs.js';
 import { SyscallError } from './sys.js';
 
@@ -72,6 +72,7 @@ export class EbpfProbe implements Probe {
   private readonly losses_: BpfMap;
   private readonly decoder: RecordDecoder;
   private closed = false;
+  private lifecycle = false;
 
   /** `hook` forces a hook kind (tests); by default compat picks tp_btf, falling back to raw_tp if the kernel refuses it. */
   constructor(options: ProbeOptions, hook?: HookKind) {
@@ -102,6 +103,12 @@ export class EbpfProbe implements Probe {
           if (layout.exitHasGroupDead) this.attachRaw('wp_pexit', processExitProgram(layout, tracked.fd), 'sched_process_exit');
           for (const pid of descendantsOf(options.pids)) tracked.update(u32Key(pid), u32Key(1));
         }
+      }
+      if (options.lifecycle) {
+        this.lifecycle = true;
+        this.attachRaw('wp_task_new', taskNewProgram(layout, fds), 'task_newtask');
+        this.attachRaw('wp_task_exec', execProgram(layout, fds), 'sched_process_exec');
+        this.attachRaw('wp_task_exit', taskExitProgram(layout, fds), 'sched_process_exit');
       }
       const nativeIds = options.events.map((e) => e.nr);
       const compatIds = options.compat ? options.events.flatMap((e) => (e.compatNr === undefined ? [] : [e.compatNr])) : [];
@@ -175,13 +182,36 @@ export class EbpfProbe implements Probe {
     return this.programs.map((p) => programInfo(p.fd));
   }
 
-  drain(emit: (s: CompletedSyscall) => void): number {
+  drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): number {
     if (this.closed) return 0;
     const decoder = this.decoder;
-    return this.ring.consume((data, offset) => {
-      const s = decoder.decode(data, offset);
-      if (s !== undefined) emit(s);
+    if (!this.lifecycle) {
+      return this.ring.consume((data, offset) => {
+        const s = decoder.decode(data, offset);
+        if (s !== undefined) emit(s);
+      });
+    }
+    // With task records: a syscall record is written at exit but stamped at entry, so put each batch in time order.
+    const batch: Array<CompletedSyscall | TaskEvent> = [];
+    let tasks = 0;
+    const n = this.ring.consume((data, offset) => {
+      if (data.getUint32(offset, true) === RecordKind.syscall) {
+        const s = decoder.decode(data, offset);
+        if (s !== undefined) batch.push(s);
+      } else if (onTask) {
+        const t = decodeTask(data, offset);
+        if (t !== undefined) {
+          batch.push(t);
+          tasks++;
+        }
+      }
     });
+    if (tasks > 0) batch.sort((a, b) => a.monoNs - b.monoNs);
+    for (const item of batch) {
+      if ('event' in item) emit(item);
+      else onTask?.(item);
+    }
+    return n;
   }
 
   losses(): LossCounters {
@@ -195,15 +225,16 @@ export class EbpfProbe implements Probe {
         for (let i = 0; i + 8 <= v.byteLength; i += 8) n += Number(d.getBigUint64(i, true));
         return n;
       };
-      this.lastLosses = { ringbuf: sum(LossSlot.ringbufFull), inflight: sum(LossSlot.inflightFull) };
+      this.lastLosses = { ringbuf: sum(LossSlot.ringbufFull), inflight: sum(LossSlot.inflightFull), task: sum(LossSlot.taskRingbufFull) };
     }
     if (this.lastLosses.ringbuf) byReason['ebpf ringbuf full'] = this.lastLosses.ringbuf;
     if (this.lastLosses.inflight) byReason['ebpf in-flight map full'] = this.lastLosses.inflight;
+    if (this.lastLosses.task) byReason['ebpf ringbuf full (task records)'] = this.lastLosses.task;
     if (this.decoder.unknown) byReason['ebpf unknown record'] = this.decoder.unknown;
     return { byReason, byEvent: {} };
   }
 
-  private lastLosses = { ringbuf: 0, inflight: 0 };
+  private lastLosses = { ringbuf: 0, inflight: 0, task: 0 };
 
   close(): void {
     if (this.closed) return;

@@ -1,6 +1,6 @@
 import type { EventDefinition } from '../../catalog/types.js';
 import type { ArgValue } from '../../model/event.js';
-import type { CompletedSyscall } from '../types.js';
+import type { CompletedSyscall, TaskEvent } from '../types.js';
 
 /**
  * The record the exit program writes to the ring buffer, one per completed syscall,
@@ -16,29 +16,48 @@ export const Entry = {
   size: 64,
 } as const;
 
+/** What a ring-buffer record is: its first u32. */
+export const RecordKind = { syscall: 0, fork: 1, exec: 2, exit: 3 } as const;
+
 export const Rec = {
-  enterNs: 0, // u64
-  startTime: 8, // u64 task->start_time
-  cgroupId: 16, // u64
-  args: 24, // u64[6]
-  ret: 72, // s64
-  tgid: 80, // u32 (all u32 below)
-  tid: 84,
-  ppid: 88,
-  uid: 92,
-  gid: 96,
-  mntns: 100,
-  pidns: 104,
-  nsTid: 108,
-  nsPid: 112,
-  nsPpid: 116,
-  cpu: 120,
-  id: 124,
-  flags: 128,
-  pad: 132,
+  kind: 0, // u32 RecordKind.syscall
+  flags: 4, // u32 FLAG_COMPAT
+  enterNs: 8, // u64
+  startTime: 16, // u64 task->start_time
+  cgroupId: 24, // u64
+  args: 32, // u64[6]
+  ret: 80, // s64
+  tgid: 88, // u32 (all u32 below)
+  tid: 92,
+  ppid: 96,
+  uid: 100,
+  gid: 104,
+  mntns: 108,
+  pidns: 112,
+  nsTid: 116,
+  nsPid: 120,
+  nsPpid: 124,
+  cpu: 128,
+  id: 132,
   comm: 136, // char[16]
   size: 152,
 } as const;
+
+/** Task lifecycle records (fork, exec, exit) for the process tree; rare next to syscalls. */
+export const TaskRec = {
+  kind: 0, // u32 RecordKind.fork | exec | exit
+  groupDead: 4, // u32 (exit)
+  monoNs: 8, // u64
+  tid: 16, // u32: the new task (fork), the task (exec, exit)
+  other: 20, // u32: the forking thread (fork), the tid before exec (exec)
+  cloneFlags: 24, // u64 (fork)
+  comm: 32, // char[16] (fork)
+  filename: 48, // char[FILENAME_MAX] (exec)
+  forkSize: 48,
+  execSize: 48 + 256,
+  exitSize: 24,
+} as const;
+export const FILENAME_MAX = 256;
 
 export const FLAG_COMPAT = 1;
 
@@ -91,7 +110,7 @@ export class RecordDecoder {
         ppid: d.getUint32(o + Rec.ppid, true),
         uid: d.getUint32(o + Rec.uid, true),
         gid: d.getUint32(o + Rec.gid, true),
-        comm: comm(d, o + Rec.comm),
+        comm: cString(d, o + Rec.comm, 16),
         cgroupId: u64(d, o + Rec.cgroupId),
         mntns: d.getUint32(o + Rec.mntns, true),
         pidns: d.getUint32(o + Rec.pidns, true),
@@ -104,14 +123,37 @@ export class RecordDecoder {
   }
 }
 
+/** A fork, exec or exit record as the process tree wants it. */
+export function decodeTask(d: DataView, o: number): TaskEvent | undefined {
+  const monoNs = u64(d, o + TaskRec.monoNs);
+  const tid = d.getUint32(o + TaskRec.tid, true);
+  switch (d.getUint32(o + TaskRec.kind, true)) {
+    case RecordKind.fork:
+      return {
+        kind: 'fork',
+        monoNs,
+        parentTid: d.getUint32(o + TaskRec.other, true),
+        childTid: tid,
+        cloneFlags: d.getUint32(o + TaskRec.cloneFlags, true),
+        comm: cString(d, o + TaskRec.comm, 16),
+      };
+    case RecordKind.exec:
+      return { kind: 'exec', monoNs, tid, oldTid: d.getUint32(o + TaskRec.other, true), filename: cString(d, o + TaskRec.filename, FILENAME_MAX) };
+    case RecordKind.exit:
+      return { kind: 'exit', monoNs, tid, groupDead: d.getUint32(o + TaskRec.groupDead, true) !== 0 };
+    default:
+      return undefined;
+  }
+}
+
 /** An unsigned 64-bit field as a number (exact below 2^53: ~104 days of nanoseconds). */
 function u64(d: DataView, at: number): number {
   return d.getUint32(at + 4, true) * 4294967296 + d.getUint32(at, true);
 }
 
-function comm(d: DataView, at: number): string {
+function cString(d: DataView, at: number, max: number): string {
   let s = '';
-  for (let i = 0; i < 16; i++) {
+  for (let i = 0; i < max; i++) {
     const c = d.getUint8(at + i);
     if (c === 0) break;
     s += String.fromCharCode(c);

@@ -4,7 +4,7 @@ import {
   rsh64Imm, stW, stxDW, stxW, add64Reg,
 } from './asm.js';
 import { type KernelLayout, TS_COMPAT } from './kernel-layout.js';
-import { Entry, FLAG_COMPAT, Rec } from './record.js';
+import { Entry, FILENAME_MAX, Rec, RecordKind, TaskRec } from './record.js';
 
 /**
  * The BPF programs, generated per run from the selected events and the kernel layout:
@@ -30,8 +30,8 @@ export interface MapFds {
 }
 
 /** Slots of the per-CPU loss counter map. */
-export const LossSlot = { ringbufFull: 0, inflightFull: 1 } as const;
-export const LOSS_SLOTS = 2;
+export const LossSlot = { ringbufFull: 0, inflightFull: 1, taskRingbufFull: 2 } as const;
+export const LOSS_SLOTS = 3;
 
 /** Offsets of the syscall tracepoint record (syscalls/sys_enter_X, sys_exit_X), checked against tracefs at attach. */
 export const TracepointRecord = { nr: 8, args: 16, ret: 16 } as const;
@@ -217,7 +217,7 @@ export function exitProgram(o: ExitOptions): Instruction[] {
     stxW(R9, Rec.flags, R1),
   );
   for (let i = 0; i < 6; i++) p.push(ldxDW(R1, R8, Entry.args + 8 * i), stxDW(R9, Rec.args + 8 * i, R1));
-  p.push(ldxDW(R1, R6, o.hook === 'tracepoint' ? TracepointRecord.ret : 8), stxDW(R9, Rec.ret, R1), stW(R9, Rec.pad, 0), stW(R9, Rec.nsPpid, 0));
+  p.push(ldxDW(R1, R6, o.hook === 'tracepoint' ? TracepointRecord.ret : 8), stxDW(R9, Rec.ret, R1), stW(R9, Rec.kind, RecordKind.syscall), stW(R9, Rec.nsPpid, 0));
   p.push(...(o.hook === 'raw' ? contextByProbeRead(L) : contextByBtf(L)));
   p.push(
     mov64Reg(R1, R9),
@@ -417,5 +417,81 @@ export function processExitProgram(layout: KernelLayout, trackedFd: number): Ins
     label('out'),
     mov64Imm(R0, 0),
     exit(),
+  ];
+}
+
+/** Reserves `size` bytes in the ring buffer into R9 and stamps kind and time; on failure counts the loss and leaves. */
+function reserveTask(maps: MapFds, kind: number, size: number): Instruction[] {
+  return [
+    ldMapFd(R1, maps.ringbuf),
+    mov64Imm(R2, size),
+    mov64Imm(R3, 0),
+    call(Helper.ringbufReserve),
+    jneImm(R0, 0, 'reserved'),
+    ...countLoss(maps.losses, LossSlot.taskRingbufFull, 'counted'),
+    ja('out'),
+    label('reserved'),
+    mov64Reg(R9, R0),
+    stW(R9, TaskRec.kind, kind),
+    stW(R9, TaskRec.groupDead, 0),
+    call(Helper.ktimeGetNs),
+    stxDW(R9, TaskRec.monoNs, R0),
+  ];
+}
+
+const submitAndOut = (): Instruction[] => [
+  mov64Reg(R1, R9),
+  mov64Imm(R2, BPF_RB_NO_WAKEUP),
+  call(Helper.ringbufSubmit),
+  label('out'),
+  mov64Imm(R0, 0),
+  exit(),
+];
+
+/** task_newtask (raw tracepoint: task, clone_flags), in the parent: one fork record. */
+export function taskNewProgram(L: KernelLayout, maps: MapFds): Instruction[] {
+  return [
+    mov64Reg(R6, R1),
+    ...reserveTask(maps, RecordKind.fork, TaskRec.forkSize),
+    ldxDW(R7, R6, 0),
+    ...probeRead(R9, TaskRec.tid, 4, R7, L.task.pid),
+    call(Helper.getCurrentPidTgid),
+    stxW(R9, TaskRec.other, R0),
+    ldxDW(R1, R6, 8),
+    stxDW(R9, TaskRec.cloneFlags, R1),
+    ...probeRead(R9, TaskRec.comm, 16, R7, L.task.comm),
+    ...submitAndOut(),
+  ];
+}
+
+/** sched_process_exec (raw tracepoint: task, old_pid, bprm): one exec record with the file name. */
+export function execProgram(L: KernelLayout, maps: MapFds): Instruction[] {
+  return [
+    mov64Reg(R6, R1),
+    ...reserveTask(maps, RecordKind.exec, TaskRec.execSize),
+    ldxDW(R7, R6, 0),
+    ...probeRead(R9, TaskRec.tid, 4, R7, L.task.pid),
+    ldxDW(R1, R6, 8),
+    stxW(R9, TaskRec.other, R1),
+    ldxDW(R3, R6, 16),
+    ...derefToR3(R3, L.binprmFilename, SCRATCH),
+    mov64Reg(R1, R9),
+    add64Imm(R1, TaskRec.filename),
+    mov64Imm(R2, FILENAME_MAX),
+    call(Helper.probeReadKernelStr),
+    ...submitAndOut(),
+  ];
+}
+
+/** sched_process_exit (raw tracepoint: task, group_dead): one exit record. */
+export function taskExitProgram(L: KernelLayout, maps: MapFds): Instruction[] {
+  return [
+    mov64Reg(R6, R1),
+    ...reserveTask(maps, RecordKind.exit, TaskRec.exitSize),
+    ldxDW(R7, R6, 0),
+    ...probeRead(R9, TaskRec.tid, 4, R7, L.task.pid),
+    ...(L.exitHasGroupDead ? [ldxDW(R1, R6, 8), stxW(R9, TaskRec.groupDead, R1)] : []),
+    stW(R9, TaskRec.other, 0),
+    ...submitAndOut(),
   ];
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
@@ -9,7 +9,9 @@ import type { EventDefinition } from '../../../src/catalog/types.js';
 import { cpuCount } from '../../../src/probes/ebpf/maps.js';
 import { EbpfProbe, ebpfSupport, openEbpfProbe } from '../../../src/probes/ebpf/probe.js';
 import { loadedPrograms } from '../../../src/probes/ebpf/programs.js';
-import type { CompletedSyscall, Probe } from '../../../src/probes/types.js';
+import type { CompletedSyscall, Probe, TaskEvent } from '../../../src/probes/types.js';
+
+const CLONE_THREAD = 0x10000;
 import { type ObservedCall, startSyscaller, syscallerPath } from '../../support/syscaller.js';
 
 const CALLS = [
@@ -270,6 +272,48 @@ describe('ebpf probe on the real kernel', () => {
     probe.close();
     assert.equal(probe.losses().byReason['ebpf ringbuf full'], lost, 'losses() still answers after close');
     await helper.end();
+  });
+
+  it('reports fork, exec and exit of tasks (lifecycle) in time order with the syscalls', async () => {
+    const probe = open({ events: [byName('iopl')], compat: true, excludePids: [process.pid], lifecycle: true });
+    const helper = await startSyscaller(['iopl:3', 'thread:iopl32:0']);
+    const calls = await helper.go();
+    await helper.end();
+    const seq: Array<CompletedSyscall | TaskEvent> = [];
+    const tids = new Set([helper.pid, ...calls.map((c) => c.tid)]);
+    const mine = (x: CompletedSyscall | TaskEvent): boolean =>
+      'event' in x ? x.context!.pid === helper.pid : x.kind === 'fork' ? tids.has(x.childTid) : tids.has(x.tid);
+    let idle = 0;
+    while (idle < 20 && !seq.some((x) => !('event' in x) && x.kind === 'exit' && x.groupDead)) {
+      const n = probe.drain((s) => mine(s) && seq.push(s), (t) => mine(t) && seq.push(t));
+      idle = n === 0 ? idle + 1 : 0;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const kinds = seq.map((x) => ('event' in x ? `${x.event.name}@${x.tid}` : `${x.kind}@${x.kind === 'fork' ? x.childTid : x.tid}`));
+    const thread = calls[1].tid;
+    const at = (k: string): number => {
+      const i = kinds.indexOf(k);
+      assert.ok(i >= 0, `${k} in ${kinds.join(' ')}`);
+      return i;
+    };
+    assert.ok(at(`fork@${helper.pid}`) < at(`exec@${helper.pid}`));
+    assert.ok(at(`exec@${helper.pid}`) < at(`iopl@${helper.pid}`));
+    assert.ok(at(`fork@${thread}`) < at(`iopl@${thread}`));
+    assert.ok(kinds.includes(`exit@${helper.pid}`) && kinds.includes(`exit@${thread}`));
+    const fork = seq.find((x): x is Extract<TaskEvent, { kind: 'fork' }> => !('event' in x) && x.kind === 'fork' && x.childTid === helper.pid)!;
+    assert.ok(existsSync(`/proc/self/task/${fork.parentTid}`), 'forked by a thread of this process');
+    assert.equal(fork.cloneFlags & CLONE_THREAD, 0);
+    assert.equal(fork.comm, readFileSync(`/proc/self/task/${fork.parentTid}/comm`, 'utf8').trim());
+    const threadFork = seq.find((x): x is Extract<TaskEvent, { kind: 'fork' }> => !('event' in x) && x.kind === 'fork' && x.childTid === thread)!;
+    assert.equal(threadFork.parentTid, helper.pid);
+    assert.notEqual(threadFork.cloneFlags & CLONE_THREAD, 0);
+    const exec = seq.find((x): x is Extract<TaskEvent, { kind: 'exec' }> => !('event' in x) && x.kind === 'exec')!;
+    assert.deepEqual({ tid: exec.tid, oldTid: exec.oldTid, filename: exec.filename }, { tid: helper.pid, oldTid: helper.pid, filename: syscallerPath() });
+    assert.equal(seq.filter((x) => !('event' in x) && x.kind === 'exit' && x.groupDead).length, 1);
+    const times = seq.map((x) => x.monoNs);
+    assert.deepEqual(times, [...times].sort((a, b) => a - b));
+    assert.equal(seq.filter((x) => 'event' in x).length, 2);
+    probe.close();
   });
 
   it('releases everything it had opened when opening fails half way, and says why', () => {
