@@ -6,12 +6,14 @@ import { trackForCleanup } from './pipeline/cleanup.js';
 import { EpochClock } from './pipeline/clock.js';
 import { EventBuilder } from './pipeline/to-event.js';
 import { ProcessTree } from './enrich/process-tree.js';
-import { openTracefsProbe } from './probes/tracefs/probe.js';
+import { openProbe, type BackendChoice } from './probes/open.js';
 import type { CompletedSyscall, Probe, ProbeOptions, TaskEvent } from './probes/types.js';
 
 export type { SyscallEvent, TraceStats } from './model/event.js';
 
 export interface TraceOptions {
+  /** eBPF (lowest overhead, context read in the kernel), tracefs, or auto (default): eBPF where BPF and BTF work. */
+  backend?: BackendChoice;
   /** Event names from the catalog; default ioperm and iopl. */
   events?: readonly string[];
   /** Catch 32-bit (int $0x80) calls too (default true): costs a filtered hook on every syscall. */
@@ -31,6 +33,8 @@ export interface Trace extends AsyncIterable<SyscallEvent> {
   /** Resolves when the probes are attached (events from then on are seen); rejects if they could not be. */
   readonly ready: Promise<void>;
   readonly backend: string;
+  /** Set when auto fell back to tracefs: why, in one line. */
+  readonly backendNote: string | undefined;
   stats(): TraceStats;
   /** The same events in the batches the kernel buffers were read in (fewer wake-ups for printers). */
   batches(): AsyncIterable<SyscallEvent[]>;
@@ -65,6 +69,7 @@ export function resolveEvents(names: readonly string[]): EventDefinition[] {
 class LiveTrace implements Trace {
   readonly ready: Promise<void>;
   backend = 'tracefs';
+  backendNote: string | undefined;
   private probe: Probe | undefined;
   private queue: SyscallEvent[] = [];
   private waiter: (() => void) | undefined;
@@ -101,7 +106,9 @@ class LiveTrace implements Trace {
         bufferKb: this.options.bufferKb,
         lifecycle: true,
       };
-      this.probe = openTracefsProbe(probeOptions);
+      const opened = await openProbe(this.options.backend ?? 'auto', probeOptions);
+      this.probe = opened.probe;
+      this.backendNote = opened.note;
       this.tree.seed(); // after the probe records fork/exec/exit, so no task falls between the scan and the records
       this.backend = this.probe.backend;
       this.untrack = trackForCleanup(this.probe);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { EnvironmentError, UsageError } from '../model/errors.js';
 import { listCommand } from './list.js';
 import { traceCommand } from './trace-command.js';
@@ -40,13 +40,14 @@ program
     '--no-compat',
     'do not catch 32-bit (int $0x80) callers: saves the filtered raw_syscalls hook that every syscall then pays (tens of ns each), but a caller switching ABI evades Watchpost',
   )
+  .addOption(new Option('--backend <name>', 'auto: eBPF where BPF and BTF work, else tracefs (says which on stderr)').choices(['auto', 'ebpf', 'tracefs']).default('auto'))
   .option('--buffer-kb <n>', 'per-CPU kernel buffer in KiB', (v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 4) throw new UsageError(`--buffer-kb ${v}: expected a whole number of KiB >= 4`);
     return n;
   })
   .option('--metrics <addr>', 'serve Prometheus metrics at HOST:PORT (e.g. 127.0.0.1:9464; a bare PORT binds 127.0.0.1)')
-  .action(async (opts: { events?: string[]; output: string[]; compat: boolean; bufferKb?: number; metrics?: string }) => {
+  .action(async (opts: { events?: string[]; output: string[]; compat: boolean; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string }) => {
     try {
       await traceCommand(opts);
     } catch (err) {

@@ -16,6 +16,7 @@ export interface TraceCommandOptions {
   bufferKb?: number;
   /** `--metrics HOST:PORT`: serve Prometheus metrics there while tracing. */
   metrics?: string;
+  backend: 'auto' | 'ebpf' | 'tracefs';
 }
 
 export function summaryLine(s: TraceStats): string {
@@ -37,8 +38,9 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new EnvironmentError('tracing needs root (tracefs and the syscall tracepoints are root-only): run `sudo npx watchpost`');
   }
-  const t = trace({ events, compat: opts.compat, bufferKb: opts.bufferKb });
+  const t = trace({ events, compat: opts.compat, bufferKb: opts.bufferKb, backend: opts.backend });
   await t.ready;
+  if (t.backendNote) process.stderr.write(`watchpost: ${t.backendNote}\n`);
   const metrics = opts.metrics
     ? await startMetricsServer(opts.metrics, { stats: () => t.stats(), get backend() { return t.backend; }, outputs }).catch(async (err: unknown) => {
         await t.stop();

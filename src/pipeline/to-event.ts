@@ -22,7 +22,8 @@ export class EventBuilder {
 
   build(s: CompletedSyscall): SyscallEvent {
     const ctx = s.context;
-    const info = this.lookup(s.tid);
+    // a thread already gone: its process (known to the kernel context) still tells the executable
+    const info = this.lookup(s.tid) ?? (ctx ? this.lookup(ctx.pid) : undefined);
     const hostPid = ctx?.pid ?? info?.pid ?? 0;
     const hostPpid = ctx?.ppid ?? info?.ppid ?? 0;
     const startTime = ctx?.startTime ?? info?.startTime;
