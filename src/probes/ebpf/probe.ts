@@ -9,20 +9,21 @@ import { BpfMap, cpuCount, MapType, u32Key } from './maps.js';
 import { BPF_TRACE_RAW_TP, Program, programInfo, type ProgramInfo, type ProgramSpec, ProgramType } from './programs.js';
 import { decodeTask, Entry, RecordDecoder, RecordKind } from './record.js';
 import { RingBuffer } from './ringbuf.js';
-import {
-  enterProgram, execProgram, exitProgram, forkProgram, type HookKind, LOSS_SLOTS, LossSlot, type MapFds, processExitProgram,
-  taskExitProgram, taskNewProgram, TracepointRecord,
-} from './syscall-programs.js';
+import { forkProgram, processExitProgram } from './follow-forks.js';
+import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
+import { LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
+import { enterProgram, exitProgram, type HookKind, TracepointRecord } from './syscall-programs.js';
 import { SyscallError } from './sys.js';
 
 /**
  * The eBPF backend: syscalls filtered, paired and enriched in the kernel, read from a BPF ring buffer.
- * Hooks: with `compat` the raw tracepoints raw_syscalls/sys_enter+sys_exit (see every syscall, including
- * int $0x80 ones); without it, the cheaper per-syscall tracepoints syscalls/sys_enter_X+sys_exit_X.
+ * Hooks: with `compat`, raw_syscalls sys_enter/sys_exit as tp_btf (raw_tp if the kernel refuses tp_btf), which see
+ * every syscall including int $0x80 ones; without it, the cheaper syscalls/sys_enter_X + sys_exit_X tracepoints.
+ * Nothing is pinned: every kernel object hangs on an fd of this process and goes when close() (or exit) closes it.
  */
 
 const INFLIGHT_ENTRIES = 16384;
-const TRACKED_ENTRIES = 65536;
+const TRACKED_ENTRIES = 16384;
 const DEFAULT_BUFFER_KB = 1024;
 const MAX_RINGBUF = 256 << 20;
 
@@ -92,63 +93,72 @@ export class EbpfProbe implements Probe {
         for (const pid of new Set(options.excludePids)) excluded.update(u32Key(pid), u32Key(1));
         fds.excluded = excluded.fd;
       }
-      let tracked: BpfMap | undefined;
-      if (options.pids !== undefined) {
-        tracked = this.map({ name: 'wp_tracked', type: MapType.hash, keySize: 4, valueSize: 4, maxEntries: TRACKED_ENTRIES });
-        for (const pid of options.pids) tracked.update(u32Key(pid), u32Key(1));
-        fds.tracked = tracked.fd;
-        if (options.followForks) {
-          // Attach the fork hook before seeding existing descendants so no fork falls in between.
-          this.attachRaw('wp_fork', forkProgram(layout, tracked.fd), 'sched_process_fork');
-          if (layout.exitHasGroupDead) this.attachRaw('wp_pexit', processExitProgram(layout, tracked.fd), 'sched_process_exit');
-          for (const pid of descendantsOf(options.pids)) tracked.update(u32Key(pid), u32Key(1));
-        }
-      }
-      if (options.lifecycle) {
-        this.lifecycle = true;
-        this.attachRaw('wp_task_new', taskNewProgram(layout, fds), 'task_newtask');
-        this.attachRaw('wp_task_exec', execProgram(layout, fds), 'sched_process_exec');
-        this.attachRaw('wp_task_exit', taskExitProgram(layout, fds), 'sched_process_exit');
-      }
-      const nativeIds = options.events.map((e) => e.nr);
-      const compatIds = options.compat ? options.events.flatMap((e) => (e.compatNr === undefined ? [] : [e.compatNr])) : [];
-      const allIds = [...nativeIds, ...compatIds];
-      if (this.hook === 'btf') {
-        const mark = { links: this.links.length, programs: this.programs.length };
-        try {
-          this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds }), 'sys_enter');
-          this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds }), 'sys_exit');
-        } catch (e) {
-          if (hook === 'btf') throw e;
-          // Some kernels refuse tp_btf: the same programs on raw_tp, reading pt_regs with bpf_probe_read_kernel.
-          for (const l of this.links.splice(mark.links)) l.close();
-          for (const p of this.programs.splice(mark.programs)) p.close();
-          this.hookFallback = (e as Error).message.split('\n')[0];
-          this.hook = 'raw';
-        }
-      }
-      if (this.hook === 'raw') {
-        this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds }), 'sys_enter');
-        this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds }), 'sys_exit');
-      } else if (this.hook === 'tracepoint') {
-        // One enter program per argument count: the kernel refuses one that reads past a tracepoint's record.
-        const enterByArgs = new Map<number, Program>();
-        const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds }));
-        for (const e of options.events) {
-          checkTracepointLayout(e);
-          const n = e.args.length;
-          let enterProg = enterByArgs.get(n);
-          if (!enterProg) {
-            enterProg = this.load(`wp_sys_enter${n}`, ProgramType.tracepoint, enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n }));
-            enterByArgs.set(n, enterProg);
-          }
-          this.links.push(attachTracepoint(enterProg.fd, 'syscalls', `sys_enter_${e.name}`));
-          this.links.push(attachTracepoint(exitProg.fd, 'syscalls', `sys_exit_${e.name}`));
-        }
-      }
+      if (options.pids !== undefined) fds.tracked = this.trackPids(options.pids, options.followForks === true, layout);
+      if (options.lifecycle) this.attachLifecycle(layout, fds);
+      this.attachSyscalls(options, hook, layout, fds);
     } catch (e) {
       this.close();
       throw e;
+    }
+  }
+
+  /** The in-kernel set of traced tgids; with followForks kept current by fork/exit hooks (see follow-forks.ts). */
+  private trackPids(pids: number[], followForks: boolean, layout: KernelLayout): number {
+    const tracked = this.map({ name: 'wp_tracked', type: MapType.hash, keySize: 4, valueSize: 4, maxEntries: TRACKED_ENTRIES });
+    for (const pid of pids) tracked.update(u32Key(pid), u32Key(1));
+    if (followForks) {
+      // Attach the fork hook before seeding existing descendants so no fork falls in between.
+      this.attachRaw('wp_fork', forkProgram(layout, tracked.fd), 'sched_process_fork');
+      if (layout.exitHasGroupDead) this.attachRaw('wp_pexit', processExitProgram(layout, tracked.fd), 'sched_process_exit');
+      for (const pid of descendantsOf(pids)) tracked.update(u32Key(pid), u32Key(1));
+    }
+    return tracked.fd;
+  }
+
+  private attachLifecycle(layout: KernelLayout, fds: MapFds): void {
+    this.lifecycle = true;
+    this.attachRaw('wp_task_new', taskNewProgram(layout, fds), 'task_newtask');
+    this.attachRaw('wp_task_exec', execProgram(layout, fds), 'sched_process_exec');
+    this.attachRaw('wp_task_exit', taskExitProgram(layout, fds), 'sched_process_exit');
+  }
+
+  private attachSyscalls(options: ProbeOptions, forced: HookKind | undefined, layout: KernelLayout, fds: MapFds): void {
+    const nativeIds = options.events.map((e) => e.nr);
+    const compatIds = options.compat ? options.events.flatMap((e) => (e.compatNr === undefined ? [] : [e.compatNr])) : [];
+    const allIds = [...nativeIds, ...compatIds];
+    if (this.hook === 'btf') {
+      const mark = { links: this.links.length, programs: this.programs.length };
+      try {
+        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds }), 'sys_enter');
+        this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds }), 'sys_exit');
+      } catch (e) {
+        if (forced === 'btf') throw e;
+        // Some kernels refuse tp_btf: the same programs on raw_tp, reading pt_regs with bpf_probe_read_kernel.
+        for (const l of this.links.splice(mark.links)) l.close();
+        for (const p of this.programs.splice(mark.programs)) p.close();
+        this.hookFallback = (e as Error).message.split('\n')[0];
+        this.hook = 'raw';
+      }
+    }
+    if (this.hook === 'raw') {
+      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds }), 'sys_enter');
+      this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds }), 'sys_exit');
+    } else if (this.hook === 'tracepoint') {
+      // One enter program per argument count: the kernel refuses one that reads past a tracepoint's record.
+      const enterByArgs = new Map<number, Program>();
+      const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds }));
+      for (const e of options.events) {
+        checkTracepointLayout(e);
+        const n = e.args.length;
+        let enterProg = enterByArgs.get(n);
+        if (!enterProg) {
+          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n });
+          enterProg = this.load(`wp_sys_enter${n}`, ProgramType.tracepoint, code);
+          enterByArgs.set(n, enterProg);
+        }
+        this.links.push(attachTracepoint(enterProg.fd, 'syscalls', `sys_enter_${e.name}`));
+        this.links.push(attachTracepoint(exitProg.fd, 'syscalls', `sys_exit_${e.name}`));
+      }
     }
   }
 

@@ -1,0 +1,68 @@
+import {
+  add64Imm, atomicAdd64, call, Helper, type Instruction, jeqImm, label, ldMapFd, ldxDW, mov64Imm, mov64Reg, R0, R1, R2, R3,
+  R10, type Register, stW,
+} from './asm.js';
+
+/** Pieces every generated program shares: map fds, stack slots, probe reads, loss counting. */
+
+export interface MapFds {
+  inflight: number;
+  ringbuf: number;
+  losses: number;
+  excluded?: number;
+  tracked?: number;
+}
+
+/** Slots of the per-CPU loss counter map. */
+export const LossSlot = { ringbufFull: 0, inflightFull: 1, taskRingbufFull: 2 } as const;
+export const LOSS_SLOTS = 3;
+
+export const BPF_ANY = 0;
+export const BPF_RB_NO_WAKEUP = 1;
+
+// Stack slots (offsets from the frame pointer R10).
+export const SCRATCH = -8; // u32/u64 scratch for probe reads and map keys
+export const TID_KEY = -16; // u32 key of the in-flight map
+export const PTR_A = -24; // pointer temporaries for context reads
+export const LEVEL = -32; // pid namespace level of the task
+export const NS_PTR = -40; // the task's pid_namespace
+export const PARENT = -48; // real_parent task
+export const PLEVEL = -56; // parent's pid level
+export const PNS = -64; // parent upid ns
+export const ENTRY = -128; // in-flight entry being built (64 bytes)
+export const REGS = -304; // copy of pt_regs (up to 176 bytes), enter program only
+export const UPID = -144; // struct upid of the task (16 bytes), exit program only
+export const PUPID = -160; // struct upid of the parent
+
+/** bpf_probe_read_kernel into a record or stack slot; clobbers R0-R5. */
+export function probeRead(dstBase: Register, dstOff: number, size: number, src: Register, srcOff: number): Instruction[] {
+  // dst = dstBase + dstOff, src = src + srcOff; dstBase must not be R3 (set first).
+  const out: Instruction[] = [];
+  if (src !== R3) out.push(mov64Reg(R3, src));
+  if (srcOff !== 0) out.push(add64Imm(R3, srcOff));
+  out.push(mov64Reg(R1, dstBase), add64Imm(R1, dstOff), mov64Imm(R2, size), call(Helper.probeReadKernel));
+  return out;
+}
+
+/** Reads a pointer-sized value at (src + off) into the stack slot `slot` and leaves it in R3. */
+export function derefToR3(src: Register, off: number, slot: number): Instruction[] {
+  return [...probeRead(R10, slot, 8, src, off), ldxDW(R3, R10, slot)];
+}
+
+export function countLoss(lossesFd: number, slot: number, name: string): Instruction[] {
+  return [
+    stW(R10, SCRATCH, slot),
+    ldMapFd(R1, lossesFd),
+    mov64Reg(R2, R10),
+    add64Imm(R2, SCRATCH),
+    call(Helper.mapLookupElem),
+    jeqImm(R0, 0, name),
+    mov64Imm(R1, 1),
+    atomicAdd64(R0, 0, R1),
+    label(name),
+  ];
+}
+
+export function matchAny(reg: Register, ids: readonly number[], target: string): Instruction[] {
+  return [...new Set(ids)].map((id) => jeqImm(reg, id, target));
+}
