@@ -9,6 +9,7 @@ const BPF_MAP_CREATE = 0;
 const BPF_MAP_LOOKUP_ELEM = 1;
 const BPF_MAP_UPDATE_ELEM = 2;
 const BPF_MAP_DELETE_ELEM = 3;
+const BPF_MAP_GET_NEXT_KEY = 4;
 const BPF_ANY = 0;
 
 export interface MapSpec {
@@ -73,6 +74,27 @@ export class BpfMap {
   delete(key: Uint8Array): boolean {
     this.prepare(key);
     return bpfErrno(BPF_MAP_DELETE_ELEM, this.attr) >= 0;
+  }
+
+  /** Every key, by BPF_MAP_GET_NEXT_KEY (for inspection and tests; the set may change while walking). */
+  keys(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const next = new NativeBuffer(Math.max(this.spec.keySize, 8));
+    try {
+      let first = true;
+      for (;;) {
+        this.attrView.setUint32(0, this.fdValue, true);
+        this.attrView.setBigUint64(8, first ? 0n : this.key.addr, true);
+        this.attrView.setBigUint64(16, next.addr, true);
+        if (bpfErrno(BPF_MAP_GET_NEXT_KEY, this.attr) < 0) return out;
+        const k = next.bytes.slice(0, this.spec.keySize);
+        out.push(k);
+        this.key.bytes.set(k);
+        first = false;
+      }
+    } finally {
+      next.free();
+    }
   }
 
   close(): void {

@@ -74,6 +74,7 @@ export class EbpfProbe implements Probe {
   private readonly decoder: RecordDecoder;
   private closed = false;
   private lifecycle = false;
+  private tracked: BpfMap | undefined;
 
   /** `hook` forces a hook kind (tests); by default compat picks tp_btf, falling back to raw_tp if the kernel refuses it. */
   constructor(options: ProbeOptions, hook?: HookKind) {
@@ -104,7 +105,7 @@ export class EbpfProbe implements Probe {
 
   /** The in-kernel set of traced tgids; with followForks kept current by fork/exit hooks (see follow-forks.ts). */
   private trackPids(pids: number[], followForks: boolean, layout: KernelLayout): number {
-    const tracked = this.map({ name: 'wp_tracked', type: MapType.hash, keySize: 4, valueSize: 4, maxEntries: TRACKED_ENTRIES });
+    const tracked = (this.tracked = this.map({ name: 'wp_tracked', type: MapType.hash, keySize: 4, valueSize: 4, maxEntries: TRACKED_ENTRIES }));
     for (const pid of pids) tracked.update(u32Key(pid), u32Key(1));
     if (followForks) {
       // Attach the fork hook before seeding existing descendants so no fork falls in between.
@@ -185,6 +186,12 @@ export class EbpfProbe implements Probe {
   private attachRaw(name: string, instructions: ReturnType<typeof enterProgram>, tracepoint: string): void {
     const p = this.load(name, ProgramType.rawTracepoint, instructions);
     this.links.push(attachRawTracepoint(p.fd, tracepoint));
+  }
+
+  /** The tgids the kernel filter traces now (pids and, with followForks, their descendants). */
+  trackedPids(): number[] {
+    if (!this.tracked || this.closed) return [];
+    return this.tracked.keys().map((k) => new DataView(k.buffer, k.byteOffset, 4).getUint32(0, true)).sort((a, b) => a - b);
   }
 
   /** Kernel ids and names of the programs this probe loaded (for checks that nothing stays behind). */

@@ -211,9 +211,12 @@ describe('ebpf probe on the real kernel', () => {
     const got = await collect(probe, () => true, (n) => n >= 2);
     assert.deepEqual(got.map(seen), calls.map(expected));
     assert.ok(got.every((s) => s.context!.pid === childPid && s.context!.ppid === sh.pid));
+    assert.deepEqual(probe.trackedPids(), [sh.pid!, childPid].sort((a, b) => a - b));
     sh.stdin.end();
     await other.end();
     await shExited;
+    // Gone processes leave the kernel's set, so a reused pid is not traced by mistake.
+    assert.deepEqual(probe.trackedPids(), []);
     probe.close();
   });
 
