@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { agentHost } from './agent-host.js';
 import type { SyscallEvent } from '../model/event.js';
 import { FALCO_PRIORITY, syslogSeverity } from './severity.js';
 
@@ -62,5 +62,5 @@ export function toFalco(ev: SyscallEvent): FalcoPayload {
   };
   for (const a of ev.args) fields[`evt.arg.${a.name}`] = typeof a.value === 'bigint' ? a.value.toString() : a.value;
   const tags = ['watchpost', ev.eventName, ...(Array.isArray(meta.Tags) ? meta.Tags.map(String) : [])];
-  return { uuid: crypto.randomUUID(), output, priority, rule, time, output_fields: fields, source: 'syscall', tags, hostname: ev.hostName || hostname() };
+  return { uuid: crypto.randomUUID(), output, priority, rule, time, output_fields: fields, source: 'syscall', tags, hostname: ev.hostName || agentHost };
 }

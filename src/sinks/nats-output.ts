@@ -1,6 +1,6 @@
-import { hostname } from 'node:os';
 import type { JetStreamClient, NatsConnection } from 'nats';
 import { UsageError } from '../model/errors.js';
+import { agentHost } from './agent-host.js';
 import { eventToJson } from './json.js';
 import { QueuedOutput, queueSettings, type QueuedEvent, type QueueSettings } from './queued-output.js';
 import { registerOutput } from './registry.js';
@@ -25,7 +25,7 @@ export function subjectToken(s: string): string {
 
 /**
  * `-o nats:nats://HOST:PORT?subject=watchpost.events`: each event is a JetStream message on
- * `<subject>.<host>.<eventName>`, acknowledged by the stream. Every event carries a Nats-Msg-Id
+ * `<subject>.<host>.<eventName>` (host: see agent-host.ts), acknowledged by the stream. Every event carries a Nats-Msg-Id
  * (`<host>.<pid>.<start>.<seq>`) so a publish retried after a lost acknowledgement is stored once (the stream's
  * duplicate window, 2 minutes by default). Nothing is published while disconnected: events wait in the bounded
  * queue (overflow is dropped and counted) and go out in order once the client has reconnected.
@@ -38,8 +38,8 @@ export class NatsOutput extends QueuedOutput {
   private streamReady = false;
   private wakeUp: (() => void) | undefined;
   private closed = false;
-  private readonly host = subjectToken(hostname());
-  private readonly idPrefix = `${hostname()}.${process.pid}.${Date.now()}`;
+  private readonly host = subjectToken(agentHost);
+  private readonly idPrefix = `${agentHost}.${process.pid}.${Date.now()}`;
 
   constructor(private readonly opts: NatsOutputOptions) {
     super(`nats:${opts.servers.join(',')}`, opts.queue);
@@ -64,7 +64,7 @@ export class NatsOutput extends QueuedOutput {
       try {
         this.nc = await connect({
           servers: this.opts.servers,
-          name: `watchpost@${hostname()}`,
+          name: `watchpost@${agentHost}`,
           maxReconnectAttempts: -1,
           reconnectTimeWait: 250,
           pingInterval: 10_000,

@@ -1,6 +1,6 @@
-import { hostname } from 'node:os';
 import { UsageError } from '../model/errors.js';
 import type { SyscallEvent } from '../model/event.js';
+import { agentHost } from './agent-host.js';
 import { eventToJson } from './json.js';
 import { QueuedOutput, queueSettings, type QueuedEvent, type QueueSettings } from './queued-output.js';
 import { registerOutput } from './registry.js';
@@ -29,7 +29,7 @@ function timestamp(ns: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}.${String(micro).padStart(6, '0')}Z`;
 }
 
-const fallbackHost = token(hostname(), 255);
+const fallbackHost = token(agentHost, 255);
 
 /**
  * One RFC 5424 message: `<PRI>1 TIMESTAMP HOSTNAME watchpost PROCID MSGID - JSON`. PROCID is Watchpost's pid

@@ -18,8 +18,8 @@ after(async () => {
 });
 
 /** The CLI, system-wide, until stop(): stderr collected, exit code returned. */
-function watchpost(args: string[]) {
-  const cli = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+function watchpost(args: string[], env: Record<string, string> = {}) {
+  const cli = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exit = new Promise<number | null>((resolve) => cli.once('exit', resolve));
@@ -66,7 +66,9 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     cleanups.push(() => server.stop());
     const metricsPort = await freePort();
     const output = `nats:nats://127.0.0.1:${port}`;
-    const wp = watchpost(['-e', 'ioperm', '-o', `${output}?subject=wp.e2e&stream=E2E&queue=50&flushTimeout=3s`, '--metrics', `127.0.0.1:${metricsPort}`]);
+    const wp = watchpost(['-e', 'ioperm', '-o', `${output}?subject=wp.e2e&stream=E2E&queue=50&flushTimeout=3s`, '--metrics', `127.0.0.1:${metricsPort}`], {
+      WATCHPOST_HOSTNAME: 'node-a.example', // as the DaemonSet passes the node name
+    });
     await wp.started();
     const url = `http://127.0.0.1:${metricsPort}/metrics`;
     const nc = await connect({ servers: `nats://127.0.0.1:${port}` });
@@ -114,6 +116,7 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     assert.deepEqual(mine(pidB), Array.from({ length: 50 }, (_, i) => 0x200 + i), 'during it: the 50 the queue held, in order');
     assert.deepEqual(mine(pidC), Array.from({ length: 30 }, (_, i) => 0x300 + i), 'after it: all, once, in order');
     assert.equal(stored.length, sent, 'the stream holds what watchpost reported sent');
+    assert.ok(stored.every((s) => s.subject === 'wp.e2e.node-a_example.ioperm'), 'subject per host and event');
     assert.equal(sent + dropped, delivered, `sent ${sent} + dropped ${dropped} == traced ${delivered}`);
     assert.ok(dropped >= 30);
     assert.equal(metric(page, 'watchpost_output_dropped_total', `output="${output}"`), dropped, 'the metrics agree with the exit report');
