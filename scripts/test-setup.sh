@@ -16,3 +16,7 @@ if ! command -v nats-server >/dev/null 2>&1 || ! command -v rsyslogd >/dev/null 
   echo "test-setup: installing nats-server and rsyslog from Debian (the output tests start private instances on 127.0.0.1)" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server rsyslog >/dev/null
 fi
+if ! command -v prometheus >/dev/null 2>&1; then
+  echo "test-setup: installing prometheus from Debian (a private instance scrapes --metrics in the tests)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
