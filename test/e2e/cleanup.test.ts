@@ -13,6 +13,20 @@ const INSTANCES = '/sys/kernel/tracing/instances';
 const instancesOf = (pid: number): string[] => readdirSync(INSTANCES).filter((n) => n === `watchpost-${pid}` || n.startsWith(`watchpost-${pid}-`));
 
 /** Starts the CLI and resolves once it says it is tracing. */
+/** BPF program ids a process holds open, from /proc/<pid>/fdinfo. */
+function bpfProgIdsOf(pid: number): number[] {
+  const ids: number[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    try {
+      const m = /^prog_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.push(Number(m[1]));
+    } catch {
+      // fd closed meanwhile
+    }
+  }
+  return ids;
+}
+
 async function startCli(args: string[] = []): Promise<{ child: ChildProcess; stderr: () => string; exit: Promise<number | null> }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -30,7 +44,7 @@ async function startCli(args: string[] = []): Promise<{ child: ChildProcess; std
 describe('kernel hygiene: the private tracefs instance never outlives Watchpost', () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`removes its instance on ${signal} and prints the summary`, async () => {
-      const cli = await startCli();
+      const cli = await startCli(['--backend', 'tracefs']);
       assert.deepEqual(instancesOf(cli.child.pid!), [`watchpost-${cli.child.pid}`], 'instance exists while tracing');
       cli.child.kill(signal);
       assert.equal(await cli.exit, 0);
@@ -40,7 +54,7 @@ describe('kernel hygiene: the private tracefs instance never outlives Watchpost'
   }
 
   it('removes its instance after a normal stop of the library API', async () => {
-    const t = trace({ events: ['ioperm'] });
+    const t = trace({ backend: 'tracefs', events: ['ioperm'] });
     await t.ready;
     assert.equal(instancesOf(process.pid).length, 1);
     await t.stop();
@@ -48,7 +62,7 @@ describe('kernel hygiene: the private tracefs instance never outlives Watchpost'
   });
 
   it('removes its instance when a program using the library dies of an uncaught error', () => {
-    const script = `import(${JSON.stringify(TRACE_API)}).then(async (m) => { const t = m.trace(); await t.ready; console.log(process.pid); setTimeout(() => { throw new Error('boom'); }, 50); });`;
+    const script = `import(${JSON.stringify(TRACE_API)}).then(async (m) => { const t = m.trace({ backend: 'tracefs' }); await t.ready; console.log(process.pid); setTimeout(() => { throw new Error('boom'); }, 50); });`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /boom/);
@@ -58,11 +72,11 @@ describe('kernel hygiene: the private tracefs instance never outlives Watchpost'
   });
 
   it('removes the instance a killed run left behind at the next start', async () => {
-    const cli = await startCli();
+    const cli = await startCli(['--backend', 'tracefs']);
     cli.child.kill('SIGKILL');
     await cli.exit;
     assert.equal(instancesOf(cli.child.pid!).length, 1, 'SIGKILL leaves the instance');
-    const t = trace({ events: ['iopl'] });
+    const t = trace({ backend: 'tracefs', events: ['iopl'] });
     await t.ready;
     assert.deepEqual(instancesOf(cli.child.pid!), [], 'swept at start');
     await t.stop();
@@ -70,12 +84,34 @@ describe('kernel hygiene: the private tracefs instance never outlives Watchpost'
 
   it('never enables events in the global tracing instance', async () => {
     const before = readFileSync('/sys/kernel/tracing/set_event', 'utf8');
-    const t = trace({ events: ['ioperm', 'iopl', 'ioctl'] });
+    const t = trace({ backend: 'tracefs', events: ['ioperm', 'iopl', 'ioctl'] });
     await t.ready;
     assert.equal(readFileSync('/sys/kernel/tracing/set_event', 'utf8'), before);
     await t.stop();
     assert.ok(!existsSync(`${INSTANCES}/watchpost-${process.pid}`));
   });
+});
+
+describe('kernel hygiene: no BPF program outlives Watchpost (eBPF backend)', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`unloads its programs on ${signal}`, async () => {
+      const cli = await startCli(['--backend', 'ebpf']);
+      const held = bpfProgIdsOf(cli.child.pid!);
+      assert.ok(held.length >= 2, `programs loaded while tracing: ${held.join(',')}`);
+      cli.child.kill(signal);
+      assert.equal(await cli.exit, 0);
+      const { loadedPrograms } = await import('../../src/probes/ebpf/programs.js');
+      // the kernel frees a program after an RCU grace period once its last fd is closed: give it a moment
+      let left: number[] = held;
+      for (let i = 0; i < 40 && left.length; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        const live = new Set(loadedPrograms().map((p) => p.id));
+        left = held.filter((id) => live.has(id));
+      }
+      assert.deepEqual(left, []);
+      assert.match(cli.stderr(), /tracing with ebpf/);
+    });
+  }
 });
 
 describe('CLI errors', () => {

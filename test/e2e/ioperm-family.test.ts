@@ -107,8 +107,7 @@ describe(`ioperm family on the real kernel (${backend})`, () => {
   });
 });
 
-// eBPF joins once its probe reports fork/exec/exit to the process tree (ProbeOptions.lifecycle)
-describe(`who made the call, even when it is already gone (${backend})`, { skip: backend === 'ebpf' ? 'eBPF lifecycle records not wired yet' : false }, () => {
+describe(`who made the call, even when it is already gone (${backend})`, () => {
   it('names the process of a thread that exited before the event was read', async () => {
     const { calls, got, pid } = await traced(backend, ['ioperm'], ['shortthread:ioperm:0x2f8:8:1']);
     const [[c, e]] = match(calls, got);
