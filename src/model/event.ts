@@ -23,6 +23,15 @@ export interface KubernetesInfo {
   podSandbox: boolean;
 }
 
+/** A run of I/O ports an ioperm/iopl call touched, and who owns them on this host. */
+export interface PortRangeOwner {
+  first: number;
+  last: number;
+  owner: string;
+  /** Where the owner came from: the host's /proc/ioports, the well-known PC map, or nowhere. */
+  source: 'ioports' | 'legacy' | 'unknown';
+}
+
 /** One syscall event, emitted at syscall exit; field names follow Tracee's JSON output. */
 export interface SyscallEvent {
   /** Nanoseconds since the Unix epoch (a double: ~256 ns resolution at today's dates). */
@@ -59,6 +68,15 @@ export interface SyscallEvent {
   parentEntityId: number;
   args: EventArg[];
   metadata: Record<string, unknown>;
+  /** Watchpost additions (after Tracee's fields; absent when they do not apply): */
+  /** errno name when returnValue is a negative errno, e.g. "ENOSYS". */
+  errno?: string;
+  /** ioperm (from, num) and iopl (level 3: the whole space): the port ranges touched and their owners. */
+  ports?: PortRangeOwner[];
+  /** Decoded argument values by arg name (ioctl request name, flag names), when a decoder knows them. */
+  decoded?: Record<string, string>;
+  /** Container runtime recognised from the cgroup path (docker, containerd, crio, podman, systemd-nspawn, lxc). */
+  containerRuntime?: string;
 }
 
 /** Loss and delivery counters; delivered + lost accounts for every syscall the probes saw. */
