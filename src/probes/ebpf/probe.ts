@@ -7,7 +7,7 @@ import { kernelLayout, type KernelLayout } from './kernel-layout.js';
 import { attachRawTracepoint, attachTracepoint, attachTracing, type Link, TRACEFS } from './link.js';
 import { BpfMap, cpuCount, MapType, u32Key } from './maps.js';
 import { BPF_TRACE_RAW_TP, Program, programInfo, type ProgramInfo, type ProgramSpec, ProgramType } from './programs.js';
-import { decodeTask, Entry, RecordDecoder, RecordKind } from './record.js';
+import { decodeTask, Entry, FLAG_COMPAT, RecordDecoder, RecordKind } from './record.js';
 import { RingBuffer } from './ringbuf.js';
 import { forkProgram, processExitProgram } from './follow-forks.js';
 import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
@@ -75,6 +75,7 @@ export class EbpfProbe implements Probe {
   private closed = false;
   private lifecycle = false;
   private tracked: BpfMap | undefined;
+  private inflight: BpfMap | undefined;
 
   /** `hook` forces a hook kind (tests); by default compat picks tp_btf, falling back to raw_tp if the kernel refuses it. */
   constructor(options: ProbeOptions, hook?: HookKind) {
@@ -86,7 +87,7 @@ export class EbpfProbe implements Probe {
       const cpus = cpuCount();
       const ringSize = ringbufSize((options.bufferKb ?? DEFAULT_BUFFER_KB) * 1024 * cpus);
       this.ring = new RingBuffer('wp_events', ringSize);
-      const inflight = this.map({ name: 'wp_inflight', type: MapType.hash, keySize: 4, valueSize: Entry.size, maxEntries: INFLIGHT_ENTRIES });
+      const inflight = (this.inflight = this.map({ name: 'wp_inflight', type: MapType.hash, keySize: 4, valueSize: Entry.size, maxEntries: INFLIGHT_ENTRIES }));
       this.losses_ = this.map({ name: 'wp_losses', type: MapType.percpuArray, keySize: 4, valueSize: 8, maxEntries: LOSS_SLOTS });
       const fds: MapFds = { inflight: inflight.fd, ringbuf: this.ring.fd, losses: this.losses_.fd };
       if (options.excludePids.length > 0) {
@@ -231,13 +232,33 @@ export class EbpfProbe implements Probe {
     return n;
   }
 
+  /** Detaches first, so nothing is lost between the last read and close; counts the syscalls still in progress. */
+  finish(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): void {
+    if (this.closed) return;
+    for (const l of this.links.splice(0)) l.close();
+    this.drain(emit, onTask);
+    if (this.inflight) {
+      for (const key of this.inflight.keys()) {
+        const v: Uint8Array | undefined = this.inflight.lookup(key);
+        if (!v) continue;
+        const d: DataView = new DataView(v.buffer, v.byteOffset, v.byteLength);
+        const name: string | undefined = this.decoder.eventOf(d.getUint32(Entry.id, true), (d.getUint32(Entry.flags, true) & FLAG_COMPAT) !== 0)?.name;
+        const reason = `${name ?? 'syscall'} still in progress at stop`;
+        this.inProgress[reason] = (this.inProgress[reason] ?? 0) + 1;
+      }
+    }
+    this.close();
+  }
+
+  private readonly inProgress: Record<string, number> = {};
+
   losses(): LossCounters {
-    const byReason: Record<string, number> = {};
+    const byReason: Record<string, number> = { ...this.inProgress };
     if (!this.closed) {
       const sum = (slot: number): number => {
         const v = this.losses_.lookup(u32Key(slot));
         if (!v) return 0;
-        const d = new DataView(v.buffer, v.byteOffset, v.byteLength);
+        const d: DataView = new DataView(v.buffer, v.byteOffset, v.byteLength);
         let n = 0;
         for (let i = 0; i + 8 <= v.byteLength; i += 8) n += Number(d.getBigUint64(i, true));
         return n;

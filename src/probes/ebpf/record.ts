@@ -75,6 +75,10 @@ export class RecordDecoder {
     }
   }
 
+  eventOf(id: number, compat: boolean): EventDefinition | undefined {
+    return compat ? this.compat.get(id) : this.native.get(id);
+  }
+
   /** Hot path: reads fields straight from the ring buffer view; allocates only the result object, its args and comm. */
   decode(d: DataView, o: number): CompletedSyscall | undefined {
     const id = d.getUint32(o + Rec.id, true);

@@ -319,6 +319,30 @@ describe('ebpf probe on the real kernel', () => {
     probe.close();
   });
 
+  it('finish() hands over what is buffered and counts the syscalls still in progress', async () => {
+    const read: EventDefinition = {
+      name: 'read', nr: 0, compatNr: 3, sets: [], arches: ['x86_64'], description: '', related: [],
+      args: [
+        { name: 'fd', kernelType: 'unsigned int', type: 'int32', tags: ['K'], description: '' },
+        { name: 'buf', kernelType: 'char *', type: 'pointer', tags: ['U'], description: '' },
+        { name: 'count', kernelType: 'size_t', type: 'uint64', tags: ['K'], description: '' },
+      ],
+    };
+    const helper = await startSyscaller(['ioperm:0x378:1:0']);
+    const probe = open({ events: [byName('ioperm'), read], compat: true, excludePids: [process.pid], pids: [helper.pid] });
+    const calls = await helper.go();
+    // After "done" the helper blocks in read(2) on its stdin: wait until the kernel says so.
+    const inRead = (): boolean => readFileSync(`/proc/${helper.pid}/syscall`, 'utf8').startsWith('0 ');
+    for (let i = 0; i < 200 && !inRead(); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(inRead());
+    const got: CompletedSyscall[] = [];
+    probe.finish((s) => got.push(s));
+    assert.deepEqual(got.map(seen), calls.map(expected));
+    assert.deepEqual(probe.losses(), { byReason: { 'read still in progress at stop': 1 }, byEvent: {} });
+    assert.equal(probe.drain(() => assert.fail('closed')), 0);
+    await helper.end();
+  });
+
   it('releases everything it had opened when opening fails half way, and says why', () => {
     const fds = (): number => readdirSync('/proc/self/fd').length;
     const before = fds();
