@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import { startSyscaller } from '../support/syscaller.js';
 import { waitFor } from './support/events.js';
-import { freePort, startNats, tempDir, type Started } from './support/servers.js';
+import { freePort, startNats, startPrometheus, tempDir, type Started } from './support/servers.js';
 import { readStream } from './support/nats.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
@@ -142,5 +142,39 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     assert.deepEqual(mine.map((e) => e.args[0].value), Array.from({ length: 20 }, (_, i) => 0x400 + i), 'a failing output does not hold back the others');
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.match(wp.stderr(), new RegExp(`${syslog.replace(/[?.*+]/g, '\\$&')}: 0 sent, \\d+ dropped`));
+  });
+
+  it('prometheus scrapes --metrics: what its query API reads back matches the run', async () => {
+    const dir = tempDir('cli-prom');
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'events.jsonl');
+    const metricsPort = await freePort();
+    const prom = await startPrometheus(`127.0.0.1:${metricsPort}`);
+    cleanups.push(() => prom.stop());
+    const wp = watchpost(['-e', 'ioperm,iopl', '-o', `json:${file}`, '--metrics', `127.0.0.1:${metricsPort}`]);
+    await wp.started();
+    const before = await waitFor('a first scrape', () => prom.query('watchpost_events_total{event="ioperm"}'), 10_000);
+    await iopermCalls(0x500, 25);
+    const sc = await startSyscaller(['iopl:3', 'iopl:3']);
+    await sc.go();
+    await sc.end();
+    const last = (m: string): Promise<number | undefined> => prom.query(`last_over_time(${m}[5m])`); // still there once the target is gone
+    const sentMetric = `watchpost_output_sent_total{output="json:${file}"}`;
+    await waitFor('prometheus to see the calls, and the file output to have sent them', async () => {
+      const [io, pl, sent] = await Promise.all(['watchpost_events_total{event="ioperm"}', 'watchpost_events_total{event="iopl"}', sentMetric].map(last));
+      return io! >= before + 25 && pl! >= 2 && sent === io! + pl! ? true : undefined;
+    }, 10_000);
+    assert.ok((await prom.query('process_resident_memory_bytes{job="watchpost"}'))! > 10e6);
+    assert.equal(await prom.query('watchpost_backend_info'), 1);
+    assert.equal(await wp.stop(), 0);
+    const lines = wp.stderr().trim().split('\n');
+    const ioperm = Number(/ioperm (\d+) delivered/.exec(lines.at(-1)!)![1]);
+    const iopl = Number(/iopl (\d+) delivered/.exec(lines.at(-1)!)![1]);
+    const sent = Number(/: (\d+) sent/.exec(lines.find((l) => l.startsWith(`watchpost: json:${file}:`))!)![1]);
+    assert.equal(await last('watchpost_events_total{event="ioperm"}'), ioperm, 'ioperm: prometheus == the exit report');
+    assert.equal(await last('watchpost_events_total{event="iopl"}'), iopl, 'iopl: prometheus == the exit report');
+    assert.equal(await last(sentMetric), sent, 'sent: prometheus == the exit report');
+    assert.equal(sent, ioperm + iopl, 'the file got every traced event');
+    assert.equal(await last(`watchpost_output_dropped_total{output="json:${file}"}`), 0);
   });
 });

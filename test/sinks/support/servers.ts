@@ -97,3 +97,33 @@ template(name="fields" type="string" string="%pri%|%protocol-version%|%timerepor
   const stop = stopper(child);
   return { child, stop: async () => (await stop(), rmSync(dir, { recursive: true, force: true })), udpPort, tcpPort, socketPath, outFile };
 }
+
+export interface Prometheus extends Started {
+  /** Runs a PromQL instant query through the HTTP API; returns the first sample's value, or undefined. */
+  query(promql: string): Promise<number | undefined>;
+}
+
+/** A private prometheus on 127.0.0.1 scraping `target` (HOST:PORT) every second, its data in a temp dir. */
+export async function startPrometheus(target: string): Promise<Prometheus> {
+  const dir = tempDir('prometheus');
+  const port = await freePort();
+  const conf = join(dir, 'prometheus.yml');
+  writeFileSync(conf, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: watchpost\n    static_configs:\n      - targets: ['${target}']\n`);
+  const child = spawn('prometheus', [`--config.file=${conf}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  await waitFor(`prometheus ready (${log.slice(-300)})`, () => (log.includes('Server is ready to receive web requests') ? true : undefined), 15_000);
+  const stop = stopper(child);
+  return {
+    child,
+    stop: async () => (await stop(), rmSync(dir, { recursive: true, force: true })),
+    async query(promql) {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const body = (await res.json()) as { status: string; data: { result: Array<{ value: [number, string] }> } };
+      const v = body.data.result[0]?.value[1];
+      return v === undefined ? undefined : Number(v);
+    },
+  };
+}
