@@ -13,6 +13,7 @@ import { forkProgram, processExitProgram } from './follow-forks.js';
 import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
 import { LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
 import { enterProgram, exitProgram, type HookKind, TracepointRecord } from './syscall-programs.js';
+import { exit, mov64Imm, R0 } from './asm.js';
 import { SyscallError } from './sys.js';
 
 /**
@@ -34,10 +35,11 @@ export function ebpfSupport(): { ok: true } | { ok: false; reason: string } {
     return { ok: false, reason: `kernel BTF is not readable at ${VMLINUX_BTF} (needs CONFIG_DEBUG_INFO_BTF)` };
   }
   try {
-    new BpfMap({ name: 'wp_probe', type: MapType.array, keySize: 4, valueSize: 4, maxEntries: 1 }).close();
+    // Loading a tracing program is the real test: it needs CAP_BPF + CAP_PERFMON, where creating a map may not.
+    new Program({ name: 'wp_support', type: ProgramType.rawTracepoint, instructions: [mov64Imm(R0, 0), exit()] }).close();
   } catch (e) {
-    const why = e instanceof SyscallError && e.errno === 1 ? 'not permitted (run as root or with CAP_BPF+CAP_PERFMON)' : (e as Error).message;
-    return { ok: false, reason: `the bpf() syscall failed: ${why}` };
+    const why = e instanceof SyscallError && e.errno === 1 ? 'not permitted (run as root, or with CAP_BPF and CAP_PERFMON)' : (e as Error).message;
+    return { ok: false, reason: `loading a BPF program failed: ${why}` };
   }
   return { ok: true };
 }

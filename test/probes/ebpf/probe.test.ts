@@ -147,6 +147,13 @@ describe('ebpf probe on the real kernel', () => {
     assert.deepEqual(ebpfSupport(), { ok: true });
   });
 
+  it('says BPF is not usable, and why, for an unprivileged user', () => {
+    const module = new URL('../../../src/probes/ebpf/probe.js', import.meta.url).href;
+    const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e',
+      `import(${JSON.stringify(module)}).then((m) => console.log(JSON.stringify(m.ebpfSupport())))`], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out), { ok: false, reason: 'loading a BPF program failed: not permitted (run as root, or with CAP_BPF and CAP_PERFMON)' });
+  });
+
   for (const hook of ['btf', 'raw'] as const) {
   it(`reports each ioperm/iopl/ioctl/userfaultfd/perf_event_open call of a watched process, native and int $0x80, from several threads, with the args and return value the caller saw (${hook === 'btf' ? 'tp_btf, the default' : 'raw_tp'})`, async (t) => {
     const helper = await startSyscaller(CALLS);
