@@ -21,6 +21,8 @@ export interface TraceOptions {
   /** Trace only these processes; with followForks (default true) also their new threads and children. */
   pids?: number[];
   followForks?: boolean;
+  /** Tracee's parse-arguments: arg values replaced by their decoded names (ioctl request, flags) where known. */
+  parseArguments?: boolean;
   /** Per-CPU kernel buffer size in KiB. */
   bufferKb?: number;
   /** How often the kernel buffers are read, in ms (default 10). */
@@ -79,7 +81,7 @@ class LiveTrace implements Trace {
   private readonly delivered: Record<string, number> = {};
   private untrack: (() => void) | undefined;
   private readonly tree = new ProcessTree();
-  private readonly builder = new EventBuilder(new EpochClock(), (tid) => this.tree.lookup(tid));
+  private readonly builder: EventBuilder;
   private readonly onTask = (t: TaskEvent): void => this.tree.onTask(t);
   private readonly emit = (s: CompletedSyscall): void => {
     const ev = this.builder.build(s);
@@ -89,6 +91,7 @@ class LiveTrace implements Trace {
   };
 
   constructor(private readonly options: TraceOptions) {
+    this.builder = new EventBuilder(new EpochClock(), (tid) => this.tree.lookup(tid), { parseArguments: options.parseArguments });
     this.ready = this.start();
     this.ready.catch(() => {}); // surfaced through iteration too
   }

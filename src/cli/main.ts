@@ -41,6 +41,7 @@ program
     'do not catch 32-bit (int $0x80) callers: saves the filtered raw_syscalls hook that every syscall then pays (tens of ns each), but a caller switching ABI evades Watchpost',
   )
   .addOption(new Option('--backend <name>', 'auto: eBPF where BPF and BTF work, else tracefs (says which on stderr)').choices(['auto', 'ebpf', 'tracefs']).default('auto'))
+  .option('--parse-arguments', 'replace raw argument values by their decoded names in JSON (ioctl request, flags), as Tracee does; the table always shows names')
   .option('--buffer-kb <n>', 'per-CPU kernel buffer in KiB', (v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 4) throw new UsageError(`--buffer-kb ${v}: expected a whole number of KiB >= 4`);

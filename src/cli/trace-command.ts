@@ -17,6 +17,7 @@ export interface TraceCommandOptions {
   /** `--metrics HOST:PORT`: serve Prometheus metrics there while tracing. */
   metrics?: string;
   backend: 'auto' | 'ebpf' | 'tracefs';
+  parseArguments?: boolean;
 }
 
 export function summaryLine(s: TraceStats): string {
@@ -38,7 +39,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new EnvironmentError('tracing needs root (tracefs and the syscall tracepoints are root-only): run `sudo npx watchpost`');
   }
-  const t = trace({ events, compat: opts.compat, bufferKb: opts.bufferKb, backend: opts.backend });
+  const t = trace({ events, compat: opts.compat, bufferKb: opts.bufferKb, backend: opts.backend, parseArguments: opts.parseArguments });
   await t.ready;
   if (t.backendNote) process.stderr.write(`watchpost: ${t.backendNote}\n`);
   const metrics = opts.metrics

@@ -29,6 +29,11 @@ export function eventToJson(e: SyscallEvent): string {
     `"returnValue":${e.returnValue},"syscall":${str(e.syscall)},"stackAddresses":${str(e.stackAddresses)},` +
     `"contextFlags":{"containerStarted":${e.contextFlags.containerStarted},"isCompat":${e.contextFlags.isCompat}},` +
     `"threadEntityId":${e.threadEntityId},"processEntityId":${e.processEntityId},"parentEntityId":${e.parentEntityId},` +
-    `"args":[${args}],"metadata":${JSON.stringify(e.metadata, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}}`
+    `"args":[${args}],"metadata":${JSON.stringify(e.metadata, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}` +
+    (e.errno ? `,"errno":${str(e.errno)}` : '') +
+    (e.ports ? `,"ports":${str(e.ports)}` : '') +
+    (e.decoded ? `,"decoded":${str(e.decoded)}` : '') +
+    (e.containerRuntime ? `,"containerRuntime":${str(e.containerRuntime)}` : '') +
+    '}'
   );
 }

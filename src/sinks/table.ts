@@ -1,7 +1,8 @@
+import { formatPortOwners } from '../enrich/ioports.js';
 import type { ArgValue, SyscallEvent } from '../model/event.js';
 
 /** Tracee's table columns. */
-export const TABLE_HEADER = `${'TIME'.padEnd(18)}${'UID'.padEnd(7)}${'COMM'.padEnd(17)}${'PID'.padEnd(8)}${'TID'.padEnd(8)}${'RET'.padEnd(8)}${'EVENT'.padEnd(17)}ARGS`;
+export const TABLE_HEADER = `${'TIME'.padEnd(18)}${'UID'.padEnd(7)}${'COMM'.padEnd(17)}${'PID'.padEnd(8)}${'TID'.padEnd(8)}${'RET'.padEnd(13)}${'EVENT'.padEnd(17)}ARGS`;
 
 const HEX_ARGS = new Set(['from', 'request', 'arg', 'flags']);
 
@@ -20,16 +21,18 @@ function show(name: string, v: ArgValue): string {
 }
 
 export function eventToRow(e: SyscallEvent): string {
-  const args = e.args.map((a) => `${a.name}: ${show(a.name, a.value)}`).join(', ');
+  let args = e.args.map((a) => `${a.name}: ${e.decoded?.[a.name] ?? show(a.name, a.value)}`).join(', ');
+  if (e.ports) args += ` [${formatPortOwners(e.ports)}]`;
+  if (e.containerId) args += ` (container ${e.containerId.slice(0, 12)}${e.containerRuntime ? ` ${e.containerRuntime}` : ''})`;
   const event = e.contextFlags.isCompat ? `${e.eventName}(32)` : e.eventName;
-  const ret = String(e.returnValue);
+  const ret = e.errno ? `${e.returnValue} ${e.errno}` : String(e.returnValue);
   return (
     clockTime(e.timestamp).padEnd(18) +
     String(e.userId).padEnd(7) +
     e.processName.slice(0, 16).padEnd(17) +
     String(e.processId).padEnd(8) +
     String(e.threadId).padEnd(8) +
-    ret.padEnd(8) +
+    ret.padEnd(13) +
     event.padEnd(17) +
     args
   );

@@ -41,8 +41,10 @@ export interface Syscaller {
 }
 
 /** Starts the helper with the given commands; it waits for go() before making any syscall. */
-export async function startSyscaller(commands: string[], options: { exe?: string; argv0?: string } = {}): Promise<Syscaller> {
-  const child = spawn(options.exe ?? syscallerPath(), commands, { stdio: ['pipe', 'pipe', 'inherit'], argv0: options.argv0 });
+export async function startSyscaller(commands: string[], options: { exe?: string; argv0?: string; wrap?: string[] } = {}): Promise<Syscaller> {
+  const exe = options.exe ?? syscallerPath();
+  const [cmd, ...args] = options.wrap ? [...options.wrap, exe, ...commands] : [exe, ...commands];
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'], argv0: options.wrap ? undefined : options.argv0 });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.done || !String(first.value).startsWith('ready ')) throw new Error(`syscaller did not start: ${String(first.value)}`);
