@@ -81,9 +81,13 @@ export abstract class QueuedOutput implements Output {
   protected async shutdown(): Promise<void> {}
 
   write(batch: readonly SyscallEvent[]): void {
+    const droppedBefore = this.dropped;
     for (const ev of batch) {
       if (this.aborted || this.queue.length + this.inflight >= this.settings.maxQueue) this.dropped++;
       else this.queue.push({ ev, seq: this.nextSeq++ });
+    }
+    if (this.dropped > droppedBefore && !this.aborted) {
+      this.warn('full', `queue full (${this.settings.maxQueue} events); dropping new events (${this.dropped} so far)`);
     }
     if (this.queue.length && !this.pumping) {
       this.pumping = this.pump().finally(() => (this.pumping = undefined));
