@@ -17,9 +17,11 @@ export interface EventExample {
   backend: string;
   /** The test helper's commands (test/fixtures/syscaller.c): NAME:ARG:..., NAME32 for an `int $0x80` call. */
   calls: readonly string[];
-  /** The table header and one row per call, as `watchpost -e NAME` prints them. */
+  /** The CLI command line that printed `table`: the table header and one row per call. */
+  tableCommand: string;
   table: readonly string[];
-  /** The first call as `watchpost -e NAME -o json` prints it. */
+  /** The CLI command line that printed `json`: the first call as a JSON line. */
+  jsonCommand: string;
   json: readonly string[];
 }
 
@@ -128,15 +130,15 @@ function exampleSection(e: EventDefinition, ex: EventExample | undefined): strin
   return [
     '## Example',
     '',
-    `Real output, captured with the ${ex.backend} backend on Linux ${ex.kernel} from the test helper (\`test/fixtures/syscaller.c\`) making ${ex.calls.map(describeCall).join(', ')}.`,
+    `Real output, captured with the ${ex.backend} backend on Linux ${ex.kernel} from the test helper (\`test/fixtures/syscaller.c\`) making ${ex.calls.map(describeCall).join(', ')}, with the CLI scoped to the helper's pid.`,
     '',
-    `\`watchpost -e ${e.name}\`:`,
+    `\`${ex.tableCommand}\`:`,
     '',
     '```text',
     ...ex.table,
     '```',
     '',
-    `\`watchpost -e ${e.name} -o json\` (first call):`,
+    `\`${ex.jsonCommand}\` (first call):`,
     '',
     '```json',
     ...ex.json,

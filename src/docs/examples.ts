@@ -1,83 +1,93 @@
 // Captured by `node dist/test/docs/capture-examples.js --write` (as root, after `npx tsc -p .`), on 2026-11-24:
-// the test helper test/fixtures/syscaller.c made each call below while Watchpost traced its pid, and these are the lines
-// Watchpost's table and JSON printers produced. test/docs/examples.test.ts re-captures and compares. Do not edit by hand.
+// the CLI traced the test helper test/fixtures/syscaller.c (--scope pid=...) while it made each call below, and these
+// are the lines the CLI printed. test/docs/examples.test.ts re-captures and compares. Do not edit by hand.
 import type { EventExample } from './event-page.js';
 
 export const EXAMPLES: Readonly<Record<string, EventExample>> = {
   "ioperm": {
     "kernel": "6.18.44-fc-v657",
-    "backend": "tracefs",
+    "backend": "ebpf",
     "calls": [
       "ioperm:0x378:3:1",
       "ioperm32:0x64:1:1"
     ],
+    "tableCommand": "watchpost -e ioperm --scope pid=6495",
     "table": [
-      "TIME              UID    COMM             PID     TID     RET     EVENT            ARGS",
-      "18:25:12.670858   0      watchpost-sysca  15703   15703   -38     ioperm           from: 0x378, num: 3, turn_on: 1",
-      "18:25:12.670882   0      watchpost-sysca  15703   15703   -38     ioperm(32)       from: 0x64, num: 1, turn_on: 1"
+      "TIME              UID    COMM             PID     TID     RET          EVENT            ARGS",
+      "18:45:57.866109   0      watchpost-sysca  6495    6495    -38 ENOSYS   ioperm           from: 0x378, num: 3, turn_on: 1 [0x378-0x37a parallel port LPT1]",
+      "18:45:57.866140   0      watchpost-sysca  6495    6495    -38 ENOSYS   ioperm(32)       from: 0x64, num: 1, turn_on: 1 [0x64 keyboard / keyboard controller (i8042; can reset the CPU)]"
     ],
+    "jsonCommand": "watchpost -e ioperm --scope pid=6545 -o json",
     "json": [
-      "{\"timestamp\":1795544712670858800,\"threadStartTime\":1795544712616172000,\"processorId\":1,\"processId\":15703,\"cgroupId\":0,\"threadId\":15703,\"parentProcessId\":15692,\"hostProcessId\":15703,\"hostThreadId\":15703,\"hostParentProcessId\":15692,\"userId\":0,\"mountNamespace\":4026531832,\"pidNamespace\":4026531836,\"processName\":\"watchpost-sysca\",\"executable\":{\"path\":\"/tmp/watchpost-syscaller-cdb0227ba433\"},\"hostName\":\"vm\",\"containerId\":\"\",\"container\":{\"id\":\"\",\"name\":\"\",\"image\":\"\",\"imageDigest\":\"\"},\"kubernetes\":{\"podName\":\"\",\"podNamespace\":\"\",\"podUID\":\"\",\"podSandbox\":false},\"eventId\":\"173\",\"eventName\":\"ioperm\",\"matchedPolicies\":[],\"argsNum\":3,\"returnValue\":-38,\"syscall\":\"ioperm\",\"stackAddresses\":[],\"contextFlags\":{\"containerStarted\":false,\"isCompat\":false},\"threadEntityId\":2006170458,\"processEntityId\":2006170458,\"parentEntityId\":2907119334,\"args\":[{\"name\":\"from\",\"type\":\"uint64\",\"value\":888},{\"name\":\"num\",\"type\":\"uint64\",\"value\":3},{\"name\":\"turn_on\",\"type\":\"int32\",\"value\":1}],\"metadata\":{}}"
+      "{\"timestamp\":1795545958123424800,\"threadStartTime\":1795545957900541700,\"processorId\":1,\"processId\":6545,\"cgroupId\":1,\"threadId\":6545,\"parentProcessId\":6462,\"hostProcessId\":6545,\"hostThreadId\":6545,\"hostParentProcessId\":6462,\"userId\":0,\"mountNamespace\":4026531832,\"pidNamespace\":4026531836,\"processName\":\"watchpost-sysca\",\"executable\":{\"path\":\"/tmp/watchpost-syscaller-cdb0227ba433\"},\"hostName\":\"vm\",\"containerId\":\"\",\"container\":{\"id\":\"\",\"name\":\"\",\"image\":\"\",\"imageDigest\":\"\"},\"kubernetes\":{\"podName\":\"\",\"podNamespace\":\"\",\"podUID\":\"\",\"podSandbox\":false},\"eventId\":\"173\",\"eventName\":\"ioperm\",\"matchedPolicies\":[\"cli\"],\"argsNum\":3,\"returnValue\":-38,\"syscall\":\"ioperm\",\"stackAddresses\":[],\"contextFlags\":{\"containerStarted\":false,\"isCompat\":false},\"threadEntityId\":3985626232,\"processEntityId\":3985626232,\"parentEntityId\":3574113519,\"args\":[{\"name\":\"from\",\"type\":\"uint64\",\"value\":888},{\"name\":\"num\",\"type\":\"uint64\",\"value\":3},{\"name\":\"turn_on\",\"type\":\"int32\",\"value\":1}],\"metadata\":{},\"errno\":\"ENOSYS\",\"ports\":[{\"first\":888,\"last\":890,\"owner\":\"parallel port LPT1\",\"source\":\"legacy\"}]}"
     ]
   },
   "iopl": {
     "kernel": "6.18.44-fc-v657",
-    "backend": "tracefs",
+    "backend": "ebpf",
     "calls": [
       "iopl:3",
       "iopl32:3"
     ],
+    "tableCommand": "watchpost -e iopl --scope pid=6566",
     "table": [
-      "TIME              UID    COMM             PID     TID     RET     EVENT            ARGS",
-      "18:25:13.227241   0      watchpost-sysca  15705   15705   -38     iopl             level: 3",
-      "18:25:13.227268   0      watchpost-sysca  15705   15705   -38     iopl(32)         level: 3"
+      "TIME              UID    COMM             PID     TID     RET          EVENT            ARGS",
+      "18:45:58.387255   0      watchpost-sysca  6566    6566    -38 ENOSYS   iopl             level: 3 [0x0-0x1f dma1 / DMA controller 1, 0x20-0x21 pic1 / PIC 1 (interrupt controller), 0x22-0x3f unclaimed (PCI Bus 0000:00), 0x40-0x43 timer0 / PIT (timer), 0x44-0x4f unclaimed (PCI Bus 0000:00), 0x50-0x53 timer1, 0x54-0x5f unclaimed (PCI Bus 0000:00), … +40 more ranges]",
+      "18:45:58.387291   0      watchpost-sysca  6566    6566    -38 ENOSYS   iopl(32)         level: 3 [0x0-0x1f dma1 / DMA controller 1, 0x20-0x21 pic1 / PIC 1 (interrupt controller), 0x22-0x3f unclaimed (PCI Bus 0000:00), 0x40-0x43 timer0 / PIT (timer), 0x44-0x4f unclaimed (PCI Bus 0000:00), 0x50-0x53 timer1, 0x54-0x5f unclaimed (PCI Bus 0000:00), … +40 more ranges]"
     ],
+    "jsonCommand": "watchpost -e iopl --scope pid=6578 -o json",
     "json": [
-      "{\"timestamp\":1795544713227241500,\"threadStartTime\":1795544713165758500,\"processorId\":1,\"processId\":15705,\"cgroupId\":0,\"threadId\":15705,\"parentProcessId\":15692,\"hostProcessId\":15705,\"hostThreadId\":15705,\"hostParentProcessId\":15692,\"userId\":0,\"mountNamespace\":4026531832,\"pidNamespace\":4026531836,\"processName\":\"watchpost-sysca\",\"executable\":{\"path\":\"/tmp/watchpost-syscaller-cdb0227ba433\"},\"hostName\":\"vm\",\"containerId\":\"\",\"container\":{\"id\":\"\",\"name\":\"\",\"image\":\"\",\"imageDigest\":\"\"},\"kubernetes\":{\"podName\":\"\",\"podNamespace\":\"\",\"podUID\":\"\",\"podSandbox\":false},\"eventId\":\"172\",\"eventName\":\"iopl\",\"matchedPolicies\":[],\"argsNum\":1,\"returnValue\":-38,\"syscall\":\"iopl\",\"stackAddresses\":[],\"contextFlags\":{\"containerStarted\":false,\"isCompat\":false},\"threadEntityId\":1210730440,\"processEntityId\":1210730440,\"parentEntityId\":2907119334,\"args\":[{\"name\":\"level\",\"type\":\"int32\",\"value\":3}],\"metadata\":{}}"
+      "{\"timestamp\":1795545958652581600,\"threadStartTime\":1795545958418592000,\"processorId\":0,\"processId\":6578,\"cgroupId\":1,\"threadId\":6578,\"parentProcessId\":6462,\"hostProcessId\":6578,\"hostThreadId\":6578,\"hostParentProcessId\":6462,\"userId\":0,\"mountNamespace\":4026531832,\"pidNamespace\":4026531836,\"processName\":\"watchpost-sysca\",\"executable\":{\"path\":\"/tmp/watchpost-syscaller-cdb0227ba433\"},\"hostName\":\"vm\",\"containerId\":\"\",\"container\":{\"id\":\"\",\"name\":\"\",\"image\":\"\",\"imageDigest\":\"\"},\"kubernetes\":{\"podName\":\"\",\"podNamespace\":\"\",\"podUID\":\"\",\"podSandbox\":false},\"eventId\":\"172\",\"eventName\":\"iopl\",\"matchedPolicies\":[\"cli\"],\"argsNum\":1,\"returnValue\":-38,\"syscall\":\"iopl\",\"stackAddresses\":[],\"contextFlags\":{\"containerStarted\":false,\"isCompat\":false},\"threadEntityId\":1608709442,\"processEntityId\":1608709442,\"parentEntityId\":3574113519,\"args\":[{\"name\":\"level\",\"type\":\"int32\",\"value\":3}],\"metadata\":{},\"errno\":\"ENOSYS\",\"ports\":[{\"first\":0,\"last\":31,\"owner\":\"dma1 / DMA controller 1\",\"source\":\"ioports\"},{\"first\":32,\"last\":33,\"owner\":\"pic1 / PIC 1 (interrupt controller)\",\"source\":\"ioports\"},{\"first\":34,\"last\":63,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":64,\"last\":67,\"owner\":\"timer0 / PIT (timer)\",\"source\":\"ioports\"},{\"first\":68,\"last\":79,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":80,\"last\":83,\"owner\":\"timer1\",\"source\":\"ioports\"},{\"first\":84,\"last\":95,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":96,\"last\":96,\"owner\":\"keyboard / keyboard controller (i8042)\",\"source\":\"ioports\"},{\"first\":97,\"last\":97,\"owner\":\"system control port B (PC speaker, NMI status)\",\"source\":\"legacy\"},{\"first\":98,\"last\":99,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":100,\"last\":100,\"owner\":\"keyboard / keyboard controller (i8042; can reset the CPU)\",\"source\":\"ioports\"},{\"first\":101,\"last\":111,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":112,\"last\":113,\"owner\":\"rtc_cmos / CMOS/RTC (also NMI mask)\",\"source\":\"ioports\"},{\"first\":114,\"last\":127,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":128,\"last\":128,\"owner\":\"dma page reg / POST code\",\"source\":\"ioports\"},{\"first\":129,\"last\":143,\"owner\":\"dma page reg / DMA page registers\",\"source\":\"ioports\"},{\"first\":144,\"last\":145,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":146,\"last\":146,\"owner\":\"system control port A (fast A20, fast reset)\",\"source\":\"legacy\"},{\"first\":147,\"last\":159,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":160,\"last\":161,\"owner\":\"pic2 / PIC 2 (interrupt controller)\",\"source\":\"ioports\"},{\"first\":162,\"last\":177,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":178,\"last\":179,\"owner\":\"APM/SMI command port (enters SMM)\",\"source\":\"legacy\"},{\"first\":180,\"last\":191,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":192,\"last\":223,\"owner\":\"dma2 / DMA controller 2\",\"source\":\"ioports\"},{\"first\":224,\"last\":239,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":240,\"last\":255,\"owner\":\"fpu / FPU\",\"source\":\"ioports\"},{\"first\":256,\"last\":367,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":368,\"last\":375,\"owner\":\"secondary ATA\",\"source\":\"legacy\"},{\"first\":376,\"last\":495,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":496,\"last\":503,\"owner\":\"primary ATA\",\"source\":\"legacy\"},{\"first\":504,\"last\":631,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":632,\"last\":639,\"owner\":\"parallel port LPT2\",\"source\":\"legacy\"},{\"first\":640,\"last\":759,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":760,\"last\":767,\"owner\":\"serial port COM2\",\"source\":\"legacy\"},{\"first\":768,\"last\":887,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":888,\"last\":895,\"owner\":\"parallel port LPT1\",\"source\":\"legacy\"},{\"first\":896,\"last\":959,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":960,\"last\":991,\"owner\":\"VGA\",\"source\":\"legacy\"},{\"first\":992,\"last\":1013,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":1014,\"last\":1014,\"owner\":\"primary ATA control\",\"source\":\"legacy\"},{\"first\":1015,\"last\":1015,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":1016,\"last\":1023,\"owner\":\"serial / serial port COM1\",\"source\":\"ioports\"},{\"first\":1024,\"last\":3319,\"owner\":\"unclaimed (PCI Bus 0000:00)\",\"source\":\"ioports\"},{\"first\":3320,\"last\":3320,\"owner\":\"PCI conf1 / PCI configuration space (reaches every PCI device)\",\"source\":\"ioports\"},{\"first\":3321,\"last\":3321,\"owner\":\"PCI conf1 / reset control register (PCI configuration space)\",\"source\":\"ioports\"},{\"first\":3322,\"last\":3327,\"owner\":\"PCI conf1 / PCI configuration space (reaches every PCI device)\",\"source\":\"ioports\"},{\"first\":3328,\"last\":65535,\"owner\":\"PCI Bus 0000:00\",\"source\":\"ioports\"}]}"
     ]
   },
   "ioctl": {
     "kernel": "6.18.44-fc-v657",
-    "backend": "tracefs",
+    "backend": "ebpf",
     "calls": [
       "ioctl:0:0x5413:0",
       "ioctl32:0:0x5413:0"
     ],
+    "tableCommand": "watchpost -e ioctl --scope pid=6591",
     "table": [
-      "TIME              UID    COMM             PID     TID     RET     EVENT            ARGS",
-      "18:25:13.837649   0      watchpost-sysca  15709   15709   -25     ioctl            fd: 0, request: 0x5413, arg: 0x0",
-      "18:25:13.837677   0      watchpost-sysca  15709   15709   -25     ioctl(32)        fd: 0, request: 0x5413, arg: 0x0"
+      "TIME              UID    COMM             PID     TID     RET          EVENT            ARGS",
+      "18:45:58.939067   0      watchpost-sysca  6591    6591    -25 ENOTTY   ioctl            fd: 0, request: TIOCGWINSZ, arg: 0x0",
+      "18:45:58.939098   0      watchpost-sysca  6591    6591    -25 ENOTTY   ioctl(32)        fd: 0, request: TIOCGWINSZ, arg: 0x0"
     ],
+    "jsonCommand": "watchpost -e ioctl --scope pid=6603 -o json",
     "json": [
-      "{\"timestamp\":1795544713837649700,\"threadStartTime\":1795544713745756200,\"processorId\":0,\"processId\":15709,\"cgroupId\":0,\"threadId\":15709,\"parentProcessId\":15692,\"hostProcessId\":15709,\"hostThreadId\":15709,\"hostParentProcessId\":15692,\"userId\":0,\"mountNamespace\":4026531832,\"pidNamespace\":4026531836,\"processName\":\"watchpost-sysca\",\"executable\":{\"path\":\"/tmp/watchpost-syscaller-cdb0227ba433\"},\"hostName\":\"vm\",\"containerId\":\"\",\"container\":{\"id\":\"\",\"name\":\"\",\"image\":\"\",\"imageDigest\":\"\"},\"kubernetes\":{\"podName\":\"\",\"podNamespace\":\"\",\"podUID\":\"\",\"podSandbox\":false},\"eventId\":\"16\",\"eventName\":\"ioctl\",\"matchedPolicies\":[],\"argsNum\":3,\"returnValue\":-25,\"syscall\":\"ioctl\",\"stackAddresses\":[],\"contextFlags\":{\"containerStarted\":false,\"isCompat\":false},\"threadEntityId\":1559957650,\"processEntityId\":1559957650,\"parentEntityId\":2907119334,\"args\":[{\"name\":\"fd\",\"type\":\"int32\",\"value\":0},{\"name\":\"request\",\"type\":\"uint64\",\"value\":21523},{\"name\":\"arg\",\"type\":\"uint64\",\"value\":0}],\"metadata\":{}}"
+      "{\"timestamp\":1795545959195749000,\"threadStartTime\":1795545958977599700,\"processorId\":1,\"processId\":6603,\"cgroupId\":1,\"threadId\":6603,\"parentProcessId\":6462,\"hostProcessId\":6603,\"hostThreadId\":6603,\"hostParentProcessId\":6462,\"userId\":0,\"mountNamespace\":4026531832,\"pidNamespace\":4026531836,\"processName\":\"watchpost-sysca\",\"executable\":{\"path\":\"/tmp/watchpost-syscaller-cdb0227ba433\"},\"hostName\":\"vm\",\"containerId\":\"\",\"container\":{\"id\":\"\",\"name\":\"\",\"image\":\"\",\"imageDigest\":\"\"},\"kubernetes\":{\"podName\":\"\",\"podNamespace\":\"\",\"podUID\":\"\",\"podSandbox\":false},\"eventId\":\"16\",\"eventName\":\"ioctl\",\"matchedPolicies\":[\"cli\"],\"argsNum\":3,\"returnValue\":-25,\"syscall\":\"ioctl\",\"stackAddresses\":[],\"contextFlags\":{\"containerStarted\":false,\"isCompat\":false},\"threadEntityId\":2138002244,\"processEntityId\":2138002244,\"parentEntityId\":3574113519,\"args\":[{\"name\":\"fd\",\"type\":\"int32\",\"value\":0},{\"name\":\"request\",\"type\":\"uint64\",\"value\":21523},{\"name\":\"arg\",\"type\":\"uint64\",\"value\":0}],\"metadata\":{},\"errno\":\"ENOTTY\",\"decoded\":{\"request\":\"TIOCGWINSZ\"}}"
     ]
   },
   "perf_event_open": {
     "kernel": "6.18.44-fc-v657",
-    "backend": "tracefs",
+    "backend": "ebpf",
     "calls": [
       "perf_event_open:0:-1:0:-1:8"
     ],
+    "tableCommand": "watchpost -e perf_event_open --scope pid=6616",
     "table": [
-      "TIME              UID    COMM             PID     TID     RET     EVENT            ARGS",
-      "18:25:14.496312   0      watchpost-sysca  15711   15711   -14     perf_event_open  attr: 0x0, pid: -1, cpu: 0, group_fd: -1, flags: 0x8"
+      "TIME              UID    COMM             PID     TID     RET          EVENT            ARGS",
+      "18:45:59.434823   0      watchpost-sysca  6616    6616    -14 EFAULT   perf_event_open  attr: 0x0, pid: -1, cpu: 0, group_fd: -1, flags: PERF_FLAG_FD_CLOEXEC"
     ],
+    "jsonCommand": "watchpost -e perf_event_open --scope pid=6628 -o json",
     "json": [
-      "{\"timestamp\":1795544714496312300,\"threadStartTime\":1795544714375758800,\"processorId\":0,\"processId\":15711,\"cgroupId\":0,\"threadId\":15711,\"parentProcessId\":15692,\"hostProcessId\":15711,\"hostThreadId\":15711,\"hostParentProcessId\":15692,\"userId\":0,\"mountNamespace\":4026531832,\"pidNamespace\":4026531836,\"processName\":\"watchpost-sysca\",\"executable\":{\"path\":\"/tmp/watchpost-syscaller-cdb0227ba433\"},\"hostName\":\"vm\",\"containerId\":\"\",\"container\":{\"id\":\"\",\"name\":\"\",\"image\":\"\",\"imageDigest\":\"\"},\"kubernetes\":{\"podName\":\"\",\"podNamespace\":\"\",\"podUID\":\"\",\"podSandbox\":false},\"eventId\":\"298\",\"eventName\":\"perf_event_open\",\"matchedPolicies\":[],\"argsNum\":5,\"returnValue\":-14,\"syscall\":\"perf_event_open\",\"stackAddresses\":[],\"contextFlags\":{\"containerStarted\":false,\"isCompat\":false},\"threadEntityId\":2401139157,\"processEntityId\":2401139157,\"parentEntityId\":2907119334,\"args\":[{\"name\":\"attr\",\"type\":\"pointer\",\"value\":\"0x0\"},{\"name\":\"pid\",\"type\":\"int32\",\"value\":-1},{\"name\":\"cpu\",\"type\":\"int32\",\"value\":0},{\"name\":\"group_fd\",\"type\":\"int32\",\"value\":-1},{\"name\":\"flags\",\"type\":\"uint64\",\"value\":8}],\"metadata\":{}}"
+      "{\"timestamp\":1795545959715899000,\"threadStartTime\":1795545959467308300,\"processorId\":1,\"processId\":6628,\"cgroupId\":1,\"threadId\":6628,\"parentProcessId\":6462,\"hostProcessId\":6628,\"hostThreadId\":6628,\"hostParentProcessId\":6462,\"userId\":0,\"mountNamespace\":4026531832,\"pidNamespace\":4026531836,\"processName\":\"watchpost-sysca\",\"executable\":{\"path\":\"/tmp/watchpost-syscaller-cdb0227ba433\"},\"hostName\":\"vm\",\"containerId\":\"\",\"container\":{\"id\":\"\",\"name\":\"\",\"image\":\"\",\"imageDigest\":\"\"},\"kubernetes\":{\"podName\":\"\",\"podNamespace\":\"\",\"podUID\":\"\",\"podSandbox\":false},\"eventId\":\"298\",\"eventName\":\"perf_event_open\",\"matchedPolicies\":[\"cli\"],\"argsNum\":5,\"returnValue\":-14,\"syscall\":\"perf_event_open\",\"stackAddresses\":[],\"contextFlags\":{\"containerStarted\":false,\"isCompat\":false},\"threadEntityId\":47106001,\"processEntityId\":47106001,\"parentEntityId\":3574113519,\"args\":[{\"name\":\"attr\",\"type\":\"pointer\",\"value\":\"0x0\"},{\"name\":\"pid\",\"type\":\"int32\",\"value\":-1},{\"name\":\"cpu\",\"type\":\"int32\",\"value\":0},{\"name\":\"group_fd\",\"type\":\"int32\",\"value\":-1},{\"name\":\"flags\",\"type\":\"uint64\",\"value\":8}],\"metadata\":{},\"errno\":\"EFAULT\",\"decoded\":{\"flags\":\"PERF_FLAG_FD_CLOEXEC\"}}"
     ]
   },
   "userfaultfd": {
     "kernel": "6.18.44-fc-v657",
-    "backend": "tracefs",
+    "backend": "ebpf",
     "calls": [
       "userfaultfd:0x800"
     ],
+    "tableCommand": "watchpost -e userfaultfd --scope pid=6641",
     "table": [
-      "TIME              UID    COMM             PID     TID     RET     EVENT            ARGS",
-      "18:25:15.082938   0      watchpost-sysca  15732   15732   3       userfaultfd      flags: 0x800"
+      "TIME              UID    COMM             PID     TID     RET          EVENT            ARGS",
+      "18:45:59.985124   0      watchpost-sysca  6641    6641    3            userfaultfd      flags: O_NONBLOCK"
     ],
+    "jsonCommand": "watchpost -e userfaultfd --scope pid=6653 -o json",
     "json": [
-      "{\"timestamp\":1795544715082938600,\"threadStartTime\":1795544715025758200,\"processorId\":1,\"processId\":15732,\"cgroupId\":0,\"threadId\":15732,\"parentProcessId\":15692,\"hostProcessId\":15732,\"hostThreadId\":15732,\"hostParentProcessId\":15692,\"userId\":0,\"mountNamespace\":4026531832,\"pidNamespace\":4026531836,\"processName\":\"watchpost-sysca\",\"executable\":{\"path\":\"/tmp/watchpost-syscaller-cdb0227ba433\"},\"hostName\":\"vm\",\"containerId\":\"\",\"container\":{\"id\":\"\",\"name\":\"\",\"image\":\"\",\"imageDigest\":\"\"},\"kubernetes\":{\"podName\":\"\",\"podNamespace\":\"\",\"podUID\":\"\",\"podSandbox\":false},\"eventId\":\"323\",\"eventName\":\"userfaultfd\",\"matchedPolicies\":[],\"argsNum\":1,\"returnValue\":3,\"syscall\":\"userfaultfd\",\"stackAddresses\":[],\"contextFlags\":{\"containerStarted\":false,\"isCompat\":false},\"threadEntityId\":3960246683,\"processEntityId\":3960246683,\"parentEntityId\":2907119334,\"args\":[{\"name\":\"flags\",\"type\":\"int32\",\"value\":2048}],\"metadata\":{}}"
+      "{\"timestamp\":1795545960234215700,\"threadStartTime\":1795545960017629000,\"processorId\":1,\"processId\":6653,\"cgroupId\":1,\"threadId\":6653,\"parentProcessId\":6462,\"hostProcessId\":6653,\"hostThreadId\":6653,\"hostParentProcessId\":6462,\"userId\":0,\"mountNamespace\":4026531832,\"pidNamespace\":4026531836,\"processName\":\"watchpost-sysca\",\"executable\":{\"path\":\"/tmp/watchpost-syscaller-cdb0227ba433\"},\"hostName\":\"vm\",\"containerId\":\"\",\"container\":{\"id\":\"\",\"name\":\"\",\"image\":\"\",\"imageDigest\":\"\"},\"kubernetes\":{\"podName\":\"\",\"podNamespace\":\"\",\"podUID\":\"\",\"podSandbox\":false},\"eventId\":\"323\",\"eventName\":\"userfaultfd\",\"matchedPolicies\":[\"cli\"],\"argsNum\":1,\"returnValue\":3,\"syscall\":\"userfaultfd\",\"stackAddresses\":[],\"contextFlags\":{\"containerStarted\":false,\"isCompat\":false},\"threadEntityId\":3152653612,\"processEntityId\":3152653612,\"parentEntityId\":3574113519,\"args\":[{\"name\":\"flags\",\"type\":\"int32\",\"value\":2048}],\"metadata\":{},\"decoded\":{\"flags\":\"O_NONBLOCK\"}}"
     ]
   }
 };

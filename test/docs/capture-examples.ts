@@ -1,21 +1,20 @@
 /**
- * Captures the example output of each event page: traces the C helper (test/fixtures/syscaller.c) making real calls
- * and keeps what Watchpost's table and JSON printers print for them.
+ * Captures the example output of each event page: runs the real CLI (`watchpost -e NAME --scope pid=PID`, table and
+ * `-o json`) while the C helper (test/fixtures/syscaller.c) makes real calls, and keeps the lines the CLI printed.
  *   node dist/test/docs/capture-examples.js --write    (root; gcc builds the helper) rewrites src/docs/examples.ts
  * test/docs/examples.test.ts captures again and checks the stored lines still match.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventExample } from '../../src/docs/event-page.js';
-import { eventToJson } from '../../src/sinks/json.js';
-import { TABLE_HEADER, eventToRow } from '../../src/sinks/table.js';
-import { trace, type SyscallEvent } from '../../src/trace.js';
-import { collectAll } from '../support/collect.js';
-import { startSyscaller } from '../support/syscaller.js';
+import { startSyscaller, type ObservedCall } from '../support/syscaller.js';
 
-/** The helper's commands per event: distinctive args, and a 32-bit call where the syscall has one worth showing. */
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CLI = join(HERE, '../../src/cli/main.js');
+
+/** The helper's commands per event: distinctive args, and a 32-bit call where the syscall has one. */
 export const EXAMPLE_CALLS: Readonly<Record<string, readonly string[]>> = {
   ioperm: ['ioperm:0x378:3:1', 'ioperm32:0x64:1:1'],
   iopl: ['iopl:3', 'iopl32:3'],
@@ -24,49 +23,75 @@ export const EXAMPLE_CALLS: Readonly<Record<string, readonly string[]>> = {
   userfaultfd: ['userfaultfd:0x800'],
 };
 
-export interface Captured {
-  events: SyscallEvent[];
-  example: EventExample;
+interface CliRun {
+  command: string;
+  backend: string;
+  lines: string[];
+  calls: ObservedCall[];
 }
 
-/** Runs the helper under `trace({ events: [name], pids })` and returns one event per call, in call order. */
-export async function captureExample(name: string): Promise<Captured> {
-  const calls = EXAMPLE_CALLS[name];
-  const sc = await startSyscaller([...calls]);
-  let events: SyscallEvent[];
+/** Starts the helper and the CLI scoped to it, lets the helper call, and returns the CLI's first `expected` stdout lines. */
+async function runCli(name: string, extra: string[], expected: (calls: number) => number): Promise<CliRun> {
+  const sc = await startSyscaller([...EXAMPLE_CALLS[name]]);
+  const args = ['-e', name, '--scope', `pid=${sc.pid}`, ...extra];
+  const cli = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => cli.once('exit', () => resolve()));
+  let out = '';
+  let err = '';
+  cli.stdout.on('data', (d: Buffer) => (out += d));
   try {
-    const t = trace({ events: [name], pids: [sc.pid] });
-    await t.ready;
-    const observed = await sc.go();
-    events = (await collectAll(t, 400)).sort((a, b) => a.timestamp - b.timestamp);
-    if (events.length !== observed.length) {
-      throw new Error(`${name}: the helper made ${observed.length} calls, Watchpost reported ${events.length}`);
-    }
-    events.forEach((e, i) => {
-      if (e.returnValue !== observed[i].ret) throw new Error(`${name}: call ${i} returned ${observed[i].ret}, reported ${e.returnValue}`);
+    await new Promise<void>((resolve, reject) => {
+      cli.stderr.on('data', (d: Buffer) => {
+        err += d;
+        if (err.includes('tracing with')) resolve();
+      });
+      void exited.then(() => reject(new Error(`watchpost ${args.join(' ')} exited: ${err}`)));
     });
-    const backend = t.backend;
-    const example: EventExample = {
-      kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
-      backend,
-      calls,
-      table: [TABLE_HEADER.trimEnd(), ...events.map(eventToRow)],
-      json: [eventToJson(events[0])],
-    };
-    return { events, example };
+    const calls = await sc.go();
+    const want = expected(calls.length);
+    const deadline = Date.now() + 10_000;
+    while (out.split('\n').length - 1 < want) {
+      if (Date.now() > deadline) throw new Error(`watchpost ${args.join(' ')}: ${want} lines expected, got:\n${out}${err}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    cli.kill('SIGINT');
+    await exited;
+    const backend = /tracing with (\w+)/.exec(err)?.[1] ?? 'unknown';
+    return { command: `watchpost ${args.join(' ')}`, backend, lines: out.split('\n').slice(0, want), calls };
   } finally {
+    cli.kill('SIGINT');
+    await exited;
     await sc.end();
   }
 }
 
+/** What the CLI prints for the event's calls, as table and as JSON lines. */
+export async function captureExample(name: string): Promise<EventExample> {
+  const table = await runCli(name, [], (n) => n + 1);
+  const json = await runCli(name, ['-o', 'json'], (n) => n);
+  for (const [i, line] of json.lines.entries()) {
+    const ev = JSON.parse(line) as { eventName: string; returnValue: number };
+    if (ev.eventName !== name || ev.returnValue !== json.calls[i].ret) throw new Error(`${name}: line ${i} is not call ${i}: ${line}`);
+  }
+  return {
+    kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+    backend: table.backend,
+    calls: EXAMPLE_CALLS[name],
+    tableCommand: table.command,
+    table: table.lines,
+    jsonCommand: json.command,
+    json: json.lines.slice(0, 1),
+  };
+}
+
 async function writeExamples(): Promise<void> {
   const out: Record<string, EventExample> = {};
-  for (const name of Object.keys(EXAMPLE_CALLS)) out[name] = (await captureExample(name)).example;
-  const file = join(dirname(fileURLToPath(import.meta.url)), '../../../src/docs/examples.ts');
+  for (const name of Object.keys(EXAMPLE_CALLS)) out[name] = await captureExample(name);
+  const file = join(HERE, '../../../src/docs/examples.ts');
   const text =
     `// Captured by \`node dist/test/docs/capture-examples.js --write\` (as root, after \`npx tsc -p .\`), on ${new Date().toISOString().slice(0, 10)}:\n` +
-    '// the test helper test/fixtures/syscaller.c made each call below while Watchpost traced its pid, and these are the lines\n' +
-    "// Watchpost's table and JSON printers produced. test/docs/examples.test.ts re-captures and compares. Do not edit by hand.\n" +
+    '// the CLI traced the test helper test/fixtures/syscaller.c (--scope pid=...) while it made each call below, and these\n' +
+    '// are the lines the CLI printed. test/docs/examples.test.ts re-captures and compares. Do not edit by hand.\n' +
     "import type { EventExample } from './event-page.js';\n\n" +
     `export const EXAMPLES: Readonly<Record<string, EventExample>> = ${JSON.stringify(out, null, 2)};\n`;
   writeFileSync(file, text);
