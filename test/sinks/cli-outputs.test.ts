@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ function watchpost(args: string[], env: Record<string, string> = {}) {
   const cli = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+  const exit = new Promise<number | null>((resolve) => cli.once('close', resolve)); // after stderr is read to its end
   cleanups.push(() => {
     if (cli.exitCode === null) cli.kill('SIGKILL');
   });
@@ -122,14 +123,27 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     assert.equal(metric(page, 'watchpost_output_dropped_total', `output="${output}"`), dropped, 'the metrics agree with the exit report');
   });
 
-  it('-o json:FILE and -o syslog at once, with --metrics: the file gets every event (mode 0600) while the syslog receiver is down', async () => {
+  it('-o json:FILE, -o syslog and -o webhook at once: the file gets every event (0600) while the syslog receiver is down and the webhook hangs, then fails', async () => {
     const dir = tempDir('cli-file');
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'events.jsonl');
     const metricsPort = await freePort();
     const deadPort = await freePort();
     const syslog = `syslog:tcp://127.0.0.1:${deadPort}?retries=1&backoff=10ms&queue=5&flushTimeout=1s`;
-    const wp = watchpost(['-e', 'ioperm', '-o', `json:${file}`, '-o', syslog, '--metrics', `127.0.0.1:${metricsPort}`]);
+    // A webhook receiver that hangs on the first requests, then answers 500.
+    let requests = 0;
+    const receiver = createServer((req, res) => {
+      req.resume();
+      if (++requests > 2) res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      receiver.closeAllConnections();
+      receiver.close();
+    });
+    const hook = `webhook:http://127.0.0.1:${(receiver.address() as { port: number }).port}/`;
+    const webhook = `${hook}?timeout=300ms&retries=2&backoff=10ms&batch=5&queue=10&flushTimeout=1s`;
+    const wp = watchpost(['-e', 'ioperm', '-o', `json:${file}`, '-o', syslog, '-o', webhook, '--metrics', `127.0.0.1:${metricsPort}`]);
     await wp.started();
     const pid = await iopermCalls(0x400, 20);
     const page = await waitFor('the file output to send 20', async () => {
@@ -137,7 +151,14 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
       return metric(p, 'watchpost_output_sent_total', `output="json:${file}"`)! >= 20 ? p : undefined;
     });
     assert.ok(metric(page, 'watchpost_output_dropped_total', `output="${syslog}"`)! > 0, 'the dead syslog receiver drops, counted');
+    const stopping = performance.now();
     assert.equal(await wp.stop(), 0);
+    assert.ok(performance.now() - stopping < 5000, 'the failing outputs do not hold up the exit beyond their flush deadline');
+    assert.ok(requests >= 3, `the webhook was tried, hung, then answered 500 (${requests} requests)`);
+    const hookLine = /: (\d+) sent, (\d+) dropped, (\d+) retried/.exec(wp.stderr().split('\n').find((l) => l.startsWith(`watchpost: ${hook}:`) && / sent, /.test(l)) ?? '');
+    assert.ok(hookLine, `the webhook's counts are reported:\n${wp.stderr()}`);
+    assert.equal(Number(hookLine[1]), 0);
+    assert.ok(Number(hookLine[2]) >= 20 && Number(hookLine[3]) > 0, 'drops and retries counted');
     const mine = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.hostProcessId === pid);
     assert.deepEqual(mine.map((e) => e.args[0].value), Array.from({ length: 20 }, (_, i) => 0x400 + i), 'a failing output does not hold back the others');
     assert.equal(statSync(file).mode & 0o777, 0o600);
