@@ -13,7 +13,8 @@ export function statusText(s: TraceStats, outputs: readonly Output[], perSecond:
   const lost = sum(s.lostByEvent) + s.lostRecords;
   const outs = outputs.map((o) => {
     const x = o.stats();
-    return `${x.name} sent ${x.sent}${x.queued ? ` queued ${x.queued}` : ''}${x.retried ? ` retried ${x.retried}` : ''}${x.dropped ? ` DROPPED ${x.dropped}` : ''}`;
+    const kind = x.name.split(':')[0]; // full names are long (URLs, paths): the exit report has them
+    return `${kind} sent ${x.sent}${x.queued ? ` queued ${x.queued}` : ''}${x.retried ? ` retried ${x.retried}` : ''}${x.dropped ? ` DROPPED ${x.dropped}` : ''}`;
   });
   return `watchpost: ${Math.round(perSecond)} events/s · ${sum(s.delivered)} events · ${lost} lost · ${outs.join(' · ')}`;
 }

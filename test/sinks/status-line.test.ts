@@ -22,7 +22,7 @@ describe('live status line', () => {
   it('shows events/s, totals, losses and each output', () => {
     assert.equal(
       statusText(source.stats(), outputs, 12.4),
-      'watchpost: 12 events/s · 0 events · 3 lost · nats:nats://127.0.0.1:4222 sent 10 queued 5 retried 2 DROPPED 3',
+      'watchpost: 12 events/s · 0 events · 3 lost · nats sent 10 queued 5 retried 2 DROPPED 3',
     );
   });
 
