@@ -26,7 +26,12 @@ const CALLS = [
   'ioctl32:0:0x5413:0',
   'userfaultfd:0',
   'perf_event_open:0:0:-1:-1:0', // attr NULL: -EFAULT
+  'ptrace:99:0:0:0', // 101 natively: the number of ioperm for int $0x80, must not be taken for it
+  'getppid:3', // 110 natively: iopl's compat number
 ];
+
+/** Calls the helper makes that the probe must not report. */
+const NOT_WATCHED = new Set(['ptrace', 'getppid']);
 
 const byName = (n: string): EventDefinition => EVENTS.find((e) => e.name === n)!;
 
@@ -165,10 +170,11 @@ describe('ebpf probe on the real kernel', () => {
     const t0 = Number(process.hrtime.bigint());
     const calls = await helper.go();
     const t1 = Number(process.hrtime.bigint());
-    const got = await collect(probe, (s) => s.context?.pid === helper.pid, (n) => n >= calls.length);
+    const got = await collect(probe, (s) => s.context?.pid === helper.pid, (n) => n >= calls.length - NOT_WATCHED.size);
     assert.equal(calls.length, CALLS.length);
+    const watched = calls.filter((c) => !NOT_WATCHED.has(c.call));
     t.diagnostic(`returns seen by the helper: ${calls.map((c) => `${c.call}=${c.ret}`).join(' ')}`);
-    assert.deepEqual(got.map(seen), calls.map(expected));
+    assert.deepEqual(got.map(seen), watched.map(expected));
 
     const threads = new Set(calls.map((c) => c.tid));
     assert.equal(threads.size, 4, 'main thread and three others');
@@ -186,7 +192,7 @@ describe('ebpf probe on the real kernel', () => {
     const t0 = Number(process.hrtime.bigint());
     const calls = await helper.go();
     const t1 = Number(process.hrtime.bigint());
-    const native = calls.filter((c) => c.abi === 'native');
+    const native = calls.filter((c) => c.abi === 'native' && !NOT_WATCHED.has(c.call));
     assert.ok(native.length >= 6);
     const got = await collect(probe, (s) => s.context?.pid === helper.pid, (n) => n >= native.length);
     assert.deepEqual(got.map(seen), native.map(expected));
@@ -344,7 +350,10 @@ describe('ebpf probe on the real kernel', () => {
     assert.ok(inRead());
     const got: CompletedSyscall[] = [];
     probe.finish((s) => got.push(s));
-    assert.deepEqual(got.map(seen), calls.map(expected));
+    assert.deepEqual(got.filter((s) => s.event.name === 'ioperm').map(seen), calls.map(expected));
+    // The read that got "go" may have started before or after the probe: if seen, it is complete and exact.
+    const reads = got.filter((s) => s.event.name === 'read');
+    assert.ok(reads.length <= 1 && reads.every((s) => s.args[0] === 0 && s.ret === 3 && s.tid === helper.pid));
     assert.deepEqual(probe.losses(), { byReason: { 'read still in progress at stop': 1 }, byEvent: {} });
     assert.equal(probe.drain(() => assert.fail('closed')), 0);
     await helper.end();
