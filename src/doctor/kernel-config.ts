@@ -36,3 +36,17 @@ export function isSet(config: KernelConfig, option: string): boolean {
   const v = config.values.get(option);
   return v === 'y' || v === 'm';
 }
+
+/**
+ * Whether 64-bit processes may make 32-bit (`int $0x80`) syscalls: CONFIG_IA32_EMULATION, and the `ia32_emulation=`
+ * boot flag (kernel >= 6.7) or its CONFIG_IA32_EMULATION_DEFAULT_DISABLED default. Without a config, assumed on.
+ */
+export function ia32Emulation(config: KernelConfig | undefined, cmdline: string): boolean {
+  if (process.arch !== 'x64') return false;
+  const flag = /(?:^|\s)ia32_emulation=(\S+)/.exec(cmdline)?.[1];
+  if (flag !== undefined && ['0', 'n', 'no', 'off', 'false'].includes(flag.toLowerCase())) return false;
+  if (!config) return true;
+  if (!isSet(config, 'CONFIG_IA32_EMULATION')) return false;
+  if (isSet(config, 'CONFIG_IA32_EMULATION_DEFAULT_DISABLED')) return flag !== undefined && ['1', 'y', 'yes', 'on', 'true'].includes(flag.toLowerCase());
+  return true;
+}

@@ -21,7 +21,16 @@ const TRIGGERS: Readonly<Record<string, { args: number[]; close?: boolean }>> = 
 
 export interface RoundTripCall {
   event: string;
+  abi: 'native' | 'compat';
   ret: number;
+}
+
+const list = (calls: readonly RoundTripCall[]): string => calls.map((c) => `${c.event} (= ${retText(c.ret)})`).join(', ');
+
+function compatText(seen: readonly RoundTripCall[], compat: boolean): string {
+  if (!compat) return ' (no 32-bit calls: this kernel runs no int $0x80 callers)';
+  const calls = seen.filter((x) => x.abi === 'compat');
+  return calls.length ? `, and as a 32-bit caller (int $0x80) ${calls.map((c) => c.event).join(', ')}` : '';
 }
 
 export interface RoundTripResult {
@@ -63,16 +72,55 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** Pairs each call the child made with what Watchpost reported: exactly one event, same thread, ABI, args and return value. */
+export function compareCalls(
+  events: readonly EventDefinition[],
+  calls: readonly TriggerCall[],
+  results: readonly TriggerResult[],
+  got: readonly SyscallEvent[],
+): { problems: string[]; seen: RoundTripCall[] } {
+  const problems: string[] = [];
+  const seen: RoundTripCall[] = [];
+  calls.forEach((c, i) => {
+    const e = events.find((x) => x.name === c.name)!;
+    const r = results[i];
+    const compat = c.abi === 'compat';
+    const want = c.args.map((raw, k) => expected(e.args[k]?.type ?? 'uint64', raw));
+    const wantText = `${compat ? '32-bit ' : ''}${e.name}(${want.map(show).join(', ')})`;
+    if (!r) {
+      problems.push(`${wantText}: the child did not report the call`);
+      return;
+    }
+    const mine = got.filter((ev) => ev.eventName === e.name && ev.hostThreadId === r.tid && ev.contextFlags.isCompat === compat);
+    const exact = mine.filter((ev) => ev.args.length === want.length && ev.args.every((a, k) => show(a.value) === show(want[k])));
+    if (exact.length === 0) {
+      const near = mine.map((ev) => `${e.name}(${ev.args.map((a) => show(a.value)).join(', ')})`);
+      problems.push(`${wantText} = ${retText(r.ret)} not seen${near.length ? `; saw ${near.join(', ')}` : ''}`);
+    } else if (exact.length > 1) {
+      problems.push(`${wantText} reported ${exact.length} times`);
+    } else if (exact[0].returnValue !== r.ret) {
+      problems.push(`${wantText}: the child got ${retText(r.ret)}, Watchpost reported ${retText(exact[0].returnValue)}`);
+    } else {
+      seen.push({ event: e.name, abi: c.abi, ret: r.ret });
+    }
+  });
+  return { problems, seen };
+}
+
 /**
  * Starts a child `node` that makes each event's syscall, traces it with `backend`, and checks that Watchpost
  * reported each call once, from the child's thread, with the args passed and the return value the child saw.
  */
-export async function roundTrip(backend: Backend, events: readonly EventDefinition[]): Promise<RoundTripResult> {
+export async function roundTrip(backend: Backend, events: readonly EventDefinition[], options: { compat: boolean }): Promise<RoundTripResult> {
   const name = `round trip (${backend})`;
   const selected = events.filter((e) => canTrigger(e.name));
   const skipped = events.filter((e) => !canTrigger(e.name)).map((e) => e.name);
   if (selected.length === 0) return { result: { status: 'warn', name, detail: `no trigger known for ${skipped.join(', ')}`, fix: 'select some of ioperm, iopl, ioctl, perf_event_open, userfaultfd with -e' }, seen: [] };
-  const calls: TriggerCall[] = selected.map((e) => ({ name: e.name, nr: e.nr, args: TRIGGERS[e.name].args, close: TRIGGERS[e.name].close ?? false }));
+  const call = (e: EventDefinition, abi: TriggerCall['abi'], nr: number): TriggerCall => ({ name: e.name, abi, nr, args: TRIGGERS[e.name].args, close: TRIGGERS[e.name].close ?? false });
+  const calls: TriggerCall[] = [
+    ...selected.map((e) => call(e, 'native', e.nr)),
+    ...(options.compat ? selected.flatMap((e) => (e.compatNr === undefined ? [] : [call(e, 'compat', e.compatNr)])) : []),
+  ];
   const child = spawn(process.execPath, [CHILD, JSON.stringify(calls)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -81,7 +129,7 @@ export async function roundTrip(backend: Backend, events: readonly EventDefiniti
   try {
     const first = await withTimeout(lines.next(), 'the trigger child');
     if (first.done || first.value !== 'ready') throw new Error(`the trigger child did not start (${String(first.value)})`);
-    const t = trace({ backend, events: selected.map((e) => e.name), pids: [child.pid!] });
+    const t = trace({ backend, events: selected.map((e) => e.name), pids: [child.pid!], compat: true });
     try {
       await withTimeout(t.ready, `trace() with the ${backend} backend`);
       if (t.backend !== backend) throw new Error(`trace() ran on ${t.backend}, not ${backend}`);
@@ -94,7 +142,13 @@ export async function roundTrip(backend: Backend, events: readonly EventDefiniti
       child.stdin.write('go\n');
       for (;;) {
         const r = await withTimeout(lines.next(), 'the trigger child');
-        if (r.done) throw new Error('the trigger child ended before "done"');
+        if (r.done) {
+          await exited;
+          const sig = child.signalCode;
+          throw new Error(
+            sig ? `the trigger child was killed by ${sig}${options.compat ? ' (a 32-bit int $0x80 call on a kernel without IA32 emulation?)' : ''}` : 'the trigger child ended before "done"',
+          );
+        }
         if (r.value === 'done') break;
         results.push(JSON.parse(r.value) as TriggerResult);
       }
@@ -118,25 +172,7 @@ export async function roundTrip(backend: Backend, events: readonly EventDefiniti
   child.stdin.end();
   await withTimeout(exited, 'the trigger child exit').catch(() => child.kill());
 
-  const problems: string[] = [];
-  const seen: RoundTripCall[] = [];
-  selected.forEach((e, i) => {
-    const r = results[i];
-    const want = TRIGGERS[e.name].args.map((raw, k) => expected(e.args[k]?.type ?? 'uint64', raw));
-    const mine = got.filter((ev) => ev.eventName === e.name && ev.hostThreadId === r.tid && !ev.contextFlags.isCompat);
-    const exact = mine.filter((ev) => ev.args.length === want.length && ev.args.every((a, k) => show(a.value) === show(want[k])));
-    const wantText = `${e.name}(${want.map(show).join(', ')})`;
-    if (exact.length === 0) {
-      const near = mine.map((ev) => `${e.name}(${ev.args.map((a) => show(a.value)).join(', ')})`);
-      problems.push(`${wantText} = ${retText(r.ret)} not seen${near.length ? `; saw ${near.join(', ')}` : ''}`);
-    } else if (exact.length > 1) {
-      problems.push(`${wantText} reported ${exact.length} times`);
-    } else if (exact[0].returnValue !== r.ret) {
-      problems.push(`${wantText}: the child got ${retText(r.ret)}, Watchpost reported ${retText(exact[0].returnValue)}`);
-    } else {
-      seen.push({ event: e.name, ret: r.ret });
-    }
-  });
+  const { problems, seen } = compareCalls(selected, calls, results, got);
   const skip = skipped.length ? `; not exercised (no trigger known): ${skipped.join(', ')}` : '';
   if (problems.length) {
     return {
@@ -148,7 +184,7 @@ export async function roundTrip(backend: Backend, events: readonly EventDefiniti
     result: {
       status: 'ok',
       name,
-      detail: `a child made ${seen.map((s) => `${s.event} (= ${retText(s.ret)})`).join(', ')}; Watchpost reported each once with the args passed and the return value the child saw${skip}`,
+      detail: `a child made ${list(seen.filter((x) => x.abi === 'native'))}${compatText(seen, options.compat)}; Watchpost reported each once with the args passed and the return value the child saw${skip}`,
     },
     seen,
   };

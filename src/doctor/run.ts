@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import type { EventDefinition } from '../catalog/types.js';
 import { checkBpf } from './bpf.js';
 import { checkBtf } from './btf.js';
 import { checkCapabilities } from './capabilities.js';
 import { checkCatalog } from './catalog.js';
 import { guarded, type CheckResult } from './check.js';
-import { readKernelConfig } from './kernel-config.js';
+import { ia32Emulation, readKernelConfig } from './kernel-config.js';
 import { checkKernelOptions } from './kernel-options.js';
 import { checkLockdown } from './lockdown.js';
 import { roundTrip, type Backend, type RoundTripCall } from './round-trip.js';
@@ -26,16 +27,17 @@ export async function runDoctor(events: readonly EventDefinition[], report: (r: 
   add(await guarded('BTF', () => checkBtf()));
   add(await guarded('catalog vs kernel', () => checkCatalog(events)));
   const seen: RoundTripCall[] = [];
+  const compat = ia32Emulation(readKernelConfig(), readFileSync('/proc/cmdline', 'utf8'));
   for (const backend of BACKENDS) {
     add(
       await guarded(`round trip (${backend})`, async () => {
-        const r = await roundTrip(backend, events);
+        const r = await roundTrip(backend, events, { compat });
         seen.push(...r.seen);
         return r.result;
       }),
     );
   }
   add(await guarded('kernel options', () => checkKernelOptions(readKernelConfig(), events, seen)));
-  add(await guarded('kernel lockdown', () => checkLockdown(undefined, seen.find((s) => s.event === 'ioperm')?.ret)));
+  add(await guarded('kernel lockdown', () => checkLockdown(undefined, seen.find((s) => s.event === 'ioperm' && s.abi === 'native')?.ret)));
   return results;
 }

@@ -47,10 +47,10 @@ describe('doctor checks on given input', () => {
       'CONFIG_FTRACE_SYSCALLS=y\nCONFIG_BPF_SYSCALL=y\nCONFIG_BPF_EVENTS=y\nCONFIG_DEBUG_INFO_BTF=y\nCONFIG_IA32_EMULATION=y\n# CONFIG_X86_IOPL_IOPERM is not set\n',
       '/boot/config-test',
     );
-    const r = checkKernelOptions(config, [ioperm, iopl], [{ event: 'ioperm', ret: -38 }]);
+    const r = checkKernelOptions(config, [ioperm, iopl], [{ event: 'ioperm', abi: 'native', ret: -38 }]);
     assert.equal(r.status, 'ok');
     assert.match(r.detail, /CONFIG_X86_IOPL_IOPERM is not set \(ioperm, iopl\): calls return -ENOSYS.*the round trip confirms: ioperm returned -38 ENOSYS/);
-    const inferred = checkKernelOptions(undefined, [ioperm], [{ event: 'ioperm', ret: -38 }]);
+    const inferred = checkKernelOptions(undefined, [ioperm], [{ event: 'ioperm', abi: 'native', ret: -38 }]);
     assert.match(inferred.detail, /kernel config not readable.*ioperm returned -38 ENOSYS in the round trip, so CONFIG_X86_IOPL_IOPERM is unset/);
     const noSyscalls = checkKernelOptions(parseKernelConfig('CONFIG_BPF_SYSCALL=y\n', 'x'), [ioperm], []);
     assert.equal(noSyscalls.status, 'fail');

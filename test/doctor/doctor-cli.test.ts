@@ -33,6 +33,7 @@ describe('watchpost doctor on this machine', () => {
       const line = checks.find((l) => l.includes(`round trip (${backend})`))!;
       for (const e of ['ioperm', 'iopl', 'ioctl', 'perf_event_open', 'userfaultfd']) assert.ok(line.includes(`${e} (= `), `${backend}: ${e}`);
       assert.ok(line.includes('ioperm (= -38 ENOSYS)'), line);
+      assert.ok(line.includes('and as a 32-bit caller (int $0x80) ioperm, iopl, ioctl, perf_event_open, userfaultfd;'), line);
     }
     const options = checks.find((l) => l.includes('kernel options:'))!;
     assert.match(options, /CONFIG_X86_IOPL_IOPERM is not set \(ioperm, iopl\): calls return -ENOSYS \(-38\)/);
@@ -46,7 +47,7 @@ describe('watchpost doctor on this machine', () => {
     const r = await run(['doctor', '-e', 'ioctl']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const trip = r.stdout.split('\n').find((l) => l.includes('round trip (tracefs)'))!;
-    assert.match(trip, /a child made ioctl \(= -9 EBADF\);/);
+    assert.match(trip, /a child made ioctl \(= -9 EBADF\), and as a 32-bit caller \(int \$0x80\) ioctl;/);
     assert.doesNotMatch(trip, /ioperm/);
   });
 
