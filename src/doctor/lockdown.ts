@@ -112,7 +112,7 @@ const INTEGRITY_MEANS =
 /** What the round trip's ioperm call shows about lockdown, if it made one. */
 function evidenceFromIoperm(iopermRet: number | undefined): string {
   if (iopermRet === -1) return '; the round trip confirms: ioperm(turn_on=1) got -1 EPERM';
-  if (iopermRet === -38) return '; on this kernel ioperm is not built in at all (it returns -38 ENOSYS before lockdown is consulted)';
+  if (iopermRet === -38) return '; on this kernel ioperm support is not built in (the syscall returns -38 ENOSYS before lockdown is consulted)';
   return '';
 }
 

@@ -125,7 +125,7 @@ export async function roundTrip(backend: Backend, events: readonly EventDefiniti
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const got: SyscallEvent[] = [];
-  let results: TriggerResult[] = [];
+  const results: TriggerResult[] = [];
   try {
     const first = await withTimeout(lines.next(), 'the trigger child');
     if (first.done || first.value !== 'ready') throw new Error(`the trigger child did not start (${String(first.value)})`);
@@ -160,7 +160,6 @@ export async function roundTrip(backend: Backend, events: readonly EventDefiniti
       await t.stop();
     }
   } catch (err) {
-    results = [];
     const why = String((err as Error)?.message ?? err).split('\n')[0];
     child.kill();
     await exited;
