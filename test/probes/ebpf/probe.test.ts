@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'n
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
+import koffi from 'koffi';
 import { EVENTS } from '../../../src/catalog/events.js';
 import type { EventDefinition } from '../../../src/catalog/types.js';
 import { cpuCount } from '../../../src/probes/ebpf/maps.js';
@@ -368,6 +369,31 @@ describe('ebpf probe on the real kernel', () => {
       /no tracepoint syscalls\/sys_enter_no_such_syscall/,
     );
     assert.equal(fds(), before);
+  });
+
+  it('reads records that wrap around the end of a small ring buffer, in order and intact', () => {
+    // This process calls getppid itself: 20 records per round through a 4 KiB ring (25 records) wrap it every round.
+    const getppid: EventDefinition = { name: 'getppid', nr: 110, compatNr: 64, sets: [], args: [], arches: ['x86_64'], description: '', related: [] };
+    const libc = koffi.load('libc.so.6');
+    const syscall = libc.func('long syscall(long, ...)');
+    const ppid = process.ppid; // (itself a getppid call: read it before tracing)
+    const probe = open({ events: [getppid], compat: true, excludePids: [], pids: [process.pid], bufferKb: 1 });
+    let last = 0;
+    for (let round = 0; round < 12; round++) {
+      for (let i = 0; i < 20; i++) assert.equal(Number(syscall(110)), ppid);
+      const got: CompletedSyscall[] = [];
+      probe.drain((s) => got.push(s));
+      assert.equal(got.length, 20, `round ${round}`);
+      for (const s of got) {
+        assert.equal(s.event, getppid);
+        assert.equal(s.ret, ppid);
+        assert.equal(s.context!.pid, process.pid);
+        assert.ok(s.monoNs > last);
+        last = s.monoNs;
+      }
+    }
+    assert.deepEqual(probe.losses(), { byReason: {}, byEvent: {} });
+    probe.close();
   });
 
   it('leaves nothing loaded after close, even when closed twice', async (t) => {
