@@ -42,7 +42,7 @@ export class NatsOutput extends QueuedOutput {
   private readonly idPrefix = `${agentHost}.${process.pid}.${Date.now()}`;
 
   constructor(private readonly opts: NatsOutputOptions) {
-    super(`nats:${opts.servers.join(',')}`, opts.queue);
+    super(`nats:${opts.servers.map((u) => u.replace(/\/\/[^@/]*@/, '//')).join(',')}`, opts.queue); // no credentials in logs and metrics
   }
 
   /** Connects on first use (the client library is loaded only then), and waits out disconnections. */
