@@ -62,7 +62,9 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   const statsTimer = jsonStats
     ? setInterval(() => {
         const line = statsJson(t.stats(), false);
+        status?.suspend();
         if (line !== lastStats) process.stderr.write(`${line}\n`);
+        status?.resume();
         lastStats = line;
       }, 5000)
     : undefined;
