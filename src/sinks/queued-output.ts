@@ -119,7 +119,8 @@ export abstract class QueuedOutput implements Output {
     const now = Date.now();
     if (now - (this.lastWarn.get(kind) ?? -Infinity) < 10_000) return;
     this.lastWarn.set(kind, now);
-    process.stderr.write(`watchpost: ${this.name}: ${message}\n`);
+    const clear = process.stderr.isTTY ? '\r\x1b[K' : ''; // over a live status line, which is redrawn within a second
+    process.stderr.write(`${clear}watchpost: ${this.name}: ${message}\n`);
   }
 
   private async idle(): Promise<void> {
