@@ -42,6 +42,24 @@ export function formatSyslog(ev: SyscallEvent, facility: number): string {
   return `<${pri}>1 ${timestamp(ev.timestamp)} ${host} ${APP_NAME} ${process.pid} ${token(ev.eventName, 32)} - ${eventToJson(ev)}`;
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * The BSD format (RFC 3164) that local syslog daemons expect on /dev/log by default (rsyslog's imuxsock parser,
+ * journald): `<PRI>Mmm dd hh:mm:ss [HOSTNAME ]watchpost[PID]: JSON`, local time, no year. The hostname is left out on a
+ * Unix socket, as libc's syslog() does.
+ */
+export function formatBsd(ev: SyscallEvent, facility: number, withHost: boolean): string {
+  const pri = facility * 8 + syslogSeverity(ev);
+  const d = new Date(Math.floor(ev.timestamp / 1e6));
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  const host = withHost ? `${ev.hostName ? token(ev.hostName, 255) : fallbackHost} ` : '';
+  return `<${pri}>${stamp} ${host}${APP_NAME}[${process.pid}]: ${eventToJson(ev)}`;
+}
+
+export type SyslogFormat = 'rfc5424' | 'bsd';
+
 /** RFC 6587 octet counting: `LEN SP MSG`, LEN in bytes, so a message may contain anything, newlines included. */
 export function octetCounted(message: string): Buffer {
   const body = Buffer.from(message);
@@ -127,13 +145,14 @@ async function connectUnix(path: string): Promise<Connection> {
   };
 }
 
-/** `-o syslog:udp://HOST:PORT | tcp://HOST:PORT | unix:PATH`, option `?facility=local0` (the default). */
+/** `-o syslog:udp://HOST:PORT | tcp://HOST:PORT | unix:PATH`, options `?facility=local0&format=rfc5424` (the defaults). */
 export class SyslogOutput extends QueuedOutput {
   private conn: Connection | undefined;
 
   constructor(
     private readonly transport: Transport,
     private readonly facility: number,
+    private readonly format: SyslogFormat,
     queue: QueueSettings,
     target: string,
   ) {
@@ -141,7 +160,8 @@ export class SyslogOutput extends QueuedOutput {
   }
 
   protected async deliver(batch: readonly QueuedEvent[]): Promise<number> {
-    const messages = batch.map((q) => formatSyslog(q.ev, this.facility));
+    const withHost = this.transport.kind !== 'unix';
+    const messages = batch.map((q) => (this.format === 'bsd' ? formatBsd(q.ev, this.facility, withHost) : formatSyslog(q.ev, this.facility)));
     try {
       this.conn ??= await this.connect();
       return await this.conn.send(messages);
@@ -183,7 +203,8 @@ registerOutput('syslog', (target) => {
   const { base, options } = TargetOptions.split(target);
   const transport = parseSyslogTarget(base, spec);
   const facility = FACILITIES.indexOf(options.oneOf('facility', FACILITIES, 'local0'));
+  const format = options.oneOf('format', ['rfc5424', 'bsd'] as const, 'rfc5424');
   const queue = queueSettings(options);
   options.rejectUnknown();
-  return new SyslogOutput(transport, facility, queue, target);
+  return new SyslogOutput(transport, facility, format, queue, target);
 });

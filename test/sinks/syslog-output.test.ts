@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import '../../src/sinks/all.js';
 import { createOutput } from '../../src/sinks/registry.js';
-import { formatSyslog } from '../../src/sinks/syslog-output.js';
+import { formatBsd, formatSyslog } from '../../src/sinks/syslog-output.js';
 import { EMPTY_STATS, iopermEvent, range, seqOf, waitFor } from './support/events.js';
 import { startRsyslog, type Rsyslog } from './support/servers.js';
 
@@ -76,6 +76,29 @@ describe('-o syslog (RFC 5424 to a real rsyslogd on loopback)', () => {
       }
     });
   }
+
+  it('format=bsd on a Unix socket: what rsyslog expects on /dev/log by default (its imuxsock special parser)', async () => {
+    const out = createOutput(`syslog:unix:${rsyslog.defaultSocketPath}?format=bsd`);
+    out.write(range(4000, 10));
+    await out.close(EMPTY_STATS);
+    assert.equal(out.stats().sent, 10);
+    const lines = await waitFor('10 messages from the default-parsed socket', () => {
+      const l = parsedLines(rsyslog, 'imuxsock').filter((f) => f[9]?.includes('"value":40'));
+      return l.length >= 10 ? l : undefined;
+    });
+    for (const [pri, version, , , app, procid, msgid] of lines) {
+      assert.deepEqual([pri, version, app, procid, msgid], [String(16 * 8 + 6), '0', 'watchpost', String(process.pid), '-'], 'BSD-parsed: tag and pid found');
+    }
+    assert.deepEqual(lines.map((f) => seqOf(JSON.parse(f.slice(9).join('|').trim()))), Array.from({ length: 10 }, (_, i) => 4000 + i));
+  });
+
+  it('formats BSD messages as libc does: local time, no year, host only off a Unix socket', () => {
+    const ev = iopermEvent(1);
+    const d = new Date(Math.floor(ev.timestamp / 1e6));
+    const hhmmss = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+    assert.match(formatBsd(ev, 16, false), new RegExp(`^<134>Nov 2[45] ${hhmmss} watchpost\\[${process.pid}\\]: \\{"timestamp"`));
+    assert.match(formatBsd(ev, 16, true), new RegExp(`^<134>Nov 2[45] ${hhmmss} host1 watchpost\\[${process.pid}\\]: \\{`));
+  });
 
   it('frames TCP messages with octet counting (RFC 6587): LEN SP MSG, LEN in bytes', async () => {
     const chunks: Buffer[] = [];

@@ -65,6 +65,8 @@ export interface Rsyslog extends Started {
   udpPort: number;
   tcpPort: number;
   socketPath: string;
+  /** A Unix socket parsed as rsyslog parses /dev/log by default (its special imuxsock parser: BSD format only). */
+  defaultSocketPath: string;
   /** What rsyslog parsed, one line per message: PRI|VERSION|TIMESTAMP|HOSTNAME|APP|PROCID|MSGID|SD|INPUT|MSG. */
   outFile: string;
 }
@@ -75,6 +77,7 @@ export async function startRsyslog(): Promise<Rsyslog> {
   const udpPort = await freeUdpPort();
   const tcpPort = await freePort();
   const socketPath = join(dir, 'log.sock');
+  const defaultSocketPath = join(dir, 'devlog.sock');
   const outFile = join(dir, 'messages.log');
   const conf = join(dir, 'rsyslog.conf');
   writeFileSync(
@@ -86,6 +89,7 @@ module(load="imuxsock" SysSock.Use="off")
 input(type="imudp" address="127.0.0.1" port="${udpPort}")
 input(type="imtcp" address="127.0.0.1" port="${tcpPort}")
 input(type="imuxsock" Socket="${socketPath}" UseSpecialParser="off" ParseHostname="on" UseSysTimeStamp="off")
+input(type="imuxsock" Socket="${defaultSocketPath}")
 template(name="fields" type="string" string="%pri%|%protocol-version%|%timereported:::date-rfc3339%|%hostname%|%app-name%|%procid%|%msgid%|%structured-data%|%inputname%|%msg%\\n")
 *.* action(type="omfile" file="${outFile}" template="fields")
 `,
@@ -95,7 +99,7 @@ template(name="fields" type="string" string="%pri%|%protocol-version%|%timerepor
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   await waitFor(`rsyslogd listening on ${tcpPort} (${log})`, async () => ((await listening(tcpPort)) ? true : undefined), 10_000);
   const stop = stopper(child);
-  return { child, stop: async () => (await stop(), rmSync(dir, { recursive: true, force: true })), udpPort, tcpPort, socketPath, outFile };
+  return { child, stop: async () => (await stop(), rmSync(dir, { recursive: true, force: true })), udpPort, tcpPort, socketPath, defaultSocketPath, outFile };
 }
 
 export interface Prometheus extends Started {
