@@ -130,7 +130,7 @@ function exampleSection(e: EventDefinition, ex: EventExample | undefined): strin
   return [
     '## Example',
     '',
-    `Real output, captured with the ${ex.backend} backend on Linux ${ex.kernel} from the test helper (\`test/fixtures/syscaller.c\`) making ${ex.calls.map(describeCall).join(', ')}, with the CLI scoped to the helper's pid.`,
+    `Real output, captured with the ${ex.backend} backend on Linux ${ex.kernel} from the test helper (\`test/fixtures/syscaller.c\`) making ${ex.calls.map(describeCall).join(', ')}; the trace was system-wide and these are the lines printed for the helper.`,
     '',
     `\`${ex.tableCommand}\`:`,
     '',

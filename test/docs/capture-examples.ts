@@ -1,6 +1,7 @@
 /**
- * Captures the example output of each event page: runs the real CLI (`watchpost -e NAME --scope pid=PID`, table and
- * `-o json`) while the C helper (test/fixtures/syscaller.c) makes real calls, and keeps the lines the CLI printed.
+ * Captures the example output of each event page: runs the real CLI (`watchpost -e NAME`, table and `-o json`)
+ * while the C helper (test/fixtures/syscaller.c) makes real calls, and keeps the lines the CLI printed for the
+ * helper's pid (the trace is system-wide: other processes' lines are left out).
  *   node dist/test/docs/capture-examples.js --write    (root; gcc builds the helper) rewrites src/docs/examples.ts
  * test/docs/examples.test.ts captures again and checks the stored lines still match.
  */
@@ -30,15 +31,31 @@ interface CliRun {
   calls: ObservedCall[];
 }
 
-/** Starts the helper and the CLI scoped to it, lets the helper call, and returns the CLI's first `expected` stdout lines. */
-async function runCli(name: string, extra: string[], expected: (calls: number) => number): Promise<CliRun> {
-  const sc = await startSyscaller([...EXAMPLE_CALLS[name]]);
-  const args = ['-e', name, '--scope', `pid=${sc.pid}`, ...extra];
+/** The PID column of a table row, at the position the header gives it. */
+function rowPid(header: string, row: string): number {
+  const at = header.indexOf(' PID ') + 1;
+  return Number(row.slice(at, header.indexOf(' TID ') + 1).trim());
+}
+
+/** The helper's lines in the CLI's stdout so far: the table header and its rows, or its JSON lines. */
+function helperLines(out: string, pid: number, json: boolean): string[] {
+  const lines = out.split('\n').slice(0, -1);
+  if (json) return lines.filter((l) => (JSON.parse(l) as { processId: number }).processId === pid);
+  if (lines.length === 0) return [];
+  const [header, ...rows] = lines;
+  return [header, ...rows.filter((r) => rowPid(header, r) === pid)];
+}
+
+/** Starts the CLI (system-wide) and the helper, lets the helper call, and returns the CLI's lines for the helper. */
+async function runCli(name: string, extra: string[]): Promise<CliRun> {
+  const args = ['-e', name, ...extra];
+  const json = extra.includes('json');
   const cli = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => cli.once('exit', () => resolve()));
   let out = '';
   let err = '';
   cli.stdout.on('data', (d: Buffer) => (out += d));
+  const sc = await startSyscaller([...EXAMPLE_CALLS[name]]);
   try {
     await new Promise<void>((resolve, reject) => {
       cli.stderr.on('data', (d: Buffer) => {
@@ -48,16 +65,16 @@ async function runCli(name: string, extra: string[], expected: (calls: number) =
       void exited.then(() => reject(new Error(`watchpost ${args.join(' ')} exited: ${err}`)));
     });
     const calls = await sc.go();
-    const want = expected(calls.length);
+    const want = calls.length + (json ? 0 : 1);
     const deadline = Date.now() + 10_000;
-    while (out.split('\n').length - 1 < want) {
-      if (Date.now() > deadline) throw new Error(`watchpost ${args.join(' ')}: ${want} lines expected, got:\n${out}${err}`);
+    while (helperLines(out, sc.pid, json).length < want) {
+      if (Date.now() > deadline) throw new Error(`watchpost ${args.join(' ')}: ${want} lines expected for pid ${sc.pid}, got:\n${out}${err}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     cli.kill('SIGINT');
     await exited;
     const backend = /tracing with (\w+)/.exec(err)?.[1] ?? 'unknown';
-    return { command: `watchpost ${args.join(' ')}`, backend, lines: out.split('\n').slice(0, want), calls };
+    return { command: `watchpost ${args.join(' ')}`, backend, lines: helperLines(out, sc.pid, json), calls };
   } finally {
     cli.kill('SIGINT');
     await exited;
@@ -67,8 +84,11 @@ async function runCli(name: string, extra: string[], expected: (calls: number) =
 
 /** What the CLI prints for the event's calls, as table and as JSON lines. */
 export async function captureExample(name: string): Promise<EventExample> {
-  const table = await runCli(name, [], (n) => n + 1);
-  const json = await runCli(name, ['-o', 'json'], (n) => n);
+  const table = await runCli(name, []);
+  const json = await runCli(name, ['-o', 'json']);
+  if (json.lines.length !== json.calls.length || table.lines.length !== table.calls.length + 1) {
+    throw new Error(`${name}: the helper made ${json.calls.length} calls; the CLI printed ${json.lines.length} JSON lines and ${table.lines.length - 1} rows for it`);
+  }
   for (const [i, line] of json.lines.entries()) {
     const ev = JSON.parse(line) as { eventName: string; returnValue: number };
     if (ev.eventName !== name || ev.returnValue !== json.calls[i].ret) throw new Error(`${name}: line ${i} is not call ${i}: ${line}`);
@@ -90,8 +110,8 @@ async function writeExamples(): Promise<void> {
   const file = join(HERE, '../../../src/docs/examples.ts');
   const text =
     `// Captured by \`node dist/test/docs/capture-examples.js --write\` (as root, after \`npx tsc -p .\`), on ${new Date().toISOString().slice(0, 10)}:\n` +
-    '// the CLI traced the test helper test/fixtures/syscaller.c (--scope pid=...) while it made each call below, and these\n' +
-    '// are the lines the CLI printed. test/docs/examples.test.ts re-captures and compares. Do not edit by hand.\n' +
+    '// the CLI traced the system while the test helper test/fixtures/syscaller.c made each call below, and these are the\n' +
+    "// lines the CLI printed for the helper's pid. test/docs/examples.test.ts re-captures and compares. Do not edit by hand.\n" +
     "import type { EventExample } from './event-page.js';\n\n" +
     `export const EXAMPLES: Readonly<Record<string, EventExample>> = ${JSON.stringify(out, null, 2)};\n`;
   writeFileSync(file, text);
