@@ -1,0 +1,89 @@
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { UsageError } from '../model/errors.js';
+import type { SyscallEvent, TraceStats } from '../model/event.js';
+import { parseRecordedLine } from '../detect/recording.js';
+import { createDetector, type DetectOptions } from '../detect/setup.js';
+import { tableView } from '../detect/table-view.js';
+import '../sinks/all.js';
+import type { Output } from '../sinks/output.js';
+import { createOutput } from '../sinks/registry.js';
+
+export interface ReplayOptions extends DetectOptions {
+  /** `-o` values; default table. */
+  output: string[];
+}
+
+const BATCH = 1000;
+
+function openInput(file: string): NodeJS.ReadableStream {
+  if (file === '-') return process.stdin;
+  let isFile: boolean;
+  try {
+    isFile = statSync(file).isFile();
+  } catch (err) {
+    throw new UsageError(`replay ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'}); give a recording made with -o json:FILE (or tracee -o json), or - for stdin`);
+  }
+  if (!isFile) throw new UsageError(`replay ${file}: not a file; give a recording made with -o json:FILE (or tracee -o json), or - for stdin`);
+  return createReadStream(file);
+}
+
+/** Writes a batch, the table getting its view of findings. */
+export async function writeAll(outputs: readonly Output[], batch: readonly SyscallEvent[], colour: boolean): Promise<void> {
+  if (batch.length === 0) return;
+  let table: SyscallEvent[] | undefined;
+  await Promise.all(outputs.map((o) => o.write(o.name === 'stdout:table' ? (table ??= tableView(batch, colour)) : batch)));
+}
+
+/** `watchpost replay FILE`: the detections over a recording (ours or Tracee's JSON lines); prints the findings, no root needed. */
+export async function replayCommand(file: string, opts: ReplayOptions): Promise<void> {
+  const detector = createDetector(opts);
+  const specs = opts.output.length ? opts.output : ['table'];
+  const outputs = specs.map(createOutput);
+  const input = openInput(file);
+  const colour = process.stdout.isTTY === true;
+  const delivered: Record<string, number> = {};
+  let lineNo = 0;
+  let other = 0;
+  let earlierFindings = 0;
+  let malformed = 0;
+  let firstMalformed = '';
+  let batch: SyscallEvent[] = [];
+  const flush = async (): Promise<void> => {
+    const findings = detector.process(batch, () => false);
+    batch = [];
+    await writeAll(outputs, findings, colour);
+  };
+  try {
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      lineNo++;
+      const r = parseRecordedLine(line);
+      if (r.kind === 'event') {
+        delivered[r.event.eventName] = (delivered[r.event.eventName] ?? 0) + 1;
+        batch.push(r.event);
+        if (batch.length >= BATCH) await flush();
+      } else if (r.kind === 'finding') earlierFindings++;
+      else if (r.kind === 'other') other++;
+      else if (malformed++ === 0) firstMalformed = `line ${lineNo}: ${r.why}`;
+    }
+  } catch (err) {
+    throw new UsageError(`replay ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a recording made with -o json:FILE`);
+  }
+  await flush();
+  const final = { delivered, lostByEvent: {}, lostRecords: 0, lostByReason: {}, filtered: {} } as TraceStats;
+  await Promise.all(outputs.map((o) => o.close(final)));
+  const events = Object.values(delivered).reduce((a, b) => a + b, 0);
+  const counts = Object.entries(detector.counts()).filter(([, n]) => n > 0);
+  const findings = counts.reduce((a, [, n]) => a + n, 0);
+  const summary = { file, lines: lineNo, events, findings: Object.fromEntries(counts), findingsInRecording: earlierFindings, otherLines: other, malformed, firstMalformed };
+  if (specs.includes('json')) process.stderr.write(`${JSON.stringify({ replay: summary })}\n`);
+  else {
+    const per = counts.map(([id, n]) => `${id} ${n}`).join(', ');
+    process.stderr.write(
+      `watchpost replay: ${file}: ${events} events, ${findings} findings${per ? ` (${per})` : ''}` +
+        `${earlierFindings ? `, ${earlierFindings} findings already in the recording (not re-emitted)` : ''}, ${other} other lines skipped, ` +
+        `${malformed} malformed${malformed ? ` (first: ${firstMalformed})` : ''}\n`,
+    );
+  }
+  for (const p of detector.problems()) process.stderr.write(`watchpost: ${p}\n`);
+}

@@ -1,0 +1,40 @@
+import type { SyscallEvent } from '../model/event.js';
+import { parseEventsFlags } from '../policy/events-grammar.js';
+import { builtinSignatures } from './builtins.js';
+import { Detector } from './detector.js';
+import { loadRuleFiles } from './rules/rule-file.js';
+
+export interface DetectOptions {
+  /** --rules FILE values. */
+  rules?: readonly string[];
+  /** --allow-hw-tool PATH values. */
+  allowHwTool?: readonly string[];
+}
+
+/** The built-in signatures and the user's rules; a bad rules file is a UsageError naming file, rule and position. */
+export function createDetector(options: DetectOptions = {}): Detector {
+  const builtins = builtinSignatures({ allowHwTools: options.allowHwTool });
+  const taken = new Set(builtins.map((s) => s.metadata.id));
+  return new Detector([...builtins, ...loadRuleFiles(options.rules ?? [], taken)]);
+}
+
+export interface LivePlan {
+  /** -e values to trace: the user's plus the events signatures need (undefined: trace's defaults). */
+  events: string[] | undefined;
+  /** Which traced events go to the outputs (the rest are there for the signatures only). */
+  show: (ev: SyscallEvent) => boolean;
+}
+
+/**
+ * What a live run traces and shows: signatures see the events they select even when the user did not ask to see
+ * them (as Tracee adds a signature's dependencies); with --policy files the files alone choose the events.
+ */
+export function livePlan(detector: Detector, events: readonly string[] | undefined, opts: { detectOnly?: boolean; policyFiles?: readonly string[] }): LivePlan {
+  if (opts.policyFiles?.length) return { events: events ? [...events] : undefined, show: () => !opts.detectOnly };
+  const shown = new Set(parseEventsFlags(events ?? []).events);
+  const extra = detector.events().filter((n) => !shown.has(n));
+  return {
+    events: [...(events?.length ? events : [...shown]), ...extra],
+    show: opts.detectOnly ? () => false : (ev) => shown.has(ev.eventName),
+  };
+}
