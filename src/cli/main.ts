@@ -48,6 +48,9 @@ program
     return n;
   })
   .option('--metrics <addr>', 'serve Prometheus metrics at HOST:PORT (e.g. 127.0.0.1:9464; a bare PORT binds 127.0.0.1)')
+  .option('--detect-only', 'print only findings of the detections (they still see every event they need)')
+  .option('--rules <file>', 'YAML detection rules: CEL conditions over the event (repeatable; see docs/detections.md)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
+  .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access without a WP-005 finding (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
   .action(async (opts: { events?: string[]; output: string[]; compat: boolean; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string }) => {
     try {
       await traceCommand(opts);
@@ -80,6 +83,21 @@ program
   .action(async (opts: { events?: string[] }) => {
     try {
       process.exitCode = await (await import('./doctor.js')).doctorCommand(opts);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('replay')
+  .argument('<file>', 'JSON lines from -o json / -o json:FILE, or from tracee -o json; - reads stdin')
+  .description('run the detections on a recording and print their findings (no root needed)')
+  .option('-o, --output <spec>', 'where findings go: table (default), json, or KIND:TARGET; repeat for several', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
+  .option('--rules <file>', 'YAML detection rules (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
+  .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
+  .action(async (file: string, opts: { output: string[]; rules: string[]; allowHwTool: string[] }) => {
+    try {
+      await (await import('./replay.js')).replayCommand(file, opts);
     } catch (err) {
       fail(err);
     }
