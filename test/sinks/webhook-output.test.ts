@@ -103,6 +103,7 @@ describe('-o webhook (a local HTTP receiver)', () => {
     assert.equal(s.dropped, generated, 'every event accounted for as dropped');
     assert.ok(s.retried > 0);
     assert.ok(r.got.length >= 2, 'it did try');
+    console.log(`hanging receiver: ${generated} events written, max queued ${maxQueued}, slowest write ${slowest.toFixed(2)} ms, RSS +${(rssGrowth / 1e6).toFixed(0)} MB, ${JSON.stringify(s)}`);
   });
 
   it('format=falco: one Falco payload per POST with the fields falcosidekick reads', async () => {
