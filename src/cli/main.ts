@@ -49,6 +49,7 @@ program
   })
   .option('--metrics <addr>', 'serve Prometheus metrics at HOST:PORT (e.g. 127.0.0.1:9464; a bare PORT binds 127.0.0.1)')
   .option('--detect-only', 'print only findings of the detections (they still see every event they need)')
+  .option('--no-detect', 'run no detections: events only, and only the events asked for')
   .option('--rules <file>', 'YAML detection rules: CEL conditions over the event (repeatable; see docs/detections.md)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
   .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access without a WP-005 finding (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
   .action(async (opts: { events?: string[]; output: string[]; compat: boolean; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string }) => {

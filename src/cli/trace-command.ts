@@ -7,8 +7,13 @@ import { createOutput } from '../sinks/registry.js';
 import { StdoutOutput } from '../sinks/stdout-output.js';
 import { resolveEvents, trace } from '../trace.js';
 import { outputSummaryLine, StatusLine } from './status-line.js';
+import { createDetector, type DetectOptions, livePlan } from '../detect/setup.js';
+import { writeAll } from './replay.js';
 
-export interface TraceCommandOptions {
+export interface TraceCommandOptions extends DetectOptions {
+  /** --no-detect: no detections; --detect-only: findings alone. */
+  detect?: boolean;
+  detectOnly?: boolean;
   events?: string[];
   /** `-o` values; default table. */
   output: string[];
@@ -31,6 +36,9 @@ function statsJson(s: TraceStats, final: boolean): string {
 }
 
 export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
+  const detector = opts.detect === false ? undefined : createDetector(opts); // a bad rules file is a usage error, before the root check
+  const plan = detector ? livePlan(detector, opts.events?.length ? opts.events : undefined, opts) : undefined;
+  if (plan) opts = { ...opts, events: plan.events };
   const events = opts.events?.length ? opts.events : undefined;
   if (events) resolveEvents(events); // usage errors before the root check
   const specs = opts.output.length ? opts.output : ['table'];
@@ -70,7 +78,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
     : undefined;
   for await (const batch of t.batches()) {
     if (sharesTerminal) status?.suspend();
-    await Promise.all(outputs.map((o) => o.write(batch)));
+    await writeAll(outputs, detector && plan ? detector.process(batch, plan.show) : batch, process.stdout.isTTY === true);
     if (sharesTerminal) status?.resume();
     if (outputs.every((o) => o instanceof StdoutOutput && o.isBroken)) stop(); // `watchpost | head` ended
   }
@@ -84,4 +92,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
     process.stderr.write(`${jsonStats ? JSON.stringify({ output: o.stats() }) : outputSummaryLine(o.stats())}\n`);
   }
   process.stderr.write(`${jsonStats ? statsJson(stats, true) : summaryLine(stats)}\n`);
+  const found = Object.entries(detector?.counts() ?? {}).filter(([, n]) => n > 0);
+  if (found.length) process.stderr.write(`${jsonStats ? JSON.stringify({ findings: Object.fromEntries(found) }) : `watchpost: findings: ${found.map(([id, n]) => `${id} ${n}`).join(', ')}`}\n`);
+  for (const p of detector?.problems() ?? []) process.stderr.write(`watchpost: ${p}\n`);
 }
