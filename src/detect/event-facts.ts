@@ -24,10 +24,13 @@ export function portsTouched(ev: SyscallEvent): PortRangeOwner[] {
   return portsOf(ev.eventName, args) ?? [];
 }
 
-/** ioperm with turn_on set, or iopl with a level above 0: the call asks for port access (revoking does not). */
+/** ioperm with turn_on set, or iopl with a level of 1-3: the call asks for port access (revoking, or an invalid level, does not). */
 export function requestsPortAccess(ev: SyscallEvent): boolean {
   if (ev.eventName === 'ioperm') return (intArg(ev, 'turn_on') ?? 0n) !== 0n;
-  if (ev.eventName === 'iopl') return (intArg(ev, 'level') ?? 0n) > 0n;
+  if (ev.eventName === 'iopl') {
+    const level = intArg(ev, 'level') ?? 0n;
+    return level > 0n && level <= 3n;
+  }
   return false;
 }
 
