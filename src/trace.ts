@@ -5,6 +5,14 @@ import type { SyscallEvent, TraceStats } from './model/event.js';
 import { trackForCleanup } from './pipeline/cleanup.js';
 import { EpochClock } from './pipeline/clock.js';
 import { EventBuilder } from './pipeline/to-event.js';
+import { applyPolicies, setupPolicies, subjectOf, type PolicySetup } from './pipeline/policy-stage.js';
+import type { Policies, PolicyEnvironment } from './policy/policy.js';
+import { planPushdown, explainPlan } from './policy/pushdown.js';
+import type { PolicySpec } from './policy/spec.js';
+import { syscallArgFieldNames } from './probes/tracefs/format.js';
+import { tracefsRoot } from './probes/tracefs/tracefs-root.js';
+import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
 import { ProcessTree } from './enrich/process-tree.js';
 import { openProbe, type BackendChoice } from './probes/open.js';
 import type { CompletedSyscall, Probe, ProbeOptions, TaskEvent } from './probes/types.js';
@@ -12,9 +20,13 @@ import type { CompletedSyscall, Probe, ProbeOptions, TaskEvent } from './probes/
 export type { SyscallEvent, TraceStats } from './model/event.js';
 
 export interface TraceOptions {
+  /** --scope expressions (Tracee syntax): uid, pid, tree, comm, executable, container, mntns, pidns, follow… */
+  scope?: readonly string[];
+  /** Tracee Policy YAML files or directories (instead of events/scope). */
+  policyFiles?: readonly string[];
   /** eBPF (lowest overhead, context read in the kernel), tracefs, or auto (default): eBPF where BPF and BTF work. */
   backend?: BackendChoice;
-  /** Event names from the catalog; default ioperm and iopl. */
+  /** -e/--events expressions (Tracee syntax): names, globs, sets, -exclusions, EVENT.data.ARG=…, EVENT.retval…; default ioperm and iopl. */
   events?: readonly string[];
   /** Catch 32-bit (int $0x80) calls too (default true): costs a filtered hook on every syscall. */
   compat?: boolean;
@@ -83,9 +95,16 @@ class LiveTrace implements Trace {
   private readonly tree = new ProcessTree();
   private readonly builder: EventBuilder;
   private readonly onTask = (t: TaskEvent): void => this.tree.onTask(t);
+  private policies: Policies | undefined;
+  private readonly filtered: Record<string, number> = {};
+  private readonly host = hostname();
   private readonly emit = (s: CompletedSyscall): void => {
     const ev = this.builder.build(s);
     if (ev.hostProcessId === process.pid) return; // never report ourselves
+    if (this.policies && !applyPolicies(this.policies, ev)) {
+      this.filtered[ev.eventName] = (this.filtered[ev.eventName] ?? 0) + 1;
+      return;
+    }
     this.delivered[ev.eventName] = (this.delivered[ev.eventName] ?? 0) + 1;
     this.queue.push(ev);
   };
@@ -98,7 +117,15 @@ class LiveTrace implements Trace {
 
   private async start(): Promise<void> {
     try {
-      const events = resolveEvents(this.options.events ?? DEFAULT_EVENTS);
+      const setup = policySetup(this.options, {
+        parentOf: (pid) => {
+          const p = this.tree.lookup(pid);
+          return p ? subjectOf(p, this.host) : undefined;
+        },
+        startedAtNs: Date.now() * 1e6,
+      });
+      this.policies = setup.policies;
+      const events = setup.events;
       for (const e of events) this.delivered[e.name] = 0;
       const probeOptions: ProbeOptions = {
         events,
@@ -108,6 +135,7 @@ class LiveTrace implements Trace {
         excludePids: [process.pid],
         bufferKb: this.options.bufferKb,
         lifecycle: true,
+        kernelFilters: kernelFiltersOf(setup.specs, events),
       };
       const opened = await openProbe(this.options.backend ?? 'auto', probeOptions);
       this.probe = opened.probe;
@@ -148,7 +176,9 @@ class LiveTrace implements Trace {
     for (const name of Object.keys(this.delivered)) lostByEvent[name] = losses.byEvent[name] ?? 0;
     let lostRecords = 0;
     for (const [reason, n] of Object.entries(losses.byReason)) if (!reason.includes('in progress at stop')) lostRecords += n;
-    return { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostByReason: { ...losses.byReason } };
+    const filtered: Record<string, number> = { ...this.filtered };
+    for (const [name, n] of Object.entries(losses.filteredByEvent ?? {})) filtered[name] = (filtered[name] ?? 0) + n;
+    return { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostByReason: { ...losses.byReason }, filtered };
   }
 
   async stop(): Promise<void> {
@@ -190,6 +220,40 @@ class LiveTrace implements Trace {
   async *[Symbol.asyncIterator](): AsyncIterator<SyscallEvent> {
     for await (const batch of this.batches()) yield* batch;
   }
+}
+
+function policySetup(options: TraceOptions, env: PolicyEnvironment): PolicySetup {
+  return setupPolicies({ events: options.events, scope: options.scope, policyFiles: options.policyFiles }, DEFAULT_EVENTS, env);
+}
+
+/** The kernel's argument field names, from tracefs when it is there, else the catalog's (for --explain without root). */
+function fieldNamesOf(events: readonly EventDefinition[]): Record<string, string[]> {
+  let root: string | undefined;
+  for (const r of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) if (existsSync(`${r}/events/syscalls`)) root = r;
+  const names = events.map((e) => e.name);
+  const fromKernel = root ? syscallArgFieldNames(root, names) : {};
+  for (const e of events) fromKernel[e.name] ??= e.args.map((a) => a.name);
+  return fromKernel;
+}
+
+function kernelFiltersOf(specs: readonly PolicySpec[], events: readonly EventDefinition[]): Record<string, string> | undefined {
+  tracefsRoot(); // mounted, so the format files can be read
+  const plan = planPushdown(specs, fieldNamesOf(events));
+  const out: Record<string, string> = {};
+  for (const [name, p] of Object.entries(plan.perEvent)) if (p.kernelFilter) out[name] = p.kernelFilter;
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Checks events, scope and policy files without tracing: throws the UsageError a bad input deserves. */
+export function checkTraceOptions(options: TraceOptions): void {
+  policySetup(options, {});
+}
+
+/** `--explain`: each condition of each policy and where it runs (tracefs filter in the kernel, or user space). */
+export function explainTrace(options: TraceOptions): string {
+  const setup = policySetup(options, {});
+  const plan = planPushdown(setup.specs, fieldNamesOf(setup.events));
+  return `${explainPlan(plan)}\n(the eBPF backend selects events and pids in the kernel and evaluates these conditions in user space)`;
 }
 
 /** Traces syscalls system-wide (or for the given pids): `for await (const ev of trace({ events: ['ioperm'] }))`. */

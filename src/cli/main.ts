@@ -34,7 +34,10 @@ const program = new Command()
 program
   .command('trace', { isDefault: true })
   .description('trace events system-wide until Ctrl-C (the default command)')
-  .option('-e, --events <list>', 'comma-separated event names (see `watchpost list`)', (v: string, prev: string[] = []) => prev.concat(v.split(',').filter(Boolean)))
+  .option('-e, --events <expr>', 'events and filters, Tracee syntax: ioperm,iopl | io* | -ioctl | ioperm.data.turn_on=1 | ioperm.retval!=0 | ioperm.scope.comm=x (repeatable)', (v: string, prev: string[] = []) => prev.concat(v))
+  .option('-s, --scope <expr>', 'who to trace, Tracee syntax: uid=0 | pid=1234 | pid=new | tree=1 | comm=bash | executable=/usr/bin/x | container | not-container | container=ID | mntns=N | pidns=N | follow (repeatable: AND)', (v: string, prev: string[] = []) => prev.concat(v))
+  .option('--policy <path>', 'Tracee Policy YAML file or directory (repeatable; instead of -e/--scope)', (v: string, prev: string[] = []) => prev.concat(v))
+  .option('--explain', 'print each filter condition and where it runs (kernel or user space), then exit')
   .option('-o, --output <spec>', 'where events go: table (default), json (JSON lines on stdout), or KIND:TARGET; repeat for several', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
   .option(
     '--no-compat',
@@ -52,7 +55,7 @@ program
   .option('--no-detect', 'run no detections: events only, and only the events asked for')
   .option('--rules <file>', 'YAML detection rules: CEL conditions over the event (repeatable; see docs/detections.md)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
   .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access without a WP-005 finding (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
-  .action(async (opts: { events?: string[]; output: string[]; compat: boolean; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string }) => {
+  .action(async (opts: { events?: string[]; scope?: string[]; policy?: string[]; explain?: boolean; output: string[]; compat: boolean; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string }) => {
     try {
       await traceCommand(opts);
     } catch (err) {

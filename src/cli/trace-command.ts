@@ -5,7 +5,7 @@ import { startMetricsServer } from '../sinks/metrics-server.js';
 import type { Output } from '../sinks/output.js';
 import { createOutput } from '../sinks/registry.js';
 import { StdoutOutput } from '../sinks/stdout-output.js';
-import { resolveEvents, trace } from '../trace.js';
+import { checkTraceOptions, explainTrace, trace } from '../trace.js';
 import { outputSummaryLine, StatusLine } from './status-line.js';
 import { createDetector, type DetectOptions, livePlan } from '../detect/setup.js';
 import { writeAll } from './replay.js';
@@ -15,6 +15,9 @@ export interface TraceCommandOptions extends DetectOptions {
   detect?: boolean;
   detectOnly?: boolean;
   events?: string[];
+  scope?: string[];
+  policy?: string[];
+  explain?: boolean;
   /** `-o` values; default table. */
   output: string[];
   compat: boolean;
@@ -40,14 +43,19 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   const plan = detector ? livePlan(detector, opts.events?.length ? opts.events : undefined, opts) : undefined;
   if (plan) opts = { ...opts, events: plan.events };
   const events = opts.events?.length ? opts.events : undefined;
-  if (events) resolveEvents(events); // usage errors before the root check
+  const selection = { events, scope: opts.scope, policyFiles: opts.policy };
+  checkTraceOptions(selection); // usage errors before the root check
+  if (opts.explain) {
+    process.stdout.write(`${explainTrace(selection)}\n`);
+    return;
+  }
   const specs = opts.output.length ? opts.output : ['table'];
   const outputs: Output[] = specs.map(createOutput);
   const jsonStats = specs.includes('json');
   if (process.getuid?.() !== 0) {
     throw new EnvironmentError('tracing needs root (tracefs and the syscall tracepoints are root-only): run `sudo npx watchpost`');
   }
-  const t = trace({ events, compat: opts.compat, bufferKb: opts.bufferKb, backend: opts.backend, parseArguments: opts.parseArguments });
+  const t = trace({ ...selection, compat: opts.compat, bufferKb: opts.bufferKb, backend: opts.backend, parseArguments: opts.parseArguments });
   await t.ready;
   if (t.backendNote) process.stderr.write(`watchpost: ${t.backendNote}\n`);
   const metrics = opts.metrics

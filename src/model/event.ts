@@ -89,4 +89,6 @@ export interface TraceStats {
   lostRecords: number;
   /** Where the losses came from: reason -> count. */
   lostByReason: Record<string, number>;
+  /** Events dropped on purpose by the filters and policies (in the kernel or in user space), by event name. */
+  filtered: Record<string, number>;
 }

@@ -49,6 +49,8 @@ export interface ProbeOptions {
   excludePids: number[];
   /** Per-CPU buffer size. */
   bufferKb?: number;
+  /** In-kernel filter expressions for each event's entry record (tracefs syntax), from the policies' push-down plan. */
+  kernelFilters?: Record<string, string>;
   /** Also report task fork/exec/exit (drain's onTask), in timestamp order with the syscalls. */
   lifecycle?: boolean;
 }
@@ -58,6 +60,8 @@ export interface LossCounters {
   byReason: Record<string, number>;
   /** Completed syscalls known lost, by event name (e.g. exit seen, enter lost). */
   byEvent: Record<string, number>;
+  /** Completed syscalls the kernel filter dropped on purpose, by event name. */
+  filteredByEvent?: Record<string, number>;
 }
 
 export interface Probe {

@@ -119,7 +119,7 @@ describe('CLI errors', () => {
     const r = spawnSync(process.execPath, [CLI, '-e', 'ioprem'], { encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
-    assert.match(r.stderr, /unknown event "ioprem": did you mean ioperm/);
+    assert.match(r.stderr, /unknown event 'ioprem'; did you mean ioperm/);
   });
 
   it('exits 1 with one line saying how, when not root', () => {

@@ -103,7 +103,7 @@ describe(`ioperm family on the real kernel (${backend})`, () => {
 
   it('rejects an unknown event name, naming the closest ones', async () => {
     const t = trace({ backend, events: ['iopem'] });
-    await assert.rejects(t.ready, /unknown event "iopem": did you mean ioperm/);
+    await assert.rejects(t.ready, /unknown event 'iopem'; did you mean ioperm/);
   });
 });
 

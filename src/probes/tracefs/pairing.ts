@@ -51,6 +51,8 @@ const MAX_PENDING_THREADS = 65_536;
 export interface PairingCounters {
   lostByEvent: Record<string, number>;
   lostByReason: Record<string, number>;
+  /** Exits whose enter the kernel filter dropped on purpose, by event: not losses. */
+  filteredByEvent: Record<string, number>;
 }
 
 function bump(map: Record<string, number>, key: string, n = 1): void {
@@ -101,7 +103,9 @@ export class SyscallPairer {
   constructor(
     events: readonly EventDefinition[],
     private readonly emit: (s: CompletedSyscall) => void,
-    readonly counters: PairingCounters = { lostByEvent: {}, lostByReason: {} },
+    readonly counters: PairingCounters = { lostByEvent: {}, lostByReason: {}, filteredByEvent: {} },
+    /** Events whose entry records are filtered in the kernel: an exit without its enter is expected for them. */
+    private readonly kernelFiltered: ReadonlySet<string> = new Set(),
   ) {
     for (const e of events) {
       this.byNr.set(e.nr, e);
@@ -180,7 +184,10 @@ export class SyscallPairer {
       for (const c of ready) this.resolveCandidate(c);
       this.candidates = keep;
     }
-    this.expireOrphans(this.nativeOrphans, due, (o) => bump(this.counters.lostByEvent, this.byNr.get(o.key)?.name ?? String(o.key)));
+    this.expireOrphans(this.nativeOrphans, due, (o) => {
+      const name = this.byNr.get(o.key)?.name ?? String(o.key);
+      bump(this.kernelFiltered.has(name) ? this.counters.filteredByEvent : this.counters.lostByEvent, name);
+    });
     this.expireOrphans(this.rawOrphans, due, () => bump(this.counters.lostByReason, 'raw syscall exit without its enter'));
     this.expireSuperseded(this.native, due);
     this.expireSuperseded(this.raw, due);

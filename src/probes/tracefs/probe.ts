@@ -73,7 +73,8 @@ class TracefsProbe implements Probe {
   constructor(private readonly options: ProbeOptions) {
     const root = tracefsRoot();
     this.instance = TracefsInstance.create(root);
-    this.pairer = new SyscallPairer(options.events, (s) => this.emitFn(s));
+    const filtered = new Set(Object.keys(options.kernelFilters ?? {}));
+    this.pairer = new SyscallPairer(options.events, (s) => this.emitFn(s), undefined, filtered);
     try {
       this.configure();
     } catch (err) {
@@ -134,9 +135,8 @@ class TracefsProbe implements Probe {
     this.readers = new CpuReaders(inst.path, pageSize(inst));
     const idFilter = this.compatNrs.map((nr) => `id == ${nr}`).join(' || ');
     for (const h of this.handlers.values()) {
-      if (h.kind === KIND_ENTER || h.kind === KIND_EXIT) {
-        inst.enableEvent('syscalls', `sys_${h.kind === KIND_ENTER ? 'enter' : 'exit'}_${h.event!.name}`);
-      }
+      if (h.kind === KIND_ENTER) inst.enableEvent('syscalls', `sys_enter_${h.event!.name}`, this.options.kernelFilters?.[h.event!.name]);
+      else if (h.kind === KIND_EXIT) inst.enableEvent('syscalls', `sys_exit_${h.event!.name}`);
     }
     for (const native of markerFor.keys()) {
       if (!events.some((e) => e.name === native)) inst.enableEvent('syscalls', `sys_enter_${native}`);
@@ -328,7 +328,7 @@ class TracefsProbe implements Probe {
       const lost = Math.max(this.missedCounted[i], this.lastStats[i] ?? 0, this.missedUncounted[i]);
       if (lost) byReason['tracefs ring buffer overrun'] = (byReason['tracefs ring buffer overrun'] ?? 0) + lost;
     }
-    return { byReason, byEvent: { ...this.pairer.counters.lostByEvent } };
+    return { byReason, byEvent: { ...this.pairer.counters.lostByEvent }, filteredByEvent: { ...this.pairer.counters.filteredByEvent } };
   }
 
   private readonly lastStats: number[] = [];

@@ -1,0 +1,80 @@
+import { findEvent } from '../catalog/events.js';
+import type { EventDefinition } from '../catalog/types.js';
+import type { ProcInfo } from '../enrich/proc.js';
+import { UsageError } from '../model/errors.js';
+import type { SyscallEvent } from '../model/event.js';
+import { loadPolicies } from '../policy/policy-file.js';
+import { Policies, policyFromFlags, type PolicyEnvironment } from '../policy/policy.js';
+import { planPushdown, type PushdownPlan } from '../policy/pushdown.js';
+import type { ScopeSubject } from '../policy/scope-fields.js';
+import type { PolicySpec } from '../policy/spec.js';
+
+export interface PolicyInput {
+  /** -e/--events values (names, globs, sets, -exclusions, EVENT.data.ARG=…, EVENT.retval…, EVENT.scope.…). */
+  events?: readonly string[];
+  /** --scope values. */
+  scope?: readonly string[];
+  /** --policy files or directories of Tracee Policy YAML. */
+  policyFiles?: readonly string[];
+}
+
+export interface PolicySetup {
+  specs: PolicySpec[];
+  policies: Policies;
+  events: EventDefinition[];
+}
+
+/** Builds the policies from flags or files (not both, as in Tracee) and the catalog events they need. */
+export function setupPolicies(input: PolicyInput, defaults: readonly string[], env: PolicyEnvironment): PolicySetup {
+  const fromFlags = (input.events?.length ?? 0) > 0 || (input.scope?.length ?? 0) > 0;
+  if (input.policyFiles?.length && fromFlags) {
+    throw new UsageError('--policy cannot be combined with -e/--events or --scope: put the filters in the policy file, or drop --policy');
+  }
+  const specs = input.policyFiles?.length
+    ? loadPolicies(input.policyFiles)
+    : [policyFromFlags({ events: input.events?.length ? input.events : defaults, scope: input.scope })];
+  const policies = Policies.compile(specs, env);
+  const events = [...policies.selectedEvents()].map((name) => findEvent(name)!).filter(Boolean);
+  if (events.length === 0) throw new UsageError('the events and policies select no event: check the -e exclusions');
+  return { specs, policies, events };
+}
+
+/** The push-down plan for the tracefs backend: field names are those of the kernel's format files. */
+export function tracefsPlan(specs: readonly PolicySpec[], fieldNames: Record<string, string[]>): PushdownPlan {
+  return planPushdown(specs, fieldNames);
+}
+
+/** What a policy's `follow`/`tree=` see of an ancestor: the process tree's entry shaped like an event. */
+export function subjectOf(p: ProcInfo, host: string): ScopeSubject {
+  return {
+    timestamp: 0,
+    threadStartTime: p.startTime,
+    processorId: 0,
+    processId: p.nsPid,
+    threadId: p.nsTid,
+    parentProcessId: p.nsPpid,
+    hostProcessId: p.pid,
+    hostThreadId: p.tid,
+    hostParentProcessId: p.ppid,
+    userId: p.uid,
+    mountNamespace: p.mntns,
+    pidNamespace: p.pidns,
+    cgroupId: 0,
+    processName: p.comm,
+    hostName: host,
+    executable: { path: p.exePath },
+    containerId: '',
+    container: { id: '', name: '', image: '', imageDigest: '' },
+    kubernetes: { podName: '', podNamespace: '', podUID: '', podSandbox: false },
+    syscall: '',
+    contextFlags: { containerStarted: false, isCompat: false },
+  };
+}
+
+/** Hot path: sets matchedPolicies; false means no policy wants the event. */
+export function applyPolicies(policies: Policies, ev: SyscallEvent): boolean {
+  const matched = policies.evaluate(ev);
+  if (matched.length === 0) return false;
+  ev.matchedPolicies = matched;
+  return true;
+}
