@@ -3,11 +3,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENTS } from '../catalog/events.js';
 import type { EventDefinition } from '../catalog/types.js';
+import { builtinSignatures } from '../detect/builtins.js';
 import { eventPage, type DetectionRef } from './event-page.js';
 import { EXAMPLES } from './examples.js';
 
-/** Detections listed on the event pages: src/detect has no signatures yet; map them here ({id, name, events}) once it does. */
-export const DETECTIONS: readonly DetectionRef[] = [];
+/** Detections listed on the event pages: the built-in signatures. */
+export const DETECTIONS: readonly DetectionRef[] = builtinSignatures().map((s) => ({ id: s.metadata.id, name: s.metadata.name, events: s.events }));
 
 /** The page `watchpost describe` prints and docs/events/<name>.md holds. */
 export function pageFor(event: EventDefinition): string {

@@ -37,13 +37,23 @@ function rowPid(header: string, row: string): number {
   return Number(row.slice(at, header.indexOf(' TID ') + 1).trim());
 }
 
-/** The helper's lines in the CLI's stdout so far: the table header and its rows, or its JSON lines. */
-function helperLines(out: string, pid: number, json: boolean): string[] {
+/** The EVENT column of a table row. */
+function rowEvent(header: string, row: string): string {
+  return row.slice(header.indexOf(' EVENT ') + 1, header.indexOf(' ARGS') + 1).trim();
+}
+
+/** The helper's `name` events in the CLI's stdout so far (findings left out): the table header and rows, or JSON lines. */
+function helperLines(out: string, pid: number, name: string, json: boolean): string[] {
   const lines = out.split('\n').slice(0, -1);
-  if (json) return lines.filter((l) => (JSON.parse(l) as { processId: number }).processId === pid);
+  if (json) {
+    return lines.filter((l) => {
+      const e = JSON.parse(l) as { processId: number; eventName: string };
+      return e.processId === pid && e.eventName === name;
+    });
+  }
   if (lines.length === 0) return [];
   const [header, ...rows] = lines;
-  return [header, ...rows.filter((r) => rowPid(header, r) === pid)];
+  return [header, ...rows.filter((r) => rowPid(header, r) === pid && [name, `${name}(32)`].includes(rowEvent(header, r)))];
 }
 
 /** Starts the CLI (system-wide) and the helper, lets the helper call, and returns the CLI's lines for the helper. */
@@ -67,14 +77,14 @@ async function runCli(name: string, extra: string[]): Promise<CliRun> {
     const calls = await sc.go();
     const want = calls.length + (json ? 0 : 1);
     const deadline = Date.now() + 10_000;
-    while (helperLines(out, sc.pid, json).length < want) {
+    while (helperLines(out, sc.pid, name, json).length < want) {
       if (Date.now() > deadline) throw new Error(`watchpost ${args.join(' ')}: ${want} lines expected for pid ${sc.pid}, got:\n${out}${err}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     cli.kill('SIGINT');
     await exited;
     const backend = /tracing with (\w+)/.exec(err)?.[1] ?? 'unknown';
-    return { command: `watchpost ${args.join(' ')}`, backend, lines: helperLines(out, sc.pid, json), calls };
+    return { command: `watchpost ${args.join(' ')}`, backend, lines: helperLines(out, sc.pid, name, json), calls };
   } finally {
     cli.kill('SIGINT');
     await exited;

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EVENTS, findEvent } from '../../src/catalog/events.js';
+import { builtinSignatures } from '../../src/detect/builtins.js';
 import { eventPage } from '../../src/docs/event-page.js';
 import { EXAMPLES } from '../../src/docs/examples.js';
 import { DOCS_DIR, generateDocs, pageFor } from '../../src/docs/generate.js';
@@ -31,7 +32,16 @@ describe('event pages', () => {
     assert.ok(page.includes('keeps 64-bit calls with `id == 173` and, when the thread\'s `TS_COMPAT` status bit marks a 32-bit call, those with `id == 101`'));
     assert.ok(page.includes('`CONFIG_X86_IOPL_IOPERM`: without it, calls return -ENOSYS (-38)'));
     assert.ok(page.includes('- [iopl](iopl.md): Changes the I/O privilege level of the calling thread.'));
-    assert.ok(page.includes('## Detections that use it\n\nNone yet.'));
+    assert.ok(page.includes('## Detections that use it\n\n- `WP-001` I/O port access granted\n'));
+  });
+
+  it('each page lists exactly the built-in signatures that read the event, or says none', () => {
+    for (const e of EVENTS) {
+      const using = builtinSignatures().filter((s) => s.events.includes(e.name));
+      const section = pageFor(e).split('## Detections that use it\n\n')[1].split('\n\n')[0];
+      assert.equal(section, using.length ? using.map((s) => `- \`${s.metadata.id}\` ${s.metadata.name}`).join('\n') : 'None yet.', e.name);
+    }
+    assert.ok(builtinSignatures().some((s) => s.events.includes('iopl')), 'some signature reads iopl');
   });
 
   it('no page mentions kprobes, and every page embeds its captured example lines verbatim', () => {
