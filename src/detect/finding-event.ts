@@ -8,6 +8,11 @@ const INT_TYPE = 'int' as ArgType;
 
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
+/** 64-bit values that fit print as JSON numbers, as Tracee prints them (metadata turns bigints into strings). */
+function asJsonNumber(a: EventArg): EventArg {
+  return typeof a.value === 'bigint' && a.value <= BigInt(Number.MAX_SAFE_INTEGER) && a.value >= -BigInt(Number.MAX_SAFE_INTEGER) ? { ...a, value: Number(a.value) } : a;
+}
+
 /**
  * A finding as an event of the same stream, shaped as Tracee shapes it: the trigger's context, the signature's
  * event id and name, its data as args, its metadata under `metadata` (Version, Description, Tags, Properties with
@@ -43,7 +48,7 @@ export function findingToEvent(f: Finding): SyscallEvent {
       Description: m.description,
       Tags: m.tags,
       Properties: properties,
-      triggeredBy: { id: Number(e.eventId), name: e.eventName, args: e.args, returnValue: e.returnValue },
+      triggeredBy: { id: Number(e.eventId), name: e.eventName, args: e.args.map(asJsonNumber), returnValue: e.returnValue },
     },
   };
   // the trigger's argument-derived additions describe its args, not the finding's
