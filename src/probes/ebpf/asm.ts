@@ -53,6 +53,7 @@ export const Helper = {
   ringbufReserve: 131,
   ringbufSubmit: 132,
   ringbufDiscard: 133,
+  taskStorageGet: 156,
   getCurrentTaskBtf: 158,
 } as const;
 

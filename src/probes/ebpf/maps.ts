@@ -3,7 +3,9 @@ import { bpf, bpfErrno, closeFd, NativeBuffer, possibleCpus } from './sys.js';
 
 /** BPF maps: create, update, look up, close. Keys and values are raw bytes. */
 
-export const MapType = { hash: 1, array: 2, percpuArray: 6, ringbuf: 27 } as const;
+export const MapType = { hash: 1, array: 2, percpuArray: 6, ringbuf: 27, taskStorage: 29 } as const;
+/** Allocate elements on demand (required by task storage). */
+export const BPF_F_NO_PREALLOC = 1;
 
 const BPF_MAP_CREATE = 0;
 const BPF_MAP_LOOKUP_ELEM = 1;
@@ -19,6 +21,8 @@ export interface MapSpec {
   valueSize: number;
   maxEntries: number;
   flags?: number;
+  /** BTF naming key and value types (task storage needs it). */
+  btf?: { fd: number; keyTypeId: number; valueTypeId: number };
 }
 
 export class BpfMap {
@@ -40,6 +44,11 @@ export class BpfMap {
     v.setUint32(12, spec.maxEntries, true);
     v.setUint32(16, spec.flags ?? 0, true);
     attr.set(new TextEncoder().encode(spec.name.slice(0, 15)), 28);
+    if (spec.btf) {
+      v.setUint32(48, spec.btf.fd, true);
+      v.setUint32(52, spec.btf.keyTypeId, true);
+      v.setUint32(56, spec.btf.valueTypeId, true);
+    }
     this.fdValue = bpf(BPF_MAP_CREATE, attr, `creating BPF map ${spec.name}`);
     this.valueBytes = spec.type === MapType.percpuArray ? Math.ceil(spec.valueSize / 8) * 8 * cpuCount() : spec.valueSize;
     this.key = new NativeBuffer(Math.max(spec.keySize, 8));

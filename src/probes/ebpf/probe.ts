@@ -5,7 +5,8 @@ import type { CompletedSyscall, LossCounters, Probe, ProbeOptions, TaskEvent } f
 import { Btf, BtfKind, VMLINUX_BTF } from './btf.js';
 import { kernelLayout, type KernelLayout } from './kernel-layout.js';
 import { attachRawTracepoint, attachTracepoint, attachTracing, type Link, TRACEFS } from './link.js';
-import { BpfMap, cpuCount, MapType, u32Key } from './maps.js';
+import { loadValueBtf } from './btf-blob.js';
+import { BPF_F_NO_PREALLOC, BpfMap, cpuCount, MapType, u32Key } from './maps.js';
 import { BPF_TRACE_RAW_TP, Program, programInfo, type ProgramInfo, type ProgramSpec, ProgramType } from './programs.js';
 import { decodeTask, Entry, FLAG_COMPAT, RecordDecoder, RecordKind } from './record.js';
 import { RingBuffer } from './ringbuf.js';
@@ -14,7 +15,7 @@ import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-progra
 import { LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
 import { enterProgram, exitProgram, type HookKind, TracepointRecord } from './syscall-programs.js';
 import { exit, mov64Imm, R0 } from './asm.js';
-import { SyscallError } from './sys.js';
+import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
 
 /**
  * The eBPF backend: syscalls filtered, paired and enriched in the kernel, read from a BPF ring buffer.
@@ -89,9 +90,8 @@ export class EbpfProbe implements Probe {
       const cpus = cpuCount();
       const ringSize = ringbufSize((options.bufferKb ?? DEFAULT_BUFFER_KB) * 1024 * cpus);
       this.ring = new RingBuffer('wp_events', ringSize);
-      const inflight = (this.inflight = this.map({ name: 'wp_inflight', type: MapType.hash, keySize: 4, valueSize: Entry.size, maxEntries: INFLIGHT_ENTRIES }));
       this.losses_ = this.map({ name: 'wp_losses', type: MapType.percpuArray, keySize: 4, valueSize: 8, maxEntries: LOSS_SLOTS });
-      const fds: MapFds = { inflight: inflight.fd, ringbuf: this.ring.fd, losses: this.losses_.fd };
+      const fds: MapFds = { ...this.inflightStore(this.hook !== 'raw'), ringbuf: this.ring.fd, losses: this.losses_.fd };
       if (options.excludePids.length > 0) {
         const excluded = this.map({ name: 'wp_excluded', type: MapType.hash, keySize: 4, valueSize: 4, maxEntries: options.excludePids.length });
         for (const pid of new Set(options.excludePids)) excluded.update(u32Key(pid), u32Key(1));
@@ -104,6 +104,29 @@ export class EbpfProbe implements Probe {
       this.close();
       throw e;
     }
+  }
+
+  /**
+   * Where enter leaves the args for exit. Task storage (BPF_MAP_TYPE_TASK_STORAGE) hangs off the task itself: no hashing,
+   * no locking, freed with the task; it needs BTF task pointers, so the raw_tp fallback keeps a hash keyed by tid.
+   */
+  private inflightStore(taskStorage: boolean): Pick<MapFds, 'inflight' | 'inflightKind'> {
+    if (taskStorage) {
+      try {
+        const btf = loadValueBtf(Entry.size);
+        try {
+          const spec = { name: 'wp_inflight', type: MapType.taskStorage, keySize: 4, valueSize: Entry.size, maxEntries: 0, flags: BPF_F_NO_PREALLOC, btf };
+          this.inflight = this.map(spec);
+          return { inflight: this.inflight.fd, inflightKind: 'task' };
+        } finally {
+          closeFd(btf.fd);
+        }
+      } catch {
+        // Kernels before 5.11 have no task storage: fall through to the hash.
+      }
+    }
+    this.inflight = this.map({ name: 'wp_inflight', type: MapType.hash, keySize: 4, valueSize: Entry.size, maxEntries: INFLIGHT_ENTRIES });
+    return { inflight: this.inflight.fd, inflightKind: 'hash' };
   }
 
   /** The in-kernel set of traced tgids; with followForks kept current by fork/exit hooks (see follow-forks.ts). */
@@ -142,6 +165,7 @@ export class EbpfProbe implements Probe {
         for (const p of this.programs.splice(mark.programs)) p.close();
         this.hookFallback = (e as Error).message.split('\n')[0];
         this.hook = 'raw';
+        Object.assign(fds, this.inflightStore(false));
       }
     }
     if (this.hook === 'raw') {
@@ -239,20 +263,41 @@ export class EbpfProbe implements Probe {
     if (this.closed) return;
     for (const l of this.links.splice(0)) l.close();
     this.drain(emit, onTask);
-    if (this.inflight) {
-      for (const key of this.inflight.keys()) {
-        const v: Uint8Array | undefined = this.inflight.lookup(key);
-        if (!v) continue;
-        const d: DataView = new DataView(v.buffer, v.byteOffset, v.byteLength);
-        const name: string | undefined = this.decoder.eventOf(d.getUint32(Entry.id, true), (d.getUint32(Entry.flags, true) & FLAG_COMPAT) !== 0)?.name;
-        const reason = `${name ?? 'syscall'} still in progress at stop`;
-        this.inProgress[reason] = (this.inProgress[reason] ?? 0) + 1;
-      }
+    for (const v of this.inflightEntries()) {
+      const d: DataView = new DataView(v.buffer, v.byteOffset, v.byteLength);
+      if (d.getUint32(Entry.armed, true) === 0) continue;
+      const name: string | undefined = this.decoder.eventOf(d.getUint32(Entry.id, true), (d.getUint32(Entry.flags, true) & FLAG_COMPAT) !== 0)?.name;
+      const reason = `${name ?? 'syscall'} still in progress at stop`;
+      this.inProgress[reason] = (this.inProgress[reason] ?? 0) + 1;
     }
     this.close();
   }
 
   private readonly inProgress: Record<string, number> = {};
+
+  /** Where in-flight entries live (task storage, or the hash of the raw_tp fallback). */
+  get inflightKind(): 'task' | 'hash' {
+    return this.inflight?.spec.type === MapType.taskStorage ? 'task' : 'hash';
+  }
+
+  /** In-flight entries as user space can reach them: hash keys, or task storage through a pidfd per live thread. */
+  private inflightEntries(): Uint8Array[] {
+    const map = this.inflight;
+    if (!map) return [];
+    if (map.spec.type === MapType.hash) return map.keys().flatMap((k) => map.lookup(k) ?? []);
+    const out: Uint8Array[] = [];
+    for (const tid of liveThreads()) {
+      const fd = pidfdOpen(tid, PIDFD_THREAD);
+      if (fd < 0) continue;
+      try {
+        const v = map.lookup(u32Key(fd));
+        if (v) out.push(v);
+      } finally {
+        closeFd(fd);
+      }
+    }
+    return out;
+  }
 
   losses(): LossCounters {
     const byReason: Record<string, number> = { ...this.inProgress };
@@ -317,6 +362,19 @@ function checkTracepointLayout(e: EventDefinition): void {
   }
   const exit = [...read(`sys_exit_${e.name}`).matchAll(/field:[^;]*;\s*offset:(\d+);/g)].map((m) => Number(m[1]));
   if (exit[5] !== TracepointRecord.ret) throw new EnvironmentError(`eBPF probe: unexpected layout of syscalls/sys_exit_${e.name}`);
+}
+
+function liveThreads(): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) out.push(Number(tid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /** Existing descendants (processes) of these pids, from /proc: followForks covers children forked before start too. */

@@ -7,6 +7,8 @@ import {
 
 export interface MapFds {
   inflight: number;
+  /** Where in-flight entries live: the task's BPF storage (cheap, needs task BTF pointers) or a hash by tid. */
+  inflightKind: 'task' | 'hash';
   ringbuf: number;
   losses: number;
   excluded?: number;
@@ -19,6 +21,7 @@ export const LOSS_SLOTS = 3;
 
 export const BPF_ANY = 0;
 export const BPF_RB_NO_WAKEUP = 1;
+export const BPF_LOCAL_STORAGE_GET_F_CREATE = 1;
 
 // Stack slots (offsets from the frame pointer R10).
 export const SCRATCH = -8; // u32/u64 scratch for probe reads and map keys

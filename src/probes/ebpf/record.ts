@@ -13,7 +13,8 @@ export const Entry = {
   id: 8, // u32 syscall id as the kernel saw it (compat numbers for int $0x80 calls)
   flags: 12, // u32 FLAG_COMPAT
   args: 16, // u64[6]
-  size: 64,
+  armed: 64, // u32: 1 from entry until exit (task storage is never deleted, only disarmed)
+  size: 72,
 } as const;
 
 /** What a ring-buffer record is: its first u32. */

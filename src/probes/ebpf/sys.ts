@@ -12,6 +12,9 @@ const strerrorFn = libc.func('const char *strerror(int errnum)');
 
 const SYS_BPF = 321;
 const SYS_PERF_EVENT_OPEN = 298;
+const SYS_PIDFD_OPEN = 434;
+/** pidfd_open flag: a pidfd for a thread, not only a thread-group leader (Linux 6.9). */
+export const PIDFD_THREAD = 0o200;
 
 export const PAGE_SIZE = 4096;
 export const PROT_READ = 0x1;
@@ -54,6 +57,12 @@ export function perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupF
   );
   if (r < 0) throw new SyscallError('perf_event_open', koffi.errno());
   return r;
+}
+
+/** pidfd_open(2); -errno on failure (the task may be gone). */
+export function pidfdOpen(pid: number, flags: number): number {
+  const r = Number(syscall(SYS_PIDFD_OPEN, 'int', pid, 'uint', flags));
+  return r < 0 ? -koffi.errno() : r;
 }
 
 export function ioctl(fd: number, request: number, arg: number, what: string): void {

@@ -1,12 +1,12 @@
 import {
   add64Imm, and64Imm, call, exit, Helper, type Instruction, ja, jeqImm, jmpImm, jneImm, label, ldMapFd, ldxDW, ldxW,
-  mov64Imm, mov64Reg, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10, rsh64Imm, stW, stxDW, stxW,
+  mov64Imm, mov64Reg, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10, type Register, rsh64Imm, stW, stxDW, stxW,
 } from './asm.js';
 import { type KernelLayout, TS_COMPAT } from './kernel-layout.js';
 import {
-  BPF_ANY, BPF_RB_NO_WAKEUP, countLoss, derefToR3, ENTRY, LossSlot, type MapFds, matchAny, probeRead, REGS, SCRATCH, TID_KEY,
+  BPF_ANY, BPF_LOCAL_STORAGE_GET_F_CREATE, BPF_RB_NO_WAKEUP, countLoss, derefToR3, ENTRY, LossSlot, type MapFds, matchAny, probeRead, REGS, SCRATCH, TID_KEY,
 } from './program-parts.js';
-import { Entry, Rec, RecordKind } from './record.js';
+import { Entry, FLAG_COMPAT, Rec, RecordKind } from './record.js';
 import { contextByBtf, contextByProbeRead } from './task-context.js';
 
 /**
@@ -70,45 +70,61 @@ export function enterProgram(o: EnterOptions): Instruction[] {
   if (maps.tracked !== undefined) {
     p.push(ldMapFd(R1, maps.tracked), mov64Reg(R2, R10), add64Imm(R2, SCRATCH), call(Helper.mapLookupElem), jeqImm(R0, 0, 'out'));
   }
-  p.push(
-    call(Helper.ktimeGetNs),
-    stxDW(R10, ENTRY + Entry.enterNs, R0),
-    stxW(R10, ENTRY + Entry.id, R7),
-    stxW(R10, ENTRY + Entry.flags, R8),
-  );
+  // The in-flight entry: in the task's own storage (written in place), or built on the stack for the hash map.
+  let base: Register = R10;
+  let at = ENTRY;
+  if (maps.inflightKind === 'task') {
+    p.push(
+      call(Helper.getCurrentTaskBtf),
+      mov64Reg(R2, R0),
+      ldMapFd(R1, maps.inflight),
+      mov64Imm(R3, 0),
+      mov64Imm(R4, BPF_LOCAL_STORAGE_GET_F_CREATE),
+      call(Helper.taskStorageGet),
+      jneImm(R0, 0, 'stored'),
+      ...countLoss(maps.losses, LossSlot.inflightFull, 'counted_store'),
+      ja('out'),
+      label('stored'),
+      mov64Reg(R9, R0),
+    );
+    base = R9;
+    at = 0;
+  }
+  p.push(call(Helper.ktimeGetNs), stxDW(base, at + Entry.enterNs, R0), stxW(base, at + Entry.id, R7), stxW(base, at + Entry.flags, R8));
   if (o.hook !== 'tracepoint') {
     // R2 = the registers: a BTF pointer we can load from (tp_btf), or a copy on the stack (raw_tp).
     p.push(ldxDW(R2, R6, 0));
-    let base = 0;
+    let regs = 0;
     if (o.hook === 'raw') {
       p.push(...probeRead(R10, REGS, L.regsSize, R2, 0), mov64Reg(R2, R10));
-      base = REGS;
+      regs = REGS;
     }
     const copy = (offs: number[]): Instruction[] =>
-      offs.flatMap((off, i) => [ldxDW(R1, R2, base + off), stxDW(R10, ENTRY + Entry.args + 8 * i, R1)]);
+      offs.flatMap((off, i) => [ldxDW(R1, R2, regs + off), stxDW(base, at + Entry.args + 8 * i, R1)]);
     p.push(jneImm(R8, 0, 'compat_args'), ...copy(L.regsNative), ja('save'), label('compat_args'), ...copy(L.regsCompat));
   } else {
     for (let i = 0; i < 6; i++) {
-      if (i < (o.argCount ?? 6)) p.push(ldxDW(R1, R6, TracepointRecord.args + 8 * i), stxDW(R10, ENTRY + Entry.args + 8 * i, R1));
-      else p.push(stW(R10, ENTRY + Entry.args + 8 * i, 0), stW(R10, ENTRY + Entry.args + 8 * i + 4, 0));
+      const slot = at + Entry.args + 8 * i;
+      if (i < (o.argCount ?? 6)) p.push(ldxDW(R1, R6, TracepointRecord.args + 8 * i), stxDW(base, slot, R1));
+      else p.push(stW(base, slot, 0), stW(base, slot + 4, 0));
     }
   }
-  p.push(
-    label('save'),
-    stxW(R10, TID_KEY, R9),
-    ldMapFd(R1, maps.inflight),
-    mov64Reg(R2, R10),
-    add64Imm(R2, TID_KEY),
-    mov64Reg(R3, R10),
-    add64Imm(R3, ENTRY),
-    mov64Imm(R4, BPF_ANY),
-    call(Helper.mapUpdateElem),
-    jmpImm('jsge', R0, 0, 'out'),
-    ...countLoss(maps.losses, LossSlot.inflightFull, 'counted'),
-    label('out'),
-    mov64Imm(R0, 0),
-    exit(),
-  );
+  p.push(label('save'), stW(base, at + Entry.armed, 1));
+  if (maps.inflightKind === 'hash') {
+    p.push(
+      stxW(R10, TID_KEY, R9),
+      ldMapFd(R1, maps.inflight),
+      mov64Reg(R2, R10),
+      add64Imm(R2, TID_KEY),
+      mov64Reg(R3, R10),
+      add64Imm(R3, ENTRY),
+      mov64Imm(R4, BPF_ANY),
+      call(Helper.mapUpdateElem),
+      jmpImm('jsge', R0, 0, 'out'),
+      ...countLoss(maps.losses, LossSlot.inflightFull, 'counted'),
+    );
+  }
+  p.push(label('out'), mov64Imm(R0, 0), exit());
   return p;
 }
 
@@ -129,14 +145,32 @@ export function exitProgram(o: ExitOptions): Instruction[] {
     else p.push(...derefToR3(R3, L.regsOrigAx, SCRATCH));
     p.push(...matchAny(R3, o.ids, 'candidate'), ja('out'), label('candidate'));
   }
+  if (maps.inflightKind === 'task') {
+    // Disarm at once: the entry stays readable through R8, and a missed exit can never pair with a later one.
+    p.push(
+      call(Helper.getCurrentTaskBtf),
+      mov64Reg(R2, R0),
+      ldMapFd(R1, maps.inflight),
+      mov64Imm(R3, 0),
+      mov64Imm(R4, 0),
+      call(Helper.taskStorageGet),
+      jeqImm(R0, 0, 'out'),
+      ldxW(R1, R0, Entry.armed),
+      jeqImm(R1, 0, 'out'),
+      stW(R0, Entry.armed, 0),
+    );
+  } else {
+    p.push(
+      call(Helper.getCurrentPidTgid),
+      stxW(R10, TID_KEY, R0),
+      ldMapFd(R1, maps.inflight),
+      mov64Reg(R2, R10),
+      add64Imm(R2, TID_KEY),
+      call(Helper.mapLookupElem),
+      jeqImm(R0, 0, 'out'),
+    );
+  }
   p.push(
-    call(Helper.getCurrentPidTgid),
-    stxW(R10, TID_KEY, R0),
-    ldMapFd(R1, maps.inflight),
-    mov64Reg(R2, R10),
-    add64Imm(R2, TID_KEY),
-    call(Helper.mapLookupElem),
-    jeqImm(R0, 0, 'out'),
     mov64Reg(R8, R0),
     ldMapFd(R1, maps.ringbuf),
     mov64Imm(R2, Rec.size),
@@ -153,6 +187,7 @@ export function exitProgram(o: ExitOptions): Instruction[] {
     ldxW(R1, R8, Entry.id),
     stxW(R9, Rec.id, R1),
     ldxW(R1, R8, Entry.flags),
+    and64Imm(R1, FLAG_COMPAT),
     stxW(R9, Rec.flags, R1),
   );
   for (let i = 0; i < 6; i++) p.push(ldxDW(R1, R8, Entry.args + 8 * i), stxDW(R9, Rec.args + 8 * i, R1));
@@ -163,13 +198,8 @@ export function exitProgram(o: ExitOptions): Instruction[] {
     mov64Imm(R2, BPF_RB_NO_WAKEUP), // user space drains on a timer: skip the wake-up irq_work per record
     call(Helper.ringbufSubmit),
     label('release'),
-    ldMapFd(R1, maps.inflight),
-    mov64Reg(R2, R10),
-    add64Imm(R2, TID_KEY),
-    call(Helper.mapDeleteElem),
-    label('out'),
-    mov64Imm(R0, 0),
-    exit(),
   );
+  if (maps.inflightKind === 'hash') p.push(ldMapFd(R1, maps.inflight), mov64Reg(R2, R10), add64Imm(R2, TID_KEY), call(Helper.mapDeleteElem));
+  p.push(label('out'), mov64Imm(R0, 0), exit());
   return p;
 }

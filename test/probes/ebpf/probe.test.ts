@@ -168,6 +168,7 @@ describe('ebpf probe on the real kernel', () => {
       : track(new EbpfProbe({ events: [...EVENTS], compat: true, excludePids: [process.pid], pids: [helper.pid], followForks: true }, 'raw'));
     assert.equal(probe.hook, hook);
     assert.equal(probe.hookFallback, undefined);
+    assert.equal(probe.inflightKind, hook === 'btf' ? 'task' : 'hash');
     const t0 = Number(process.hrtime.bigint());
     const calls = await helper.go();
     const t1 = Number(process.hrtime.bigint());
@@ -190,6 +191,7 @@ describe('ebpf probe on the real kernel', () => {
     const helper = await startSyscaller(CALLS);
     const probe = open({ events: [...EVENTS], compat: false, excludePids: [process.pid], pids: [helper.pid] });
     assert.equal(probe.hook, 'tracepoint');
+    assert.equal(probe.inflightKind, 'task');
     const t0 = Number(process.hrtime.bigint());
     const calls = await helper.go();
     const t1 = Number(process.hrtime.bigint());
