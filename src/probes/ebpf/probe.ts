@@ -25,6 +25,7 @@ import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
  */
 
 const INFLIGHT_ENTRIES = 16384;
+const MAX_INLINE_EXCLUDES = 8;
 const TRACKED_ENTRIES = 16384;
 const DEFAULT_BUFFER_KB = 1024;
 const MAX_RINGBUF = 256 << 20;
@@ -79,6 +80,7 @@ export class EbpfProbe implements Probe {
   private lifecycle = false;
   private tracked: BpfMap | undefined;
   private inflight: BpfMap | undefined;
+  private excludedInline: number[] = [];
 
   /** `hook` forces a hook kind (tests); by default compat picks tp_btf, falling back to raw_tp if the kernel refuses it. */
   constructor(options: ProbeOptions, hook?: HookKind) {
@@ -92,9 +94,11 @@ export class EbpfProbe implements Probe {
       this.ring = new RingBuffer('wp_events', ringSize);
       this.losses_ = this.map({ name: 'wp_losses', type: MapType.percpuArray, keySize: 4, valueSize: 8, maxEntries: LOSS_SLOTS });
       const fds: MapFds = { ...this.inflightStore(this.hook !== 'raw'), ringbuf: this.ring.fd, losses: this.losses_.fd };
-      if (options.excludePids.length > 0) {
-        const excluded = this.map({ name: 'wp_excluded', type: MapType.hash, keySize: 4, valueSize: 4, maxEntries: options.excludePids.length });
-        for (const pid of new Set(options.excludePids)) excluded.update(u32Key(pid), u32Key(1));
+      const excludes = [...new Set(options.excludePids)];
+      if (excludes.length <= MAX_INLINE_EXCLUDES) this.excludedInline = excludes;
+      else {
+        const excluded = this.map({ name: 'wp_excluded', type: MapType.hash, keySize: 4, valueSize: 4, maxEntries: excludes.length });
+        for (const pid of excludes) excluded.update(u32Key(pid), u32Key(1));
         fds.excluded = excluded.fd;
       }
       if (options.pids !== undefined) fds.tracked = this.trackPids(options.pids, options.followForks === true, layout);
@@ -156,7 +160,7 @@ export class EbpfProbe implements Probe {
     if (this.hook === 'btf') {
       const mark = { links: this.links.length, programs: this.programs.length };
       try {
-        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds }), 'sys_enter');
+        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline }), 'sys_enter');
         this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds }), 'sys_exit');
       } catch (e) {
         if (forced === 'btf') throw e;
@@ -169,7 +173,7 @@ export class EbpfProbe implements Probe {
       }
     }
     if (this.hook === 'raw') {
-      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds }), 'sys_enter');
+      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline }), 'sys_enter');
       this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds }), 'sys_exit');
     } else if (this.hook === 'tracepoint') {
       // One enter program per argument count: the kernel refuses one that reads past a tracepoint's record.
@@ -180,7 +184,7 @@ export class EbpfProbe implements Probe {
         const n = e.args.length;
         let enterProg = enterByArgs.get(n);
         if (!enterProg) {
-          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n });
+          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline });
           enterProg = this.load(`wp_sys_enter${n}`, ProgramType.tracepoint, code);
           enterByArgs.set(n, enterProg);
         }

@@ -32,6 +32,8 @@ export interface EnterOptions {
   maps: MapFds;
   /** Tracepoint hook: how many args the record holds (the kernel refuses a program reading past it). */
   argCount?: number;
+  /** Tgids to drop, compared inline (use `maps.excluded` for long lists). */
+  excludedInline?: number[];
 }
 
 export function enterProgram(o: EnterOptions): Instruction[] {
@@ -64,6 +66,8 @@ export function enterProgram(o: EnterOptions): Instruction[] {
     p.push(ldxW(R7, R6, TracepointRecord.nr), mov64Imm(R8, 0), ja('selected'));
   }
   p.push(label('selected'), call(Helper.getCurrentPidTgid), mov64Reg(R9, R0), rsh64Imm(R0, 32), stxW(R10, SCRATCH, R0));
+  // A few excluded tgids (Watchpost itself) are compared inline; a longer list goes through a hash map.
+  p.push(...matchAny(R0, o.excludedInline ?? [], 'out'));
   if (maps.excluded !== undefined) {
     p.push(ldMapFd(R1, maps.excluded), mov64Reg(R2, R10), add64Imm(R2, SCRATCH), call(Helper.mapLookupElem), jneImm(R0, 0, 'out'));
   }

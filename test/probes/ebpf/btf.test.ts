@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import { Btf, BtfKind } from '../../../src/probes/ebpf/btf.js';
 import { kernelLayout } from '../../../src/probes/ebpf/kernel-layout.js';
+import { valueBtfBlob } from '../../../src/probes/ebpf/btf-blob.js';
 
 /** The second source: bpftool's raw dump of the same file (bpftool is installed by scripts/test-setup.sh). */
 interface RawType {
@@ -138,5 +139,15 @@ describe('btf: kernel struct layouts from /sys/kernel/btf/vmlinux', () => {
   it('says which struct and member it could not find', () => {
     assert.throws(() => btf.offsetOf('task_struct', 'no_such_member'), /task_struct has no member "no_such_member"/);
     assert.throws(() => btf.typeId('no_such_struct_xyz', BtfKind.struct), /no type "no_such_struct_xyz"/);
+  });
+
+  it('writes a map-value BTF blob that reads back as int, unsigned char and unsigned char[72]', () => {
+    const own = new Btf(valueBtfBlob(72));
+    assert.equal(own.count, 4);
+    assert.deepEqual([1, 2, 3].map((id) => [own.kind(id), own.name(id), own.sizeOf(id)]), [
+      [BtfKind.int, 'int', 4],
+      [BtfKind.int, 'uchar', 1],
+      [BtfKind.array, '', 72],
+    ]);
   });
 });
