@@ -9,7 +9,7 @@ import { applyPolicies, setupPolicies, subjectOf, type PolicySetup } from './pip
 import type { Policies, PolicyEnvironment } from './policy/policy.js';
 import { planPushdown, explainPlan } from './policy/pushdown.js';
 import type { PolicySpec } from './policy/spec.js';
-import { syscallArgFieldNames } from './probes/tracefs/format.js';
+import { syscallArgFieldNames } from './catalog/kernel-syscalls.js';
 import { tracefsRoot } from './probes/tracefs/tracefs-root.js';
 import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';

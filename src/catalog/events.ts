@@ -1,3 +1,4 @@
+import { isSyscallName, isTraceable, syscallDefinition, syscallNames } from './kernel-syscalls.js';
 import type { ArgDefinition, EventDefinition } from './types.js';
 
 /** One source of truth per event: CLI listing, docs, decoding and filters all read this table. */
@@ -81,8 +82,19 @@ export const DEFAULT_EVENTS = ['ioperm', 'iopl'] as const;
 
 const byName = new Map(EVENTS.map((e) => [e.name, e]));
 
+/** A family event, or any other syscall by name (arguments from the kernel's format files). */
 export function findEvent(name: string): EventDefinition | undefined {
-  return byName.get(name);
+  return byName.get(name) ?? syscallDefinition(name);
+}
+
+/** Every selectable event name: the family first, then every syscall of the table. */
+export function allEventNames(): string[] {
+  return [...EVENTS.map((e) => e.name), ...syscallNames().filter((n) => !byName.has(n))];
+}
+
+/** The sets an event belongs to, without reading any format file. */
+export function eventSets(name: string): readonly string[] {
+  return byName.get(name)?.sets ?? (isTraceable(name) ? ['syscalls'] : []);
 }
 
 /** Names of the 64-bit syscalls that share a number with a compat syscall we watch (101 is ptrace on x86_64). */

@@ -25,6 +25,8 @@ export interface EventDefinition {
   arches: string[];
   description: string;
   related: string[];
+  /** The syscall tracepoints' name when it differs from the syscall's (x86_64 stat is sys_enter_newstat). */
+  tracepoint?: string;
 }
 
 export const TAG_MEANING: Record<ArgTag, string> = {

@@ -66,7 +66,8 @@ program
 program
   .command('list')
   .description('print the event catalog: names, syscall numbers, sets, arguments')
-  .action(() => listCommand());
+  .option('--all', 'every syscall with a kernel tracepoint, not only the ioperm family')
+  .action((opts: { all?: boolean }) => listCommand(opts.all));
 
 program
   .command('describe')

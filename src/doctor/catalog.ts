@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { catalogArch, checkCatalogAgainstKernel, type CatalogFinding } from '../catalog/kernel-check.js';
 import type { EventDefinition } from '../catalog/types.js';
-import { readFormat, type EventFormat } from '../probes/tracefs/format.js';
+import { readFormat, type EventFormat } from '../catalog/tracepoint-format.js';
 import { tracefsRoot } from '../probes/tracefs/tracefs-root.js';
 import type { CheckResult } from './check.js';
 

@@ -1,4 +1,4 @@
-import { DEFAULT_EVENTS, EVENTS, findEvent } from '../catalog/events.js';
+import { allEventNames, DEFAULT_EVENTS, EVENTS, eventSets, findEvent } from '../catalog/events.js';
 import type { EventDefinition } from '../catalog/types.js';
 import { parseNumbers, splitComparison } from './comparison.js';
 import { type Locate, flagLocation, problem, show, suggest } from './problem.js';
@@ -14,7 +14,9 @@ export interface EventsSelection {
 }
 
 const SETS = [...new Set(EVENTS.flatMap((e) => e.sets))];
-const NAMES = EVENTS.map((e) => e.name);
+let names: string[] | undefined;
+/** Every selectable name (family and every syscall), computed on first use. */
+const allNames = (): string[] => (names ??= allEventNames());
 const SELECTOR_RE = /^[A-Za-z0-9_*]+$/;
 const FILTER_RE = /^([^.,=!<>]+)\.(data|args|retval|scope)(?=[.=!<>]|$)/;
 
@@ -24,21 +26,21 @@ export function resolveSelector(selector: string, offset: number, locate: Locate
     throw problem(locate, offset, `${show(selector)} is not an event name, set or glob`, 'use letters, digits, _ and * only, e.g. ioperm, io* or syscalls');
   }
   if (findEvent(selector)) return [selector];
-  if (SETS.includes(selector)) return NAMES.filter((n) => findEvent(n)?.sets.includes(selector));
+  if (SETS.includes(selector)) return allNames().filter((n) => eventSets(n).includes(selector));
   if (selector.includes('*')) {
     const re = new RegExp(`^${selector.split('*').map((p) => p.replace(/[^A-Za-z0-9_]/g, '')).join('.*')}$`);
-    const matched = NAMES.filter((n) => re.test(n));
-    if (matched.length === 0) throw problem(locate, offset, `${show(selector)} matches no event`, `run \`watchpost list\` to see the ${NAMES.length} events`);
+    const matched = allNames().filter((n) => re.test(n));
+    if (matched.length === 0) throw problem(locate, offset, `${show(selector)} matches no event`, `run \`watchpost list --all\` to see the ${allNames().length} events`);
     return matched;
   }
-  throw problem(locate, offset, `unknown event ${show(selector)}`, suggest(selector, [...NAMES, ...SETS], `run \`watchpost list\` to see the ${NAMES.length} events and sets ${SETS.join(', ')}`));
+  throw problem(locate, offset, `unknown event ${show(selector)}`, suggest(selector, [...allNames(), ...SETS], `run \`watchpost list --all\` to see the ${allNames().length} events and sets ${SETS.join(', ')}`));
 }
 
 /** The catalog event a filter names (no sets or globs: a filter is about one event's fields). */
 function eventForFilter(name: string, offset: number, locate: Locate): EventDefinition {
   const event = findEvent(name);
   if (event) return event;
-  const fix = SETS.includes(name) || name.includes('*') ? 'name one event, e.g. ioperm.data.turn_on=1' : suggest(name, NAMES, 'run `watchpost list` to see the events');
+  const fix = SETS.includes(name) || name.includes('*') ? 'name one event, e.g. ioperm.data.turn_on=1' : suggest(name, allNames(), 'run `watchpost list --all` to see the events');
   throw problem(locate, offset, `unknown event ${show(name)} in filter`, fix);
 }
 
@@ -120,7 +122,7 @@ export function parseEventsFlags(values: readonly string[], flag = '--events'): 
     }
   }
   if (included.size === 0) for (const name of DEFAULT_EVENTS) included.add(name);
-  const events = NAMES.filter((n) => included.has(n) && !excluded.has(n));
+  const events = allNames().filter((n) => included.has(n) && !excluded.has(n));
   if (events.length === 0) {
     throw problem(flagLocation(flag, values.join(' ')), 0, 'these flags exclude every event', 'drop an exclusion (-name) or select more events');
   }

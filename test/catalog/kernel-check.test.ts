@@ -4,7 +4,7 @@ import { EVENTS, findEvent } from '../../src/catalog/events.js';
 import { catalogArch, checkCatalogAgainstKernel, normalizeCType } from '../../src/catalog/kernel-check.js';
 import type { EventDefinition } from '../../src/catalog/types.js';
 import { enterFormatReader } from '../../src/doctor/catalog.js';
-import { parseFormat } from '../../src/probes/tracefs/format.js';
+import { parseFormat } from '../../src/catalog/tracepoint-format.js';
 
 const kernel = enterFormatReader();
 const errors = (events: readonly EventDefinition[]) =>

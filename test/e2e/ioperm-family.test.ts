@@ -135,3 +135,39 @@ describe(`who made the call, even when it is already gone (${backend})`, () => {
   });
 });
 }
+
+for (const backend of BACKENDS) {
+  describe(`any syscall by name (${backend})`, () => {
+    it('-e openat reports the file the test opened: dfd, path address, flags and the fd it got', async () => {
+      const { calls, got } = await traced(backend, ['openat'], ['openat:/etc/hostname:0x80000', 'openat:/nonexistent-wp:0']);
+      assert.equal(calls.length, 2);
+      for (const c of calls) {
+        const e = got.find((x) => x.eventName === 'openat' && x.args[1].value === `0x${c.args[1].toString(16)}` && x.args[2].value === c.args[2]);
+        assert.ok(e, `openat event for ${JSON.stringify(c)} among ${got.length}`);
+        assert.deepEqual(e.args.map((a) => [a.name, a.type]), [['dfd', 'int32'], ['filename', 'pointer'], ['flags', 'int32'], ['mode', 'uint32']]);
+        assert.equal(e.args[0].value, -100);
+        assert.equal(e.args[2].value, c.args[2]);
+        assert.equal(e.returnValue, c.ret);
+        assert.equal(e.eventId, '257');
+      }
+      assert.ok(calls[0].ret >= 0 && calls[1].ret === -2, 'one opened, one ENOENT');
+      assert.equal(got.find((x) => x.returnValue === -2)?.errno, 'ENOENT');
+    });
+  });
+}
+
+for (const backend of BACKENDS) {
+  describe(`the set "syscalls" (${backend})`, () => {
+    it('selects every syscall: the family and the rest, 64-bit getppid included, while 32-bit iopl stays iopl', async () => {
+      const { calls, got } = await traced(backend, ['syscalls'], ['ioperm:0x378:1:1', 'getppid:3', 'iopl32:3', 'openat:/etc/hostname:0']);
+      const tid = calls[0].tid;
+      const names = got.filter((e) => e.hostThreadId === tid).map((e) => e.eventName + (e.contextFlags.isCompat ? '32' : ''));
+      assert.ok(names.includes('ioperm'));
+      assert.equal(names.filter((n) => n === 'getppid').length, 3);
+      assert.ok(names.includes('iopl32'), '110 from int $0x80 is iopl, not getppid');
+      assert.ok(!names.includes('iopl'), 'no native iopl was made');
+      assert.ok(names.includes('openat'));
+      assert.ok(names.includes('write'), 'the helper printing its results');
+    });
+  });
+}

@@ -5,7 +5,7 @@ import type { ArgValue } from '../../model/event.js';
 import type { CompletedSyscall, LossCounters, Probe, ProbeOptions, TaskEvent } from '../types.js';
 import { argReader, readLong, type ArgReader } from './arg-decoders.js';
 import { CpuReaders } from './cpu-readers.js';
-import { readFormat, type EventFormat } from './format.js';
+import { readFormat, type EventFormat } from '../../catalog/tracepoint-format.js';
 import { TracefsInstance } from './instance.js';
 import { decodePage } from './page.js';
 import { SyscallPairer } from './pairing.js';
@@ -106,7 +106,8 @@ class TracefsProbe implements Probe {
       }
     }
     for (const e of events) {
-      const enter = this.format(`syscalls/sys_enter_${e.name}`, e);
+      const tp = e.tracepoint ?? e.name;
+      const enter = this.format(`syscalls/sys_enter_${tp}`, e);
       const offsets = e.args.map((_, i) => enter.argFields[i]?.offset ?? -1);
       this.handlers.set(enter.id, {
         kind: KIND_ENTER,
@@ -116,7 +117,7 @@ class TracefsProbe implements Probe {
         offset: 0,
         markerNr: markerFor.get(e.name),
       });
-      const exit = this.format(`syscalls/sys_exit_${e.name}`, e);
+      const exit = this.format(`syscalls/sys_exit_${tp}`, e);
       this.handlers.set(exit.id, { kind: KIND_EXIT, event: e, offset: fieldOffset(exit, 'ret') });
     }
     for (const [native, nr] of markerFor) {
@@ -133,10 +134,11 @@ class TracefsProbe implements Probe {
     if (this.options.lifecycle) this.configureLifecycle();
     // readers first, so nothing recorded between enabling and reading is lost
     this.readers = new CpuReaders(inst.path, pageSize(inst));
-    const idFilter = this.compatNrs.map((nr) => `id == ${nr}`).join(' || ');
+    const idFilter = idRangesFilter(this.compatNrs);
     for (const h of this.handlers.values()) {
-      if (h.kind === KIND_ENTER) inst.enableEvent('syscalls', `sys_enter_${h.event!.name}`, this.options.kernelFilters?.[h.event!.name]);
-      else if (h.kind === KIND_EXIT) inst.enableEvent('syscalls', `sys_exit_${h.event!.name}`);
+      const tp = h.event?.tracepoint ?? h.event?.name;
+      if (h.kind === KIND_ENTER) inst.enableEvent('syscalls', `sys_enter_${tp}`, this.options.kernelFilters?.[h.event!.name]);
+      else if (h.kind === KIND_EXIT) inst.enableEvent('syscalls', `sys_exit_${tp}`);
     }
     for (const native of markerFor.keys()) {
       if (!events.some((e) => e.name === native)) inst.enableEvent('syscalls', `sys_enter_${native}`);
@@ -347,6 +349,19 @@ class TracefsProbe implements Probe {
     this.readers?.close();
     this.instance.remove();
   }
+}
+
+/** `id == 101 || id == 110`, with runs folded into ranges so that a whole table still fits one filter. */
+export function idRangesFilter(ids: readonly number[]): string {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(j - i >= 2 ? `(id >= ${sorted[i]} && id <= ${sorted[j]})` : sorted.slice(i, j + 1).map((n) => `id == ${n}`).join(' || '));
+    i = j + 1;
+  }
+  return parts.join(' || ');
 }
 
 function cString(buf: Buffer, start: number, max: number): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseFormat } from '../../../src/probes/tracefs/format.js';
+import { parseFormat } from '../../../src/catalog/tracepoint-format.js';
 
 const IOPERM = `name: sys_enter_ioperm
 ID: 169

@@ -56,15 +56,3 @@ export function readFormat(eventDir: string): EventFormat {
   return parseFormat(readFileSync(`${eventDir}/format`, 'utf8'));
 }
 
-/** Names of each syscall's argument fields in the kernel's sys_enter format (they differ from the catalog's: ioctl's `cmd`). */
-export function syscallArgFieldNames(root: string, events: readonly string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const name of events) {
-    try {
-      out[name] = readFormat(`${root}/events/syscalls/sys_enter_${name}`).argFields.map((f) => f.name);
-    } catch {
-      // no such tracepoint: nothing to push down for it
-    }
-  }
-  return out;
-}
