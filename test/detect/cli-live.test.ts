@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { startSyscaller, syscallerPath } from '../support/syscaller.js';
+import { CLI } from './replay-cli.js';
+
+/** The trace command with detections: findings in the same stream, right after their event; --detect-only; --no-detect. */
+
+const isRoot = process.getuid?.() === 0;
+
+interface Cli {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  stop: () => Promise<number | null>;
+}
+
+async function startCli(args: string[]): Promise<Cli> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('tracing with')) resolve();
+    });
+    void exit.then(() => reject(new Error(`CLI exited early: ${err}`)));
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    stop: async () => {
+      child.kill('SIGINT');
+      return exit;
+    },
+  };
+}
+
+interface Line {
+  eventName: string;
+  hostProcessId: number;
+  metadata: { Properties?: { signatureID?: string } };
+}
+
+/** What the CLI printed for one pid: event names, findings as their signature ids. */
+function linesOf(cli: Cli, pid: number): string[] {
+  return cli
+    .stdout()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line)
+    .filter((l) => l.hostProcessId === pid)
+    .map((l) => l.metadata.Properties?.signatureID ?? l.eventName);
+}
+
+async function waitFor(what: string, test: () => boolean, ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function callsIn(cli: Cli, commands: string[], expected: number, uid?: number): Promise<string[]> {
+  const sc =
+    uid === undefined
+      ? await startSyscaller(commands)
+      : await startSyscaller(['--reuid', String(uid), '--regid', String(uid), '--clear-groups', syscallerPath(), ...commands], { exe: '/usr/bin/setpriv' });
+  await sc.go();
+  await waitFor(`${expected} lines for pid ${sc.pid}`, () => linesOf(cli, sc.pid).length >= expected).catch((e: Error) => assert.fail(`${e.message}\n${cli.stderr()}`));
+  await new Promise((r) => setTimeout(r, 100)); // nothing more should come
+  await sc.end();
+  return linesOf(cli, sc.pid);
+}
+
+describe('watchpost trace with detections', { skip: !isRoot && 'needs root to trace' }, () => {
+  it('puts each finding right after its event in the JSON stream', async () => {
+    const cli = await startCli(['-e', 'ioperm', '-o', 'json']);
+    try {
+      const got = await callsIn(cli, ['ioperm:0x64:1:1', 'ioperm:0x378:3:0'], 4);
+      assert.deepEqual(got, ['ioperm', 'WP-003', 'WP-005', 'ioperm']);
+    } finally {
+      assert.equal(await cli.stop(), 0);
+    }
+    assert.match(cli.stderr(), /^\{"findings":\{[^}]*"WP-003":\d+/m);
+  });
+
+  it('--detect-only prints the findings alone; the signatures still see events the user did not ask to see', async () => {
+    const cli = await startCli(['-e', 'ioperm', '-o', 'json', '--detect-only']);
+    try {
+      assert.deepEqual(await callsIn(cli, ['ioperm:0x70:2:1', 'ioperm:0x378:3:0'], 2), ['WP-003', 'WP-005']);
+      assert.deepEqual(await callsIn(cli, ['userfaultfd:0'], 1, 65534), ['WP-006'], 'userfaultfd traced for WP-006 although -e asked for ioperm only');
+    } finally {
+      assert.equal(await cli.stop(), 0);
+    }
+    assert.match(cli.stderr(), /"delivered":\{[^}]*"userfaultfd":/, 'the extra event is traced and counted');
+  });
+
+  it('--no-detect prints events only, and only the ones asked for', async () => {
+    const cli = await startCli(['-e', 'ioperm', '-o', 'json', '--no-detect']);
+    try {
+      assert.deepEqual(await callsIn(cli, ['ioperm:0x64:1:1'], 1), ['ioperm']);
+    } finally {
+      assert.equal(await cli.stop(), 0);
+    }
+    assert.doesNotMatch(cli.stderr(), /findings|userfaultfd/);
+  });
+
+  it('highlights findings in the table: ! marker and severity in the EVENT column, no colour off a terminal', async () => {
+    const cli = await startCli(['-e', 'iopl', '--detect-only']);
+    const sc = await startSyscaller(['iopl:3']);
+    try {
+      await sc.go();
+      await waitFor('the iopl(3) finding', () => new RegExp(`\\s${sc.pid}\\s+${sc.pid}\\s+-38 ENOSYS\\s+!critical iopl_all_ports WP-004`).test(cli.stdout())).catch((e: Error) =>
+        assert.fail(`${e.message}\n${cli.stdout()}\n${cli.stderr()}`),
+      );
+    } finally {
+      await sc.end();
+      assert.equal(await cli.stop(), 0);
+    }
+    assert.match(cli.stdout(), /^TIME\s+UID\s+COMM/);
+    assert.ok(!cli.stdout().includes('\x1b['));
+    assert.match(cli.stderr(), /^watchpost: findings: .*WP-004 \d+/m);
+  });
+});
