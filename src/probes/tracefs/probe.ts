@@ -112,7 +112,7 @@ class TracefsProbe implements Probe {
       this.handlers.set(enter.id, {
         kind: KIND_ENTER,
         event: e,
-        readers: e.args.map((a) => argReader(a.type, false)),
+        readers: e.args.map((a) => argReader(a, false)),
         offsets,
         offset: 0,
         markerNr: markerFor.get(e.name),
@@ -266,7 +266,7 @@ class TracefsProbe implements Probe {
           if (!e) break;
           const base = off + h.argsOffset!;
           const args: ArgValue[] = new Array(e.args.length);
-          for (let a = 0; a < e.args.length; a++) args[a] = argReader(e.args[a].type, true)(view, base + 8 * a);
+          for (let a = 0; a < e.args.length; a++) args[a] = argReader(e.args[a], true)(view, base + 8 * a);
           this.pairer.rawEnter(tid, ts, this.recCpu[i], e, args, seq);
           break;
         }
