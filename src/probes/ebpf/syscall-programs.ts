@@ -4,7 +4,8 @@ import {
 } from './asm.js';
 import { type KernelLayout, TS_COMPAT } from './kernel-layout.js';
 import {
-  BPF_ANY, BPF_LOCAL_STORAGE_GET_F_CREATE, BPF_RB_NO_WAKEUP, countLoss, derefToR3, ENTRY, LossSlot, type MapFds, matchAny, probeRead, REGS, SCRATCH, TID_KEY,
+  BPF_ANY, BPF_LOCAL_STORAGE_GET_F_CREATE, BPF_RB_NO_WAKEUP, countLoss, derefToR3, ENTRY, LossSlot, type MapFds, matchAny,
+  probeRead, REGS, SCRATCH, TID_KEY,
 } from './program-parts.js';
 import { Entry, FLAG_COMPAT, Rec, RecordKind } from './record.js';
 import { contextByBtf, contextByProbeRead } from './task-context.js';
@@ -12,7 +13,7 @@ import { contextByBtf, contextByProbeRead } from './task-context.js';
 /**
  * The syscall programs, generated per run from the selected events and the kernel layout:
  * - enter: keep only selected syscalls and processes, save {time, id, compat, args} per thread;
- * - exit: look the entry up, write one ring-buffer record with the return value and the task context.
+ * - exit: take the entry back, write one ring-buffer record with the return value and the task context.
  */
 
 /**
@@ -22,8 +23,10 @@ import { contextByBtf, contextByProbeRead } from './task-context.js';
  * 'tracepoint': syscalls/sys_enter_X + sys_exit_X (cheapest for unwatched syscalls, never sees compat calls).
  */
 export type HookKind = 'btf' | 'raw' | 'tracepoint';
+
 /** Offsets of the syscall tracepoint record (syscalls/sys_enter_X, sys_exit_X), checked against tracefs at attach. */
 export const TracepointRecord = { nr: 8, args: 16, ret: 16 } as const;
+
 export interface EnterOptions {
   hook: HookKind;
   nativeIds: number[];
