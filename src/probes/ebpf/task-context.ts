@@ -32,7 +32,8 @@ function contextByHelpers(): Instruction[] {
 
 /**
  * Task context through BTF pointers (bpf_get_current_task_btf): constant-offset loads are plain loads the JIT
- * guards against faults, ~10x cheaper than a helper call; only the upid at a variable index needs probe reads.
+ * guards against faults, no helper call; only the upid at a variable index needs probe reads (4 instead of 15:
+ * measured ~0.5 µs less per record).
  * Uses R6 (ctx no longer needed), R7, R8 (the in-flight entry, already copied).
  */
 export function contextByBtf(L: KernelLayout): Instruction[] {
