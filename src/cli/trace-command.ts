@@ -99,8 +99,9 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
     if (o instanceof StdoutOutput) continue;
     process.stderr.write(`${jsonStats ? JSON.stringify({ output: o.stats() }) : outputSummaryLine(o.stats())}\n`);
   }
-  process.stderr.write(`${jsonStats ? statsJson(stats, true) : summaryLine(stats)}\n`);
+  // before the summary: the summary (or final stats) stays the last line
   const found = Object.entries(detector?.counts() ?? {}).filter(([, n]) => n > 0);
   if (found.length) process.stderr.write(`${jsonStats ? JSON.stringify({ findings: Object.fromEntries(found) }) : `watchpost: findings: ${found.map(([id, n]) => `${id} ${n}`).join(', ')}`}\n`);
   for (const p of detector?.problems() ?? []) process.stderr.write(`watchpost: ${p}\n`);
+  process.stderr.write(`${jsonStats ? statsJson(stats, true) : summaryLine(stats)}\n`);
 }
