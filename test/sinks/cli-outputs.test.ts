@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
-import { startSyscaller } from '../support/syscaller.js';
+import { startSyscaller, syscallerPath } from '../support/syscaller.js';
 import { waitFor } from './support/events.js';
 import { freePort, startNats, startPrometheus, tempDir, type Started } from './support/servers.js';
 import { readStream } from './support/nats.js';
@@ -50,9 +50,23 @@ async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
+/**
+ * The syscall helper under a name of its own, so `-s comm=NAME` keeps other processes' calls (other tests run
+ * system-wide too) out of the counts.
+ */
+function ownHelper(name: string): { exe: string; scope: string[] } {
+  const dir = tempDir('helper');
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const comm = `${name}${process.pid % 100000}`.slice(0, 15);
+  const exe = join(dir, comm);
+  copyFileSync(syscallerPath(), exe);
+  chmodSync(exe, 0o755);
+  return { exe, scope: ['-s', `comm=${comm}`] };
+}
+
 /** Runs the helper's ioperm calls (from = base, base+1, …) and returns its pid once they are done. */
-async function iopermCalls(base: number, n: number): Promise<number> {
-  const sc = await startSyscaller(Array.from({ length: n }, (_, i) => `ioperm:${base + i}:1:1`));
+async function iopermCalls(exe: string, base: number, n: number): Promise<number> {
+  const sc = await startSyscaller(Array.from({ length: n }, (_, i) => `ioperm:${base + i}:1:1`), { exe });
   await sc.go();
   await sc.end();
   return sc.pid;
@@ -67,7 +81,8 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     cleanups.push(() => server.stop());
     const metricsPort = await freePort();
     const output = `nats:nats://127.0.0.1:${port}`;
-    const wp = watchpost(['-e', 'ioperm', '-o', `${output}?subject=wp.e2e&stream=E2E&queue=50&flushTimeout=3s`, '--metrics', `127.0.0.1:${metricsPort}`], {
+    const helper = ownHelper('wpnats');
+    const wp = watchpost(['-e', 'ioperm', '--no-detect', ...helper.scope, '-o', `${output}?subject=wp.e2e&stream=E2E&queue=50&flushTimeout=3s`, '--metrics', `127.0.0.1:${metricsPort}`], {
       WATCHPOST_HOSTNAME: 'node-a.example', // as the DaemonSet passes the node name
     });
     await wp.started();
@@ -76,7 +91,7 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     const jsm = await nc.jetstreamManager();
     const storedCount = async (): Promise<number> => (await jsm.streams.info('E2E').catch(() => undefined))?.state.messages ?? 0;
 
-    const pidA = await iopermCalls(0x100, 30);
+    const pidA = await iopermCalls(helper.exe, 0x100, 30);
     await waitFor('30 events in the stream', async () => ((await storedCount()) >= 30 ? true : undefined)).catch((e: Error) => assert.fail(`${e.message}\n${wp.stderr()}`));
     let page = await scrape(url);
     assert.ok(metric(page, 'watchpost_events_total', 'event="ioperm"')! >= 30, 'events counted by name');
@@ -86,7 +101,7 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     await nc.close();
 
     await server.stop();
-    const pidB = await iopermCalls(0x200, 80); // the queue holds 50: 30 must be dropped, and counted
+    const pidB = await iopermCalls(helper.exe, 0x200, 80); // the queue holds 50: 30 must be dropped, and counted
     page = await waitFor('the queue to overflow during the outage', async () => {
       const p = await scrape(url);
       return metric(p, 'watchpost_output_dropped_total', `output="${output}"`)! >= 30 ? p : undefined;
@@ -97,7 +112,7 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     const nc2 = await connect({ servers: `nats://127.0.0.1:${port}` });
     const jsm2 = await nc2.jetstreamManager();
     await waitFor('the queue to drain after the restart', async () => ((await jsm2.streams.info('E2E')).state.messages >= 80 ? true : undefined), 15_000);
-    const pidC = await iopermCalls(0x300, 30);
+    const pidC = await iopermCalls(helper.exe, 0x300, 30);
     await waitFor('the queue and the new events to arrive', async () => ((await jsm2.streams.info('E2E')).state.messages >= 110 ? true : undefined), 15_000).catch((e: Error) =>
       assert.fail(`${e.message}\n${wp.stderr()}`),
     );
@@ -119,7 +134,7 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     assert.equal(stored.length, sent, 'the stream holds what watchpost reported sent');
     assert.ok(stored.every((s) => s.subject === 'wp.e2e.node-a_example.ioperm'), 'subject per host and event');
     assert.equal(sent + dropped, delivered, `sent ${sent} + dropped ${dropped} == traced ${delivered}`);
-    assert.ok(dropped >= 30);
+    assert.deepEqual([delivered, sent, dropped], [140, 110, 30], 'scoped to the helper: 140 calls traced, 110 stored, 30 dropped');
     assert.equal(metric(page, 'watchpost_output_dropped_total', `output="${output}"`), dropped, 'the metrics agree with the exit report');
   });
 
@@ -143,9 +158,10 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     });
     const hook = `webhook:http://127.0.0.1:${(receiver.address() as { port: number }).port}/`;
     const webhook = `${hook}?timeout=300ms&retries=2&backoff=10ms&batch=5&queue=10&flushTimeout=1s`;
-    const wp = watchpost(['-e', 'ioperm', '-o', `json:${file}`, '-o', syslog, '-o', webhook, '--metrics', `127.0.0.1:${metricsPort}`]);
+    const helper = ownHelper('wpfile');
+    const wp = watchpost(['-e', 'ioperm', ...helper.scope, '-o', `json:${file}`, '-o', syslog, '-o', webhook, '--metrics', `127.0.0.1:${metricsPort}`]);
     await wp.started();
-    const pid = await iopermCalls(0x400, 20);
+    const pid = await iopermCalls(helper.exe, 0x400, 20);
     const page = await waitFor('the file output to send 20', async () => {
       const p = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
       return metric(p, 'watchpost_output_sent_total', `output="json:${file}"`)! >= 20 ? p : undefined;
@@ -160,7 +176,10 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     assert.equal(Number(hookLine[1]), 0);
     assert.ok(Number(hookLine[2]) >= 20 && Number(hookLine[3]) > 0, 'drops and retries counted');
     const mine = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.hostProcessId === pid);
-    assert.deepEqual(mine.map((e) => e.args[0].value), Array.from({ length: 20 }, (_, i) => 0x400 + i), 'a failing output does not hold back the others');
+    const calls = mine.filter((e) => e.eventName === 'ioperm');
+    assert.deepEqual(calls.map((e) => e.args[0].value), Array.from({ length: 20 }, (_, i) => 0x400 + i), 'a failing output does not hold back the others');
+    const findings = mine.filter((e) => e.metadata?.Properties?.signatureID);
+    assert.ok(findings.length > 0, 'findings of the detections (on by default) travel the same outputs');
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.match(wp.stderr(), new RegExp(`${syslog.replace(/[?.*+]/g, '\\$&')}: 0 sent, \\d+ dropped`));
   });
@@ -172,11 +191,12 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     const metricsPort = await freePort();
     const prom = await startPrometheus(`127.0.0.1:${metricsPort}`);
     cleanups.push(() => prom.stop());
-    const wp = watchpost(['-e', 'ioperm,iopl', '-o', `json:${file}`, '--metrics', `127.0.0.1:${metricsPort}`]);
+    const helper = ownHelper('wpprom');
+    const wp = watchpost(['-e', 'ioperm,iopl', '--no-detect', ...helper.scope, '-o', `json:${file}`, '--metrics', `127.0.0.1:${metricsPort}`]);
     await wp.started();
     const before = await waitFor('a first scrape', () => prom.query('watchpost_events_total{event="ioperm"}'), 10_000);
-    await iopermCalls(0x500, 25);
-    const sc = await startSyscaller(['iopl:3', 'iopl:3']);
+    await iopermCalls(helper.exe, 0x500, 25);
+    const sc = await startSyscaller(['iopl:3', 'iopl:3'], { exe: helper.exe });
     await sc.go();
     await sc.end();
     const last = (m: string): Promise<number | undefined> => prom.query(`last_over_time(${m}[5m])`); // still there once the target is gone
@@ -195,7 +215,7 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     assert.equal(await last('watchpost_events_total{event="ioperm"}'), ioperm, 'ioperm: prometheus == the exit report');
     assert.equal(await last('watchpost_events_total{event="iopl"}'), iopl, 'iopl: prometheus == the exit report');
     assert.equal(await last(sentMetric), sent, 'sent: prometheus == the exit report');
-    assert.equal(sent, ioperm + iopl, 'the file got every traced event');
+    assert.deepEqual([ioperm, iopl, sent], [25, 2, 27], 'scoped to the helper: exactly its calls, all in the file');
     assert.equal(await last(`watchpost_output_dropped_total{output="json:${file}"}`), 0);
   });
 });
