@@ -81,6 +81,12 @@ describe('YAML rules with CEL conditions', () => {
     assert.deepEqual(sigIds(detector.detect({ ...ev, returnValue: -1 })), ['R-102']);
   });
 
+  it('a rule may select any syscall of the catalog, not only the ioperm family', { skip: !isRoot && 'argument names come from tracefs format files' }, () => {
+    const file = rulesFile('openat.yaml', '- id: R-200\n  name: shadow opened\n  severity: 2\n  events: [openat, ioperm]\n  condition: ev.eventName == "openat" && ev.args.flags == 0\n');
+    const detector = new Detector(loadRuleFiles([file], new Set()));
+    assert.deepEqual(detector.events(), ['openat', 'ioperm']);
+  });
+
   const bad: [string, string, RegExp][] = [
     ['a CEL syntax error', '- id: R-1\n  name: x\n  severity: 1\n  events: [ioperm]\n  condition: ev.args.turn_on ==\n', /^bad\.yaml:5:32: rule R-1: condition: Unexpected token: EOF; write CEL over ev/],
     ['a field no selected event has, inside a block scalar', '- id: R-2\n  name: x\n  severity: 1\n  events: [ioperm]\n  condition: |\n    ev.eventName == "ioperm" &&\n      ev.args.tun_on == 1\n', /^bad\.yaml:7:15: rule R-2: condition: No such key: tun_on;/],

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar, type YAMLMap } from 'yaml';
-import { EVENTS, findEvent } from '../../catalog/events.js';
+import { findEvent } from '../../catalog/events.js';
 import { UsageError } from '../../model/errors.js';
 import type { SyscallEvent } from '../../model/event.js';
 import { resolveSelector } from '../../policy/events-grammar.js';
@@ -140,7 +140,7 @@ function events(ctx: RuleContext, map: YAMLMap): string[] {
       throw new UsageError(msg.startsWith(at) ? `${at}: rule ${ctx.rule}:${msg.slice(at.length + 1)}` : msg);
     }
   }
-  return EVENTS.map((e) => e.name).filter((n) => names.has(n));
+  return [...names];
 }
 
 /** A rule compiled into a signature; evaluation errors are counted, never fatal. */
