@@ -29,12 +29,13 @@ export interface LivePlan {
  * What a live run traces and shows: signatures see the events they select even when the user did not ask to see
  * them (as Tracee adds a signature's dependencies); with --policy files the files alone choose the events.
  */
-export function livePlan(detector: Detector, events: readonly string[] | undefined, opts: { detectOnly?: boolean; policyFiles?: readonly string[] }): LivePlan {
-  if (opts.policyFiles?.length) return { events: events ? [...events] : undefined, show: () => !opts.detectOnly };
+export function livePlan(detector: Detector, events: readonly string[] | undefined, opts: { detectOnly?: boolean; policy?: readonly string[] }): LivePlan {
+  if (opts.policy?.length) return { events: events ? [...events] : undefined, show: () => !opts.detectOnly };
   const shown = new Set(parseEventsFlags(events ?? []).events);
-  const extra = detector.events().filter((n) => !shown.has(n));
+  // the shown names too: -e with exclusions alone means "the defaults but…", which any added name would cancel
+  const names = new Set([...shown, ...detector.events()]);
   return {
-    events: [...(events?.length ? events : [...shown]), ...extra],
+    events: [...(events ?? []), ...names],
     show: opts.detectOnly ? () => false : (ev) => shown.has(ev.eventName),
   };
 }

@@ -5,6 +5,7 @@ import { Detector } from '../../src/detect/detector.js';
 import { isFinding } from '../../src/detect/finding-event.js';
 import { parseRecordedLine } from '../../src/detect/recording.js';
 import { livePlan } from '../../src/detect/setup.js';
+import { parseEventsFlags } from '../../src/policy/events-grammar.js';
 import { tableView } from '../../src/detect/table-view.js';
 import type { SyscallEvent } from '../../src/model/event.js';
 import { eventToJson } from '../../src/sinks/json.js';
@@ -86,8 +87,10 @@ describe('what a live run traces and shows', () => {
     assert.equal(plan.show(event()), true);
     assert.equal(plan.show(event({ eventName: 'userfaultfd' })), false);
     const filtered = livePlan(detector, ['ioperm.data.turn_on=1'], {});
-    assert.deepEqual(filtered.events, ['ioperm.data.turn_on=1', 'iopl', 'userfaultfd', 'perf_event_open']);
+    assert.deepEqual(filtered.events, ['ioperm.data.turn_on=1', 'ioperm', 'iopl', 'userfaultfd', 'perf_event_open'], 'a bare name keeps the filter (filters AND per event)');
     assert.equal(filtered.show(event({ eventName: 'iopl' })), false);
+    const excluding = livePlan(detector, ['-iopl', '-userfaultfd'], {});
+    assert.deepEqual(parseEventsFlags(excluding.events ?? []).events, ['ioperm', 'perf_event_open'], 'the defaults minus the exclusions, plus what signatures need and were not excluded');
   });
 
   it('shows nothing but findings with --detect-only, and leaves the events to --policy files', () => {
