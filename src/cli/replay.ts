@@ -8,6 +8,8 @@ import { tableView } from '../detect/table-view.js';
 import '../sinks/all.js';
 import type { Output } from '../sinks/output.js';
 import { createOutput } from '../sinks/registry.js';
+import { StdoutOutput } from '../sinks/stdout-output.js';
+import { outputSummaryLine } from './status-line.js';
 
 export interface ReplayOptions extends DetectOptions {
   /** `-o` values; default table. */
@@ -84,6 +86,10 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
         `${earlierFindings ? `, ${earlierFindings} findings already in the recording (not re-emitted)` : ''}, ${other} other lines skipped, ` +
         `${malformed} malformed${malformed ? ` (first: ${firstMalformed})` : ''}\n`,
     );
+  }
+  for (const o of outputs) {
+    if (o instanceof StdoutOutput) continue;
+    process.stderr.write(`${specs.includes('json') ? JSON.stringify({ output: o.stats() }) : outputSummaryLine(o.stats())}\n`);
   }
   for (const p of detector.problems()) process.stderr.write(`watchpost: ${p}\n`);
 }
