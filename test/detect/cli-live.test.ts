@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { startSyscaller, syscallerPath } from '../support/syscaller.js';
-import { CLI } from './replay-cli.js';
+import { removeTree, tempDir } from './live.js';
+import { CLI, replayJson } from './replay-cli.js';
 
 /** The trace command with detections: findings in the same stream, right after their event; --detect-only; --no-detect. */
 
@@ -107,6 +110,32 @@ describe('watchpost trace with detections', { skip: !isRoot && 'needs root to tr
       assert.equal(await cli.stop(), 0);
     }
     assert.doesNotMatch(cli.stderr(), /findings|userfaultfd/);
+  });
+
+  it('records with -o json:FILE; replaying the file (no root) prints exactly the findings the live run printed', async () => {
+    const dir = tempDir('wp-cli-rec-');
+    after(() => removeTree(dir));
+    const file = join(dir, 'rec.jsonl');
+    const cli = await startCli(['-e', 'ioperm,iopl', '-o', 'json', '-o', `json:${file}`]);
+    let pid = 0;
+    try {
+      const sc = await startSyscaller(['ioperm:0xcf8:8:1', 'iopl32:3', 'ioperm:0x378:3:0']);
+      pid = sc.pid;
+      await sc.go();
+      await waitFor('the live findings', () => linesOf(cli, sc.pid).length >= 7).catch((e: Error) => assert.fail(`${e.message}\n${cli.stderr()}`));
+      await sc.end();
+    } finally {
+      assert.equal(await cli.stop(), 0);
+    }
+    const isMine = (l: string): boolean => (JSON.parse(l) as Line).hostProcessId === pid;
+    const liveFindings = cli.stdout().split('\n').filter((l) => l && isMine(l) && l.includes('"signatureID":"WP-'));
+    assert.deepEqual(linesOf(cli, pid), ['ioperm', 'WP-003', 'WP-005', 'iopl', 'WP-004', 'WP-005', 'ioperm']);
+    const recorded = readFileSync(file, 'utf8').split('\n').filter((l) => l && isMine(l));
+    assert.equal(recorded.length, 7, 'the file holds the events and the findings, as stdout does');
+    const r = await replayJson(file);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.lines.filter(isMine), liveFindings);
+    assert.match(r.stderr, /"findingsInRecording":[1-9]/, 'the findings already in the file are not printed twice');
   });
 
   it('highlights findings in the table: ! marker and severity in the EVENT column, no colour off a terminal', async () => {
