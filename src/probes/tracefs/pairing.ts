@@ -99,6 +99,8 @@ export class SyscallPairer {
   private readonly completedAt = new Map<number, number>();
   private readonly markers = new Map<number, Marker[]>();
   private latestTs = 0;
+  /** The last drain in which the kernel reported lost records: a lost marker could make a 64-bit call look 32-bit. */
+  private lossSeq = -Infinity;
 
   constructor(
     events: readonly EventDefinition[],
@@ -170,6 +172,11 @@ export class SyscallPairer {
     list.push({ nr, ts });
   }
 
+  /** The kernel reported records lost in drain `seq`. */
+  noteLoss(seq: number): void {
+    this.lossSeq = seq;
+  }
+
   /**
    * Called after drain `seq` read every CPU to the end: whatever an earlier drain left unmatched is now final.
    * `final` (at stop) settles everything.
@@ -217,6 +224,11 @@ export class SyscallPairer {
         }
       }
       if (i > 0) list.splice(0, i);
+    }
+    if (this.lossSeq >= c.seq - 1) {
+      // no marker, but markers were being lost around then: not sure it was a 32-bit call, so say so instead of guessing
+      bump(this.counters.lostByReason, `${c.enter.event.name} (32-bit or 64-bit unknown: records lost)`);
+      return;
     }
     const e = c.enter;
     this.emit({ event: e.event, monoNs: e.ts, cpu: e.cpu, tid: c.tid, compat: true, args: e.args, ret: c.ret });

@@ -226,6 +226,7 @@ class TracefsProbe implements Probe {
         if (s.missedEvents) {
           if (s.missedCount !== undefined) this.missedCounted[i] += s.missedCount;
           else this.missedUncounted[i]++;
+          this.pairer.noteLoss(this.seq);
         }
         off += page;
       }

@@ -97,3 +97,26 @@ describe('enter/exit pairing', () => {
     assert.deepEqual(p.counters.lostByReason, { 'ioperm still in progress at stop': 1 });
   });
 });
+
+describe('32-bit detection when records were lost', () => {
+  it('does not call a raw pair 32-bit when markers may have been lost in the same window; it counts it instead', () => {
+    const out: CompletedSyscall[] = [];
+    const p = new SyscallPairer([iopl], (s) => out.push(s));
+    p.noteLoss(5);
+    p.rawEnter(9, 100, 0, iopl, [1967949865], 5);
+    p.rawExit(9, 120, 110, 23176, 5);
+    p.settle(6);
+    assert.equal(out.length, 0);
+    assert.deepEqual(p.counters.lostByReason, { 'iopl (32-bit or 64-bit unknown: records lost)': 1 });
+  });
+
+  it('still reports 32-bit calls well after a loss', () => {
+    const out: CompletedSyscall[] = [];
+    const p = new SyscallPairer([iopl], (s) => out.push(s));
+    p.noteLoss(1);
+    p.rawEnter(9, 100, 0, iopl, [3], 5);
+    p.rawExit(9, 120, 110, -38, 5);
+    p.settle(6);
+    assert.equal(out.length, 1);
+  });
+});
