@@ -4,6 +4,7 @@ import type { CompletedSyscall } from '../probes/types.js';
 import { ContainerResolver } from '../enrich/containers.js';
 import { decodedArgs, errnoOf, portsOf } from '../enrich/details.js';
 import { entityId } from '../enrich/entity-id.js';
+import { ContainerNames } from '../enrich/runtime-api.js';
 import type { ProcInfo } from '../enrich/proc.js';
 import type { EpochClock } from './clock.js';
 
@@ -22,6 +23,7 @@ export interface BuildOptions {
 export class EventBuilder {
   private readonly host = hostname();
   private readonly containers = new ContainerResolver();
+  private readonly names = new ContainerNames();
 
   constructor(
     private readonly clock: EpochClock,
@@ -44,6 +46,7 @@ export class EventBuilder {
       this.containers.resolve(hostPid, procStart ?? 0, ctx?.cgroupId) ??
       (hostPpid ? this.containers.resolve(hostPpid, this.lookup(hostPpid)?.startTime ?? 0) : undefined); // gone: its parent's
     const container = cc?.container;
+    const names = container ? this.names.get(container.id, container.runtime) : undefined; // cached; never waits
     const decoded = decodedArgs(def.name, args);
     const ports = portsOf(def.name, args);
     if (decoded && this.options.parseArguments) for (const a of args) if (decoded[a.name] !== undefined) a.value = decoded[a.name];
@@ -65,8 +68,8 @@ export class EventBuilder {
       executable: { path: info?.exePath ?? '' },
       hostName: this.host,
       containerId: container?.id ?? '',
-      container: container ? { ...EMPTY_CONTAINER, id: container.id } : { ...EMPTY_CONTAINER },
-      kubernetes: container?.podUID ? { ...EMPTY_K8S, podUID: container.podUID } : { ...EMPTY_K8S },
+      container: container ? { ...(names?.container ?? EMPTY_CONTAINER), id: container.id } : { ...EMPTY_CONTAINER },
+      kubernetes: { ...(names?.kubernetes ?? EMPTY_K8S), ...(container?.podUID && { podUID: container.podUID }) },
       eventId: String(def.nr),
       eventName: def.name,
       matchedPolicies: [],
