@@ -22,7 +22,10 @@ function show(name: string, v: ArgValue): string {
 
 export function eventToRow(e: SyscallEvent): string {
   let args = e.args.map((a) => `${a.name}: ${e.decoded?.[a.name] ?? show(a.name, a.value)}`).join(', ');
-  if (e.ports) args += ` [${formatPortOwners(e.ports)}]`;
+  if (e.ports) {
+    const all = e.ports.length > 0 && e.ports[0].first === 0 && e.ports[e.ports.length - 1].last === 0xffff;
+    args += all ? ' [all 65536 ports 0x0-0xffff]' : ` [${formatPortOwners(e.ports)}]`;
+  }
   if (e.containerId) args += ` (container ${e.containerId.slice(0, 12)}${e.containerRuntime ? ` ${e.containerRuntime}` : ''})`;
   const event = e.contextFlags.isCompat ? `${e.eventName}(32)` : e.eventName;
   const ret = e.errno ? `${e.returnValue} ${e.errno}` : String(e.returnValue);
