@@ -1,0 +1,352 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { after, before, describe, it } from 'node:test';
+import { ContainerNames, DEFAULT_SOCKETS, runtimeSockets, SOCKETS_ENV, type RuntimeSockets } from '../../src/enrich/runtime-api.js';
+import { trace, type SyscallEvent } from '../../src/trace.js';
+
+const ID = (n: number) => n.toString(16).padStart(2, '0').repeat(32);
+const NO_SOCKETS: RuntimeSockets = { docker: [], podman: [], crio: [] };
+const dir = mkdtempSync(join(tmpdir(), 'wp-names-'));
+
+/** Times one get(): the caller's whole cost, in ms. */
+function timedGet(names: ContainerNames, id: string, runtime: Parameters<ContainerNames['get']>[1]) {
+  const t0 = performance.now();
+  const got = names.get(id, runtime);
+  return { got, ms: performance.now() - t0 };
+}
+
+/** A local HTTP server on a unix socket that counts requests and answers through `reply` (synthetic: no runtime). */
+async function fakeRuntime(name: string, reply: (path: string) => { status: number; body?: unknown; delayMs?: number }) {
+  const socketPath = join(dir, `${name}.sock`);
+  const paths: string[] = [];
+  const server: Server = createServer((req, res) => {
+    paths.push(req.url ?? '');
+    const r = reply(req.url ?? '');
+    const send = () => {
+      if (res.destroyed) return;
+      res.writeHead(r.status, { 'content-type': 'application/json' });
+      res.end(r.body === undefined ? '' : JSON.stringify(r.body));
+    };
+    if (r.delayMs) setTimeout(send, r.delayMs).unref();
+    else send();
+  });
+  server.listen(socketPath);
+  await once(server, 'listening');
+  return { socketPath, paths, close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('runtime sockets', () => {
+  it('uses the runtimes\' usual socket paths when nothing overrides them', () => {
+    assert.deepEqual(runtimeSockets(undefined), {
+      docker: ['/var/run/docker.sock', '/run/docker.sock'],
+      podman: ['/run/podman/podman.sock'],
+      crio: ['/var/run/crio/crio.sock'],
+    });
+  });
+
+  it(`replaces the paths of each runtime named in ${SOCKETS_ENV}, keeps the others, and takes "kind=" as none`, () => {
+    assert.deepEqual(runtimeSockets('podman=/tmp/a.sock, podman=/tmp/b.sock,docker='), {
+      docker: [],
+      podman: ['/tmp/a.sock', '/tmp/b.sock'],
+      crio: DEFAULT_SOCKETS.crio,
+    });
+  });
+
+  const bad: Array<[string, RegExp]> = [
+    ['containerd=/run/containerd/containerd.sock', /names no runtime we can ask; use docker=PATH, podman=PATH or crio=PATH/],
+    ['docker', /"docker" needs an absolute socket path, as in docker=\/run\/docker.sock/],
+    ['crio=crio.sock', /"crio=crio.sock" needs an absolute socket path/],
+  ];
+  for (const [text, message] of bad) {
+    it(`rejects ${SOCKETS_ENV}="${text}" with a one-line usage error that says the fix`, () => {
+      assert.throws(() => runtimeSockets(text), (e: Error) => e.name === 'UsageError' && message.test(e.message) && !e.message.includes('\n'));
+    });
+  }
+});
+
+describe('ContainerNames when no runtime answers', () => {
+  it('says undefined at once, throws nothing and logs nothing when no socket exists', async () => {
+    const missing = join(dir, 'absent.sock');
+    const names = new ContainerNames({ sockets: { docker: [missing], podman: [missing], crio: [missing] } });
+    const written: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      for (const runtime of ['docker', 'podman', 'crio', 'unknown', 'containerd', 'lxc'] as const) {
+        const { got, ms } = timedGet(names, ID(1), runtime);
+        assert.equal(got, undefined);
+        assert.ok(ms < 1, `get() took ${ms.toFixed(3)} ms`);
+      }
+      await names.idle();
+      assert.equal(names.get(ID(1), 'docker'), undefined);
+      assert.equal(names.get(ID(2), 'crio'), undefined);
+      await names.idle();
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.deepEqual(written, []);
+  });
+
+  it('does not wait for a runtime that answers slowly, asks it once per container, then leaves it alone for a while', async () => {
+    const slow = await fakeRuntime('slow', () => ({ status: 200, body: { Id: ID(3), Name: '/late' }, delayMs: 3000 }));
+    try {
+      const names = new ContainerNames({ sockets: { ...NO_SOCKETS, docker: [slow.socketPath] }, timeoutMs: 200 });
+      let worst = 0;
+      for (let i = 0; i < 1000; i++) {
+        const { got, ms } = timedGet(names, ID(3), 'docker');
+        assert.equal(got, undefined);
+        worst = Math.max(worst, ms);
+      }
+      assert.ok(worst < 1, `slowest get() took ${worst.toFixed(3)} ms`);
+      const t0 = performance.now();
+      await names.idle();
+      const waited = performance.now() - t0;
+      assert.ok(waited < 1000, `the request was given up after ${waited.toFixed(0)} ms, not at its 200 ms timeout`);
+      assert.equal(names.get(ID(3), 'docker'), undefined);
+      assert.equal(names.get(ID(4), 'docker'), undefined); // the socket timed out: skipped until retryAfterMs
+      await names.idle();
+      assert.deepEqual(slow.paths, [`/containers/${ID(3)}/json`]);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('remembers "unknown to the runtime" for a while, and forgets the oldest container past its bound', async () => {
+    const none = await fakeRuntime('none', () => ({ status: 404, body: { message: 'no such container' } }));
+    try {
+      const names = new ContainerNames({ sockets: { ...NO_SOCKETS, docker: [none.socketPath] }, maxEntries: 2 });
+      for (const n of [5, 5, 6]) {
+        names.get(ID(n), 'docker');
+        await names.idle();
+      }
+      assert.equal(none.paths.length, 2);
+      names.get(ID(7), 'docker'); // evicts ID(5)
+      await names.idle();
+      names.get(ID(5), 'docker');
+      await names.idle();
+      assert.deepEqual(none.paths.map((p) => p.slice(12, 14)), ['05', '06', '07', '05']);
+    } finally {
+      await none.close();
+    }
+  });
+});
+
+describe('ContainerNames reading CRI-O (synthetic server: a body shaped like CRI-O\'s ContainerInfo type, not captured from a real CRI-O)', () => {
+  it('takes the container name from its Kubernetes label, the image and image_ref, the pod, and the sandbox type', async () => {
+    const labels = {
+      'io.kubernetes.container.name': 'web',
+      'io.kubernetes.pod.name': 'web-7d9f',
+      'io.kubernetes.pod.namespace': 'shop',
+      'io.kubernetes.pod.uid': '7d3c1e0a-52b4-4c9f-a8e6-0f1b2c3d4e5f',
+    };
+    const crio = await fakeRuntime('crio', (path) =>
+      path === `/containers/${ID(8)}`
+        ? { status: 200, body: { name: 'k8s_web_web-7d9f_shop_7d3c1e0a_0', pid: 42, image: 'docker.io/library/nginx:1.27', image_ref: 'docker.io/library/nginx@sha256:' + 'ab'.repeat(32), labels, annotations: {}, sandbox: ID(9) } }
+        : { status: 200, body: { name: 'k8s_POD_web-7d9f_shop_7d3c1e0a_0', image: 'registry.k8s.io/pause:3.9', image_ref: '', labels: { ...labels, 'io.kubernetes.container.name': 'POD' }, annotations: { 'io.kubernetes.cri-o.ContainerType': 'sandbox' } } },
+    );
+    try {
+      const names = new ContainerNames({ sockets: { ...NO_SOCKETS, crio: [crio.socketPath] } });
+      names.get(ID(8), 'crio');
+      names.get(ID(9), 'crio');
+      await names.idle();
+      assert.deepEqual(names.get(ID(8), 'crio'), {
+        container: { name: 'web', image: 'docker.io/library/nginx:1.27', imageDigest: 'docker.io/library/nginx@sha256:' + 'ab'.repeat(32) },
+        kubernetes: { podName: 'web-7d9f', podNamespace: 'shop', podUID: labels['io.kubernetes.pod.uid'], podSandbox: false },
+      });
+      assert.equal(names.get(ID(9), 'crio')?.kubernetes.podSandbox, true);
+    } finally {
+      await crio.close();
+    }
+  });
+});
+
+// ---- A real runtime: podman (Debian's, installed by scripts/test-setup.sh), private storage, its Docker-compatible API.
+
+const hasPodman = (() => {
+  try {
+    execFileSync('podman', ['--version'], { stdio: 'ignore' });
+    execFileSync('runc', ['--version'], { stdio: 'ignore' });
+    return process.getuid?.() === 0;
+  } catch {
+    return false;
+  }
+})();
+
+const CG_PARENT = `/wp-names-${process.pid}`;
+const pod = join(dir, 'podman');
+// runc, not crun: crun refuses hybrid cgroups while cgroup2 has a controller enabled (hugetlb here).
+// The ulimits: podman's defaults (nofile/nproc 1048576) need CAP_SYS_RESOURCE, which this VM's root lacks.
+const GLOBAL = ['--root', join(pod, 'root'), '--runroot', join(pod, 'run'), '--tmpdir', join(pod, 'tmp'), '--storage-driver=vfs', '--cgroup-manager=cgroupfs', '--events-backend=file', '--runtime', 'runc', '--runtime-flag', `root=${join(pod, 'runc')}`];
+const podman = (...args: string[]) => execFileSync('podman', [...GLOBAL, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const runArgs = (name: string, labels: Record<string, string>) => [
+  'run', '-d', '--network=none', `--cgroup-parent=${CG_PARENT}`, '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024',
+  '--name', name, ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+];
+
+/** GET on the podman service, to wait for it and to learn the truth independently of the module under test. */
+function apiGet(socketPath: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Removes the cgroup directories under CG_PARENT in every hierarchy, deepest first. */
+function removeCgroupParent(): void {
+  for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
+    const top = join('/sys/fs/cgroup', hierarchy, CG_PARENT);
+    if (!existsSync(top)) continue;
+    const dirs: string[] = [];
+    const walk = (d: string) => {
+      dirs.push(d);
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+    };
+    walk(top);
+    for (const d of dirs.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // still populated: reported by the leftover check below
+      }
+    }
+  }
+}
+
+describe('ContainerNames against a real podman (Docker-compatible API of `podman system service`)', { skip: !hasPodman && 'needs root, podman and runc (scripts/test-setup.sh installs them)' }, () => {
+  let service: ChildProcess | undefined;
+  const apiSocket = join(dir, 'podman-api.sock');
+  const ids: Record<string, string> = {};
+  let imageId = '';
+
+  // containers/image keeps its blob-info cache there whatever --root says: removed afterwards if this test made it
+  const BLOB_CACHE = '/var/lib/containers';
+  const hadBlobCache = existsSync(BLOB_CACHE);
+
+  before(async () => {
+    // An image without a registry: one static binary in a tar, imported. It sleeps, or with "ioperm" calls it every 50 ms.
+    const rootfs = join(pod, 'rootfs');
+    mkdirSync(join(rootfs, 'bin'), { recursive: true });
+    writeFileSync(
+      join(pod, 'payload.c'),
+      '#include <string.h>\n#include <sys/io.h>\n#include <unistd.h>\n' +
+        'int main(int argc, char **argv) {\n' +
+        '  if (argc < 2 || strcmp(argv[1], "ioperm")) { sleep(300); return 0; }\n' +
+        '  for (int i = 0; i < 6000; i++) { ioperm(0x80, 1, 0); usleep(50000); }\n' +
+        '  return 0;\n}\n',
+    );
+    execFileSync('gcc', ['-static', '-O1', '-o', join(rootfs, 'bin/payload'), join(pod, 'payload.c')]);
+    execFileSync('tar', ['-C', rootfs, '-cf', join(pod, 'rootfs.tar'), '.']);
+    imageId = podman('import', '-q', join(pod, 'rootfs.tar'), `localhost/wp-names-${process.pid}:1`).split('\n').pop()!.replace(/^sha256:/, '');
+    ids.plain = podman(...runArgs(`wp-plain-${process.pid}`, {}), `localhost/wp-names-${process.pid}:1`, '/bin/payload');
+    ids.pod = podman(
+      ...runArgs(`wp-pod-${process.pid}`, { 'io.kubernetes.pod.name': 'web-7d9f', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.uid': '7d3c1e0a-52b4-4c9f-a8e6-0f1b2c3d4e5f', 'io.kubernetes.container.name': 'web' }),
+      `localhost/wp-names-${process.pid}:1`, '/bin/payload',
+    );
+    // Podman's default seccomp profile denies ioperm, and a call seccomp denies never reaches the syscall tracepoints.
+    ids.caller = podman(...runArgs(`wp-ioperm-${process.pid}`, {}), '--security-opt', 'seccomp=unconfined', `localhost/wp-names-${process.pid}:1`, '/bin/payload', 'ioperm');
+    service = spawn('podman', [...GLOBAL, 'system', 'service', '--time=0', `unix://${apiSocket}`], { stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      if (existsSync(apiSocket) && (await apiGet(apiSocket, '/_ping').catch(() => undefined))?.status === 200) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`podman system service did not answer on ${apiSocket} within 10 s`);
+  });
+
+  after(async () => {
+    if (service && service.exitCode === null) {
+      const exited = once(service, 'exit');
+      service.kill('SIGTERM');
+      await exited;
+    }
+    for (const id of Object.values(ids)) podman('rm', '-f', '-t', '0', id);
+    if (imageId) podman('rmi', '-f', imageId);
+    removeCgroupParent();
+    if (!hadBlobCache) rmSync(BLOB_CACHE, { recursive: true, force: true });
+    const leftovers = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(pod));
+    assert.deepEqual(leftovers, [], 'podman left mounts behind');
+  });
+
+  it('names a running container and its image, as the API reports them', async () => {
+    const truth = JSON.parse((await apiGet(apiSocket, `/containers/${ids.plain}/json`)).body) as { Name: string; Image: string; Config: { Image: string } };
+    const names = new ContainerNames({ sockets: { ...NO_SOCKETS, podman: [apiSocket] } });
+    const { got, ms } = timedGet(names, ids.plain, 'podman');
+    assert.equal(got, undefined);
+    assert.ok(ms < 1, `first get() took ${ms.toFixed(3)} ms`);
+    await names.idle();
+    assert.deepEqual(names.get(ids.plain, 'podman'), {
+      container: { name: `wp-plain-${process.pid}`, image: `localhost/wp-names-${process.pid}:1`, imageDigest: truth.Image },
+      kubernetes: { podName: '', podNamespace: '', podUID: '', podSandbox: false },
+    });
+    assert.equal(truth.Name, `/wp-plain-${process.pid}`);
+    assert.match(truth.Image, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(`sha256:${imageId}`, truth.Image);
+  });
+
+  it('reads the pod name, namespace and uid, and the container name, from the io.kubernetes labels', async () => {
+    const names = new ContainerNames({ sockets: { ...NO_SOCKETS, docker: [apiSocket] } });
+    names.get(ids.pod, 'unknown');
+    await names.idle();
+    assert.deepEqual(names.get(ids.pod, 'unknown'), {
+      container: { name: 'web', image: `localhost/wp-names-${process.pid}:1`, imageDigest: `sha256:${imageId}` },
+      kubernetes: { podName: 'web-7d9f', podNamespace: 'shop', podUID: '7d3c1e0a-52b4-4c9f-a8e6-0f1b2c3d4e5f', podSandbox: false },
+    });
+  });
+
+  it('says undefined for an id the runtime does not know', async () => {
+    const names = new ContainerNames({ sockets: { ...NO_SOCKETS, podman: [apiSocket] } });
+    names.get(ID(0xee), 'podman');
+    await names.idle();
+    assert.equal(names.get(ID(0xee), 'podman'), undefined);
+    assert.equal((await apiGet(apiSocket, `/containers/${ID(0xee)}/json`)).status, 404);
+  });
+
+  for (const backend of ['tracefs', 'ebpf'] as const) {
+    it(`traces ioperm from inside the container (${backend}): containerId, then its name and image once the API answered`, async () => {
+      const pid = Number(podman('inspect', '-f', '{{.State.Pid}}', ids.caller));
+      const saved = process.env[SOCKETS_ENV];
+      process.env[SOCKETS_ENV] = `podman=${apiSocket},docker=,crio=`; // read when trace() builds its EventBuilder
+      let got: SyscallEvent[] = [];
+      try {
+        const t = trace({ backend, events: ['ioperm'], pids: [pid] });
+        await t.ready;
+        const timer = setTimeout(() => void t.stop(), 1500);
+        for await (const ev of t) got.push(ev);
+        clearTimeout(timer);
+      } finally {
+        if (saved === undefined) delete process.env[SOCKETS_ENV];
+        else process.env[SOCKETS_ENV] = saved;
+      }
+      assert.ok(got.length >= 5, `only ${got.length} ioperm events in 1.5 s`);
+      for (const ev of got) {
+        assert.equal(ev.hostProcessId, pid);
+        assert.equal(ev.containerId, ids.caller);
+        assert.equal(ev.containerRuntime, 'podman');
+        assert.equal(ev.container.id, ids.caller);
+      }
+      const named = got.filter((e) => e.container.name !== '');
+      assert.ok(named.length > 0, 'no event carried the container name');
+      assert.deepEqual(named.at(-1)!.container, { id: ids.caller, name: `wp-ioperm-${process.pid}`, image: `localhost/wp-names-${process.pid}:1`, imageDigest: `sha256:${imageId}` });
+      // the first event was not held back waiting for the API
+      assert.equal(got[0].container.name, '');
+    });
+  }
+});
