@@ -1,4 +1,5 @@
 import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import { type EventFormat, readFormat } from '../../catalog/tracepoint-format.js';
 import type { EventDefinition } from '../../catalog/types.js';
 import { EnvironmentError } from '../../model/errors.js';
 import type { CompletedSyscall, LossCounters, Probe, ProbeOptions, TaskEvent } from '../types.js';
@@ -13,7 +14,7 @@ import { RingBuffer } from './ringbuf.js';
 import { forkProgram, processExitProgram } from './follow-forks.js';
 import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
 import { LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
-import { enterProgram, exitProgram, type HookKind, TracepointRecord } from './syscall-programs.js';
+import { enterProgram, exitProgram, type HookKind, ID_COMPAT, ID_MAP_SIZE, ID_NATIVE, TracepointRecord } from './syscall-programs.js';
 import { exit, mov64Imm, R0 } from './asm.js';
 import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
 
@@ -26,6 +27,7 @@ import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
 
 const INFLIGHT_ENTRIES = 16384;
 const MAX_INLINE_EXCLUDES = 8;
+const MAX_INLINE_IDS = 16;
 const TRACKED_ENTRIES = 16384;
 const DEFAULT_BUFFER_KB = 1024;
 const MAX_RINGBUF = 256 << 20;
@@ -157,6 +159,15 @@ export class EbpfProbe implements Probe {
     const nativeIds = options.events.map((e) => e.nr);
     const compatIds = options.compat ? options.events.flatMap((e) => (e.compatNr === undefined ? [] : [e.compatNr])) : [];
     const allIds = [...nativeIds, ...compatIds];
+    if (this.hook !== 'tracepoint' && new Set(allIds).size > MAX_INLINE_IDS && allIds.every((id) => id < ID_MAP_SIZE)) {
+      // Hundreds of compares would cost every syscall more than one inlined array lookup.
+      const ids = this.map({ name: 'wp_ids', type: MapType.array, keySize: 4, valueSize: 4, maxEntries: ID_MAP_SIZE });
+      const bits = new Map<number, number>();
+      for (const id of nativeIds) bits.set(id, (bits.get(id) ?? 0) | ID_NATIVE);
+      for (const id of compatIds) bits.set(id, (bits.get(id) ?? 0) | ID_COMPAT);
+      for (const [id, b] of bits) ids.update(u32Key(id), u32Key(b));
+      fds.ids = ids.fd;
+    }
     if (this.hook === 'btf') {
       const mark = { links: this.links.length, programs: this.programs.length };
       try {
@@ -188,8 +199,9 @@ export class EbpfProbe implements Probe {
           enterProg = this.load(`wp_sys_enter${n}`, ProgramType.tracepoint, code);
           enterByArgs.set(n, enterProg);
         }
-        this.links.push(attachTracepoint(enterProg.fd, 'syscalls', `sys_enter_${e.name}`));
-        this.links.push(attachTracepoint(exitProg.fd, 'syscalls', `sys_exit_${e.name}`));
+        const tp = e.tracepoint ?? e.name;
+        this.links.push(attachTracepoint(enterProg.fd, 'syscalls', `sys_enter_${tp}`));
+        this.links.push(attachTracepoint(exitProg.fd, 'syscalls', `sys_exit_${tp}`));
       }
     }
   }
@@ -349,23 +361,24 @@ function ringbufSize(bytes: number): number {
 
 /** The programs read args and ret at fixed offsets; make sure this kernel's syscall tracepoints agree. */
 function checkTracepointLayout(e: EventDefinition): void {
-  const read = (name: string): string => {
+  const format = (name: string): EventFormat => {
     try {
-      return readFileSync(`${TRACEFS}/events/syscalls/${name}/format`, 'utf8');
+      return readFormat(`${TRACEFS}/events/syscalls/${name}`);
     } catch {
       throw new EnvironmentError(
         `eBPF probe: no tracepoint syscalls/${name} (is tracefs mounted at ${TRACEFS}, and does this kernel have ${e.name}?)`,
       );
     }
   };
-  const enter = [...read(`sys_enter_${e.name}`).matchAll(/field:[^;]*;\s*offset:(\d+);\s*size:(\d+);/g)].map((m) => Number(m[1]));
-  const expected = [TracepointRecord.nr, ...e.args.map((_, i) => TracepointRecord.args + 8 * i)];
-  const actual = enter.slice(4); // after the four common_* fields
-  if (expected.some((off, i) => actual[i] !== off)) {
-    throw new EnvironmentError(`eBPF probe: unexpected layout of syscalls/sys_enter_${e.name} (offsets ${actual.join(',')})`);
+  const tp = e.tracepoint ?? e.name;
+  const enter = format(`sys_enter_${tp}`);
+  const nr = enter.fields.find((f) => f.name === '__syscall_nr')?.offset;
+  const args = enter.argFields.map((f) => f.offset);
+  if (nr !== TracepointRecord.nr || e.args.some((_, i) => args[i] !== TracepointRecord.args + 8 * i)) {
+    throw new EnvironmentError(`eBPF probe: unexpected layout of syscalls/sys_enter_${tp} (arg offsets ${args.join(',')})`);
   }
-  const exit = [...read(`sys_exit_${e.name}`).matchAll(/field:[^;]*;\s*offset:(\d+);/g)].map((m) => Number(m[1]));
-  if (exit[5] !== TracepointRecord.ret) throw new EnvironmentError(`eBPF probe: unexpected layout of syscalls/sys_exit_${e.name}`);
+  const ret = format(`sys_exit_${tp}`).fields.find((f) => f.name === 'ret')?.offset;
+  if (ret !== TracepointRecord.ret) throw new EnvironmentError(`eBPF probe: unexpected layout of syscalls/sys_exit_${tp}`);
 }
 
 function liveThreads(): number[] {

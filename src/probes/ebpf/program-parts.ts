@@ -13,6 +13,8 @@ export interface MapFds {
   losses: number;
   excluded?: number;
   tracked?: number;
+  /** Array by syscall id of ID_NATIVE | ID_COMPAT bits, used instead of compares when many ids are selected. */
+  ids?: number;
 }
 
 /** Slots of the per-CPU loss counter map. */

@@ -27,6 +27,28 @@ export type HookKind = 'btf' | 'raw' | 'tracepoint';
 /** Offsets of the syscall tracepoint record (syscalls/sys_enter_X, sys_exit_X), checked against tracefs at attach. */
 export const TracepointRecord = { nr: 8, args: 16, ret: 16 } as const;
 
+/** Bits of the id map's values. */
+export const ID_NATIVE = 1;
+export const ID_COMPAT = 2;
+/** Ids the id map covers (x86_64 and i386 numbers are all below). */
+export const ID_MAP_SIZE = 1024;
+
+/** R9 = the id map's bits for the id in `reg` (0 when out of range). Clobbers R0-R5. */
+function idBits(reg: Register, idsFd: number): Instruction[] {
+  return [
+    mov64Imm(R9, 0),
+    jmpImm('jge', reg, ID_MAP_SIZE, 'id_done'),
+    stxW(R10, SCRATCH, reg),
+    ldMapFd(R1, idsFd),
+    mov64Reg(R2, R10),
+    add64Imm(R2, SCRATCH),
+    call(Helper.mapLookupElem),
+    jeqImm(R0, 0, 'id_done'),
+    ldxW(R9, R0, 0),
+    label('id_done'),
+  ];
+}
+
 export interface EnterOptions {
   hook: HookKind;
   nativeIds: number[];
@@ -44,7 +66,13 @@ export function enterProgram(o: EnterOptions): Instruction[] {
   const p: Instruction[] = [mov64Reg(R6, R1)];
   if (o.hook !== 'tracepoint') {
     // ctx = { struct pt_regs *regs; long id }: filter by id first, the one test every syscall pays.
-    p.push(ldxDW(R7, R6, 8), ...matchAny(R7, [...o.nativeIds, ...o.compatIds], 'candidate'), ja('out'), label('candidate'));
+    p.push(ldxDW(R7, R6, 8));
+    if (maps.ids !== undefined) {
+      // Many ids: one (inlined) array lookup gives the id's bits, ID_NATIVE and/or ID_COMPAT.
+      p.push(...idBits(R7, maps.ids), jeqImm(R9, 0, 'out'));
+    } else {
+      p.push(...matchAny(R7, [...o.nativeIds, ...o.compatIds], 'candidate'), ja('out'), label('candidate'));
+    }
     if (o.compatIds.length > 0) {
       // A compat (int $0x80) call has TS_COMPAT in current->thread_info.status; ids mean different syscalls per table.
       if (o.hook === 'btf') {
@@ -52,18 +80,16 @@ export function enterProgram(o: EnterOptions): Instruction[] {
       } else {
         p.push(call(Helper.getCurrentTask), ...probeRead(R10, SCRATCH, 4, R0, L.task.threadInfoStatus), ldxW(R8, R10, SCRATCH));
       }
-      p.push(
-        and64Imm(R8, TS_COMPAT),
-        rsh64Imm(R8, 1),
-        jeqImm(R8, 0, 'native'),
-        ...matchAny(R7, o.compatIds, 'selected'),
-        ja('out'),
-        label('native'),
-      );
+      p.push(and64Imm(R8, TS_COMPAT), rsh64Imm(R8, 1), jeqImm(R8, 0, 'native'));
+      if (maps.ids !== undefined) p.push(jmpImm('jset', R9, ID_COMPAT, 'selected'));
+      else p.push(...matchAny(R7, o.compatIds, 'selected'));
+      p.push(ja('out'), label('native'));
     } else {
       p.push(mov64Imm(R8, 0));
     }
-    p.push(...matchAny(R7, o.nativeIds, 'selected'), ja('out'));
+    if (maps.ids !== undefined) p.push(jmpImm('jset', R9, ID_NATIVE, 'selected'));
+    else p.push(...matchAny(R7, o.nativeIds, 'selected'));
+    p.push(ja('out'));
   } else {
     // Per-syscall tracepoint: attached only to selected syscalls, never compat.
     p.push(ldxW(R7, R6, TracepointRecord.nr), mov64Imm(R8, 0), ja('selected'));
@@ -150,7 +176,8 @@ export function exitProgram(o: ExitOptions): Instruction[] {
     p.push(ldxDW(R3, R6, 0));
     if (o.hook === 'btf') p.push(ldxDW(R3, R3, L.regsOrigAx));
     else p.push(...derefToR3(R3, L.regsOrigAx, SCRATCH));
-    p.push(...matchAny(R3, o.ids, 'candidate'), ja('out'), label('candidate'));
+    if (maps.ids !== undefined) p.push(...idBits(R3, maps.ids), jeqImm(R9, 0, 'out'));
+    else p.push(...matchAny(R3, o.ids, 'candidate'), ja('out'), label('candidate'));
   }
   if (maps.inflightKind === 'task') {
     // Disarm at once: the entry stays readable through R8, and a missed exit can never pair with a later one.
