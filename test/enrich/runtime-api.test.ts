@@ -11,7 +11,7 @@ import { ContainerNames, DEFAULT_SOCKETS, runtimeSockets, SOCKETS_ENV, type Runt
 import { trace, type SyscallEvent } from '../../src/trace.js';
 
 const ID = (n: number) => n.toString(16).padStart(2, '0').repeat(32);
-const NO_SOCKETS: RuntimeSockets = { docker: [], podman: [], crio: [] };
+const NO_SOCKETS: RuntimeSockets = { docker: [], podman: [], crio: [], containerd: [] };
 const dir = mkdtempSync(join(tmpdir(), 'wp-names-'));
 
 /** Times one get(): the caller's whole cost, in ms. */
@@ -54,6 +54,7 @@ describe('runtime sockets', () => {
       docker: ['/var/run/docker.sock', '/run/docker.sock'],
       podman: ['/run/podman/podman.sock'],
       crio: ['/var/run/crio/crio.sock'],
+      containerd: ['/run/containerd/containerd.sock', '/run/k3s/containerd/containerd.sock'],
     });
   });
 
@@ -62,12 +63,13 @@ describe('runtime sockets', () => {
       docker: [],
       podman: ['/tmp/a.sock', '/tmp/b.sock'],
       crio: DEFAULT_SOCKETS.crio,
+      containerd: DEFAULT_SOCKETS.containerd,
     });
   });
 
   const bad: Array<[string, RegExp]> = [
-    ['containerd=/run/containerd/containerd.sock', /names no runtime we can ask; use docker=PATH, podman=PATH or crio=PATH/],
-    ['docker', /"docker" needs an absolute socket path, as in docker=\/run\/docker.sock/],
+    ['lxc=/var/lib/lxc/sock', /names no runtime we can ask; use docker=PATH, podman=PATH, crio=PATH, containerd=PATH, comma-separated/],
+    ['docker', /"docker" needs an absolute socket path, as in docker=\/var\/run\/docker.sock \(or docker= for none\)/],
     ['crio=crio.sock', /"crio=crio.sock" needs an absolute socket path/],
   ];
   for (const [text, message] of bad) {
@@ -80,7 +82,7 @@ describe('runtime sockets', () => {
 describe('ContainerNames when no runtime answers', () => {
   it('says undefined at once, throws nothing and logs nothing when no socket exists', async () => {
     const missing = join(dir, 'absent.sock');
-    const names = new ContainerNames({ sockets: { docker: [missing], podman: [missing], crio: [missing] } });
+    const names = new ContainerNames({ sockets: { docker: [missing], podman: [missing], crio: [missing], containerd: [missing] } });
     const written: string[] = [];
     const write = process.stderr.write;
     process.stderr.write = ((chunk: string) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
@@ -104,13 +106,17 @@ describe('ContainerNames when no runtime answers', () => {
     const slow = await fakeRuntime('slow', () => ({ status: 200, body: { Id: ID(3), Name: '/late' }, delayMs: 3000 }));
     try {
       const names = new ContainerNames({ sockets: { ...NO_SOCKETS, docker: [slow.socketPath] }, timeoutMs: 200 });
-      let worst = 0;
+      const first = timedGet(names, ID(3), 'docker');
+      assert.equal(first.got, undefined);
+      assert.ok(first.ms < 1, `the get() that starts the request took ${first.ms.toFixed(3)} ms`);
+      // 1000 more while the server sits on the request: together far below its 200 ms timeout, so none of them waited
+      let total = 0;
       for (let i = 0; i < 1000; i++) {
         const { got, ms } = timedGet(names, ID(3), 'docker');
         assert.equal(got, undefined);
-        worst = Math.max(worst, ms);
+        total += ms;
       }
-      assert.ok(worst < 1, `slowest get() took ${worst.toFixed(3)} ms`);
+      assert.ok(total < 50, `1000 get() calls took ${total.toFixed(1)} ms`);
       const t0 = performance.now();
       await names.idle();
       const waited = performance.now() - t0;
