@@ -1,0 +1,187 @@
+import type { Spread } from './measure.js';
+import type { PeerStatus } from './peers.js';
+import type { AccountingResult, LiveResult, RareResult, Row, StormResult } from './suites.js';
+
+export interface Machine {
+  nproc: number;
+  cpuModel: string;
+  memTotalMB: number;
+  kernel: string;
+  node: string;
+  loadBefore: string;
+  loadAfter: string;
+}
+
+export interface Results {
+  date: string;
+  command: string;
+  durationS: number;
+  machine: Machine;
+  peers: PeerStatus[];
+  rare?: RareResult;
+  storms: StormResult[];
+  accounting: AccountingResult[];
+  startup: LiveResult[];
+  rss: LiveResult[];
+  targets: Target[];
+  cleanup: string[];
+  notes: string[];
+}
+
+export interface Target {
+  figure: string;
+  who: string;
+  measured: string;
+  target: string;
+  met: boolean | null;
+}
+
+const f = (x: number | undefined | null, digits = 2): string => (x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+const int = (x: number | undefined | null): string => (x === undefined || x === null || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const sp = (s: Spread | undefined, digits = 1, scale = 1): string =>
+  s ? `${(s.median * scale).toFixed(digits)} (${(s.min * scale).toFixed(digits)}–${(s.max * scale).toFixed(digits)})` : '–';
+const spInt = (s: Spread | undefined): string => (s ? `${int(s.median)} (${int(s.min)}–${int(s.max)})` : '–');
+
+/** Unaccounted events of every run of a row (issued - delivered - reported lost). */
+export function unaccountedRuns(row: Row, issuedOf: (r: Row['runs'][number]) => number | undefined): number[] {
+  return row.runs
+    .filter((r) => !r.error && r.tracer)
+    .map((r) => {
+      const issued = issuedOf(r);
+      return issued === undefined || !r.tracer ? NaN : issued - r.tracer.delivered - (r.tracer.reportedLost ?? 0);
+    });
+}
+
+/** Checks each figure against its target from issue 9. */
+export function evaluateTargets(r: Omit<Results, 'targets'>): Target[] {
+  const out: Target[] = [];
+  const rare = r.rare?.rows ?? [];
+  const compatPeers = rare.filter((x) => x.kind === 'peer' && x.caughtCompat && x.ratio !== undefined);
+  const bestPeer = compatPeers.reduce<(typeof rare)[number] | undefined>((b, x) => (!b || (x.ratio ?? 0) > (b.ratio ?? 0) ? x : b), undefined);
+  for (const backend of ['ebpf', 'tracefs']) {
+    const row = rare.find((x) => x.tool === `watchpost-${backend}`);
+    if (row) {
+      const ahead = bestPeer ? (row.ratio ?? 0) > (bestPeer.ratio ?? 0) : true;
+      out.push({
+        figure: 'Rare target, default mode (compat calls caught): ratio',
+        who: `Watchpost ${backend}`,
+        measured: `${f(row.ratio)}${row.caughtCompat ? '' : ' (compat calls NOT caught)'}; best compat-catching peer: ${bestPeer ? `${bestPeer.label} ${f(bestPeer.ratio)}` : 'none measured'}`,
+        target: '≥ 0.62 and ahead of every peer that catches compat calls',
+        met: row.ratio === undefined ? null : row.ratio >= 0.62 && !!row.caughtCompat && ahead,
+      });
+    }
+    const native = rare.find((x) => x.tool === `watchpost-${backend}-nocompat`);
+    if (native) out.push({ figure: 'Rare target, native-only (--no-compat): ratio', who: `Watchpost ${backend}`, measured: f(native.ratio), target: '≥ 0.78', met: native.ratio === undefined ? null : native.ratio >= 0.78 });
+  }
+  const ioperm = r.storms.find((s) => s.syscall === 'ioperm');
+  const ioctl = r.storms.find((s) => s.syscall === 'ioctl');
+  for (const backend of ['ebpf', 'tracefs']) {
+    const row = ioperm?.rows.find((x) => x.tool === `watchpost-${backend}`);
+    if (row) {
+      const un = unaccountedRuns(row, (x) => x.report?.syscalls);
+      out.push({
+        figure: 'ioperm storm, full decode to JSON: ratio; unaccounted events',
+        who: `Watchpost ${backend}`,
+        measured: `${f(row.ratio)}; unaccounted per run: ${un.map(int).join(', ') || '–'}`,
+        target: '≥ 0.30, nothing unaccounted',
+        met: row.ratio === undefined || !un.length ? null : row.ratio >= 0.3 && un.every((u) => u === 0),
+      });
+      out.push({
+        figure: 'Per captured event: ns added to the caller (ioperm storm)',
+        who: `Watchpost ${backend}`,
+        measured: f(row.addedNsPerEvent, 0),
+        target: '≤ 300 ns',
+        met: row.addedNsPerEvent === undefined ? null : row.addedNsPerEvent <= 300,
+      });
+    }
+    const c = ioctl?.rows.find((x) => x.tool === `watchpost-${backend}`);
+    if (c) {
+      const un = unaccountedRuns(c, (x) => x.report?.syscalls);
+      out.push({
+        figure: 'ioctl storm: events/s delivered end to end (tracer on one core); unaccounted',
+        who: `Watchpost ${backend}`,
+        measured: `${int(c.eventsPerSec?.median)} ev/s; unaccounted per run: ${un.map(int).join(', ') || '–'}`,
+        target: '≥ 1,000,000 ev/s, zero unaccounted',
+        met: c.eventsPerSec === undefined || !un.length ? null : c.eventsPerSec.median >= 1e6 && un.every((u) => u === 0),
+      });
+    }
+  }
+  for (const a of r.accounting) {
+    out.push({
+      figure: 'Accounting: delivered + counted-lost == issued (1,000,000 ioperm)',
+      who: `Watchpost ${a.backend} (library, pids filter)`,
+      measured: a.runs.map((x) => (x.error ? 'failed' : `${int(x.delivered)} + ${int(x.lostByEvent + x.lostRecords)} vs ${int(x.issued)} (diff ${int(x.difference)})`)).join('; '),
+      target: 'exactly equal',
+      met: a.runs.length ? a.exact : null,
+    });
+  }
+  for (const s of r.startup) {
+    out.push({ figure: 'Start-up: CLI launch to first event on stdout', who: `Watchpost ${s.backend}`, measured: `${sp(s.firstEventMs, 0)} ms`, target: '≤ 250 ms', met: s.firstEventMs ? s.firstEventMs.median <= 250 : null });
+  }
+  for (const s of r.rss) {
+    out.push({ figure: `Peak RSS (VmHWM) at ${int(s.rate)} ioperm/s`, who: `Watchpost ${s.backend}`, measured: `${sp(s.peakRssMB)} MB (delivering ${int(s.eventsPerSec?.median)} ev/s)`, target: '≤ 80 MB at 100k ev/s', met: s.peakRssMB ? s.peakRssMB.median <= 80 : null });
+  }
+  return out;
+}
+
+function rowsTable(rows: Row[], storm: boolean, extra?: (row: Row) => string): string {
+  const head = storm
+    ? '| tool | output | calls/run | ns/call median (min–max) | ratio | events/s delivered median (min–max) | delivered | reported lost | unaccounted | ns added per event |\n|---|---|---|---|---|---|---|---|---|---|'
+    : '| tool | output | calls/run | ns/syscall median (min–max) | ratio | ioperm issued (native + int $0x80) | delivered | catches compat |\n|---|---|---|---|---|---|---|---|';
+  const lines = rows.map((row) => {
+    const err = row.errors.length ? ` ⚠ ${row.errors.length} failed run(s)` : '';
+    return storm
+      ? `| ${row.label}${err} | ${row.output} | ${int(row.size)} | ${sp(row.nsPerSyscall)} | ${f(row.ratio)} | ${spInt(row.eventsPerSec)} | ${int(row.delivered)} | ${row.reportedLost === null ? 'not reported' : int(row.reportedLost)} | ${int(row.unaccounted)} | ${f(row.addedNsPerEvent, 0)} |`
+      : `| ${row.label}${err} | ${row.output} | ${int(row.size)} | ${sp(row.nsPerSyscall)} | ${f(row.ratio)} | ${int(row.issued)} | ${int(row.delivered)} | ${extra?.(row) ?? ''} |`;
+  });
+  return [head, ...lines].join('\n');
+}
+
+export function markdown(r: Results): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push('# Watchpost benchmarks', '');
+  out.push(`Generated by \`${r.command}\` on ${r.date} (${r.durationS.toFixed(0)} s). Every figure below was measured in that one run; nothing is copied from elsewhere. Re-run it to refresh this file and \`bench/results.json\`.`, '');
+  out.push(`Machine: ${m.nproc} vCPU (${m.cpuModel}), ${int(m.memTotalMB)} MB RAM; kernel ${m.kernel}; Node ${m.node}. Load average before: ${m.loadBefore}; after: ${m.loadAfter} (other jobs on this VM add noise: see the min–max spreads).`, '');
+  out.push('Method: each workload (C, built with gcc into a temporary directory) runs pinned to CPU 1; each tracer runs pinned to CPU 0. Every workload run is repeated 3 times, tools interleaved; figures are medians (min–max). A ratio is untraced ns per syscall / traced ns per syscall, both medians from this invocation. Watchpost runs as a user runs it: the CLI, `-o json` to /dev/null, detections on, `--scope pid=<workload>`; events/s run from the go signal to the tool\'s last event written (Watchpost: its final stats line after SIGINT; peers: their exit). Delivered and lost are counted for the workload\'s pid only; unaccounted = issued − delivered − lost as the tool reports it.', '');
+  out.push('## Targets (issue 9)', '');
+  out.push('| figure | who | measured | target | met |', '|---|---|---|---|---|');
+  for (const t of r.targets) out.push(`| ${t.figure} | ${t.who} | ${t.measured} | ${t.target} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
+  out.push('');
+  if (r.rare) {
+    out.push(`## 1. Rare target among noise`, '', `getppid loop, ${int(r.rare.calls)} calls per run, one native ioperm and one \`int $0x80\` ioperm every ${r.rare.every} calls; each tool traces ioperm. "Catches compat": the tool delivered more ioperm events than the native calls.`, '');
+    out.push(rowsTable(r.rare.rows, false, (row) => ((row as { caughtCompat?: boolean }).caughtCompat === undefined ? '–' : (row as { caughtCompat?: boolean }).caughtCompat ? 'yes' : 'no')), '');
+  }
+  for (const s of r.storms) {
+    out.push(`## 2. ${s.syscall} storm`, '', `${int(s.calls)} ${s.syscall === 'ioperm' ? 'ioperm(0x80, 1, 1) (ENOSYS here; the tracepoints fire)' : 'ioctl(FIONREAD) on a pipe'} calls per run, as fast as possible (slow peers run fewer: see calls/run). "ns added per event" = traced − untraced ns per call.`, '');
+    out.push(rowsTable(s.rows, true), '');
+  }
+  if (r.accounting.length) {
+    out.push('## 3. Accounting', '', '1,000,000 ioperm calls from one process, traced by the library (`trace({ backend, events: [\'ioperm\'], pids: [pid] })`, the pid filtered in the kernel); delivered counted by the consumer, lost from `stats()` (`lostByEvent.ioperm` + `lostRecords`).', '');
+    out.push('| backend | run | issued | delivered | lostByEvent | lostRecords | lost by reason | delivered + lost − issued |', '|---|---|---|---|---|---|---|---|');
+    for (const a of r.accounting)
+      a.runs.forEach((x, i) =>
+        out.push(x.error ? `| ${a.backend} | ${i + 1} | failed: ${x.error.replace(/\|/g, '/')} | | | | | |` : `| ${a.backend} | ${i + 1} | ${int(x.issued)} | ${int(x.delivered)} | ${int(x.lostByEvent)} | ${int(x.lostRecords)} | ${Object.entries(x.lostByReason).map(([k, v]) => `${k}: ${int(v)}`).join(', ') || '–'} | ${int(x.difference)} |`),
+      );
+    out.push('');
+  }
+  if (r.startup.length) {
+    out.push('## 4. Start-up', '', `A workload already calling ioperm ${int(r.startup[0].rate)} times/s; the CLI launched (\`-o json -e ioperm --scope pid=…\`, stdout a pipe); times from the spawn.`, '');
+    out.push('| backend | to "tracing with" on stderr, ms | to first JSON event on stdout, ms |', '|---|---|---|');
+    for (const s of r.startup) out.push(`| ${s.backend} | ${sp(s.readyMs, 0)} | ${sp(s.firstEventMs, 0)} |${s.errors.length ? ` ⚠ ${s.errors.join('; ')}` : ''}`);
+    out.push('');
+  }
+  if (r.rss.length) {
+    out.push('## 5. Peak RSS', '', `The CLI (\`-o json\` to /dev/null, detections on) tracing a workload that calls ioperm ${int(r.rss[0].rate)} times/s; VmHWM of the Watchpost process read just before SIGINT.`, '');
+    out.push('| backend | peak RSS, MB | events/s delivered |', '|---|---|---|');
+    for (const s of r.rss) out.push(`| ${s.backend} | ${sp(s.peakRssMB)} | ${spInt(s.eventsPerSec)} |${s.errors.length ? ` ⚠ ${s.errors.join('; ')}` : ''}`);
+    out.push('');
+  }
+  out.push('## Peers', '', `Missing peers are installed from Debian by \`bench/setup.sh\` when apt works (\`${'apt-get install strace bpftrace linux-perf trace-cmd'}\`); otherwise they are skipped.`, '');
+  out.push('| peer | present | measured | version / why not |', '|---|---|---|---|');
+  for (const p of r.peers) out.push(`| ${p.name} | ${p.present ? 'yes' : 'no'} | ${p.usable ? 'yes' : 'no'} | ${p.note.replace(/\|/g, '/')} |`);
+  out.push('');
+  if (r.notes.length) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  out.push('## Clean-up check', '', ...(r.cleanup.length ? r.cleanup.map((c) => `- ${c}`) : ['- nothing left behind: no tracefs instance of ours, no process of ours']), '');
+  return out.join('\n');
+}

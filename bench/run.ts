@@ -1,0 +1,132 @@
+/**
+ * `npm run bench` (root): Watchpost against no tracer and against the peer tracers present, on workloads built here.
+ * Writes BENCHMARKS.md and bench/results.json. See BENCHMARKS.md for the method.
+ * Options: --quick (1 run each, smaller suites: for trying the harness, not for publishing).
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { detectPeers, traceCmdInstance, removeInstance } from './peers.js';
+import { launchedPids, stopAll } from './process.js';
+import { evaluateTargets, markdown, type Results } from './report.js';
+import { accountingSuite, liveSuite, rareSuite, setReps, stormSuite } from './suites.js';
+import { watchpostCli } from './tools.js';
+import { buildWorkloads } from './workload.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
+
+function machine(): Results['machine'] {
+  const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  return {
+    nproc: cpus().length,
+    cpuModel: model.trim(),
+    memTotalMB: Math.round(totalmem() / 2 ** 20),
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    node: process.version,
+    loadBefore: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    loadAfter: '',
+  };
+}
+
+/** Tracefs instances our Watchpost processes left (watchpost-<their pid>) and our trace-cmd instance. */
+function leftovers(ourPids: Set<number>): string[] {
+  const found: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync('/sys/kernel/tracing/instances');
+  } catch {
+    return found;
+  }
+  for (const name of names) {
+    const m = /^watchpost-(\d+)$/.exec(name);
+    if (m && ourPids.has(Number(m[1]))) {
+      found.push(`tracefs instance ${name} left by a Watchpost process this benchmark started (removed by the benchmark)`);
+      try {
+        removeInstance(name);
+      } catch (err) {
+        found.push(`could not remove ${name}: ${(err as Error).message}`);
+      }
+    }
+    if (name === traceCmdInstance()) {
+      removeInstance(name);
+      found.push(`trace-cmd instance ${name} left behind (removed)`);
+    }
+  }
+  return found;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('bench: needs root (tracing): run `sudo npm run bench`\n');
+    process.exit(1);
+  }
+  const quick = process.argv.includes('--quick');
+  if (quick) setReps(1);
+  const started = Date.now();
+  const m = machine();
+  const dir = mkdtempSync(join(tmpdir(), 'watchpost-bench-'));
+  const cleanupAndExit = (code: number): void => {
+    void stopAll().finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(code);
+    });
+  };
+  process.on('SIGINT', () => cleanupAndExit(130));
+  process.on('SIGTERM', () => cleanupAndExit(143));
+
+  try {
+    log(`building workloads in ${dir}`);
+    const bins = buildWorkloads(dir);
+    const peers = await detectPeers(dir);
+    for (const p of peers.status) log(`peer ${p.name}: ${p.usable ? 'measured' : 'skipped'} (${p.note})`);
+    const missing = peers.status.filter((p) => !p.present).map((p) => p.name);
+    if (missing.length) log(`missing peers: ${missing.join(', ')}; install from Debian: apt-get install strace bpftrace linux-perf trace-cmd`);
+    const wp = [watchpostCli('ebpf', true), watchpostCli('ebpf', false), watchpostCli('tracefs', true), watchpostCli('tracefs', false)];
+    const tools = [...wp, ...peers.tools];
+
+    const rare = await rareSuite(bins, tools, dir);
+    const storms = [await stormSuite(bins, 'ioperm', tools, dir), await stormSuite(bins, 'ioctl', tools, dir)];
+    const accounting = await accountingSuite(bins, ['ebpf', 'tracefs']);
+    const startup = await liveSuite(bins, ['ebpf', 'tracefs'], 10_000, 0, 'startup');
+    const rss = await liveSuite(bins, ['ebpf', 'tracefs'], 100_000, quick ? 2000 : 5000, 'rss');
+
+    const cleanup = leftovers(launchedPids);
+    m.loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    const notes = [
+      'Rare workload: every run also makes one int $0x80 ioperm per native one, so "catches compat" is measured, not assumed. bpftrace on raw_syscalls filters id == 173 || id == 101 without checking TS_COMPAT, so it would also report native ptrace (101) calls as ioperm.',
+      'strace -p stops the workload at every syscall (it runs 5% of the calls); strace --seccomp-bpf starts the workload itself and stops only at the traced syscall.',
+      'perf record and bpftrace trace system-wide; their counts are for the workload pid. perf record "reported lost" is the largest LOST_SAMPLES line of `perf report --stats` (all pids).',
+      'Watchpost "reported lost" = lostByEvent[syscall] + lostRecords from its final stats line; lostRecords counts kernel records (tracefs: one enter and one exit record per syscall), not events, so a negative "unaccounted" means more records lost than events.',
+    ];
+    const partial: Omit<Results, 'targets'> = {
+      date: new Date().toISOString(),
+      command: 'sudo npm run bench',
+      durationS: (Date.now() - started) / 1000,
+      machine: m,
+      peers: peers.status,
+      rare,
+      storms,
+      accounting,
+      startup,
+      rss,
+      cleanup,
+      notes,
+    };
+    const results: Results = { ...partial, targets: evaluateTargets(partial) };
+    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(results));
+    log(`wrote BENCHMARKS.md and bench/results.json in ${results.durationS.toFixed(0)} s`);
+    for (const t of results.targets) log(`${t.met === null ? '?' : t.met ? 'ok ' : 'MISS'} ${t.figure} — ${t.who}: ${t.measured} (target ${t.target})`);
+  } finally {
+    await stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+  await stopAll();
+  process.exit(1);
+});
