@@ -28,6 +28,7 @@ import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
 const INFLIGHT_ENTRIES = 16384;
 const MAX_INLINE_EXCLUDES = 8;
 const MAX_INLINE_IDS = 16;
+const MAX_TRACEPOINT_EVENTS = 8;
 const TRACKED_ENTRIES = 16384;
 const DEFAULT_BUFFER_KB = 1024;
 const MAX_RINGBUF = 256 << 20;
@@ -87,7 +88,10 @@ export class EbpfProbe implements Probe {
   /** `hook` forces a hook kind (tests); by default compat picks tp_btf, falling back to raw_tp if the kernel refuses it. */
   constructor(options: ProbeOptions, hook?: HookKind) {
     if (options.events.length === 0) throw new EnvironmentError('eBPF probe: no events selected');
-    this.hook = hook ?? (options.compat ? 'btf' : 'tracepoint');
+    // Per-syscall tracepoints cost least per unwatched syscall, but each one takes ~150 ms to detach (two perf events,
+    // each waiting for an RCU grace period): past a few events the raw hooks (64-bit ids only) are the better deal.
+    const fewEvents = options.events.length <= MAX_TRACEPOINT_EVENTS;
+    this.hook = hook ?? (options.compat || !fewEvents ? 'btf' : 'tracepoint');
     this.decoder = new RecordDecoder(options.events);
     try {
       const layout = currentKernelLayout();

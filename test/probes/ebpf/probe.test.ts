@@ -209,6 +209,20 @@ describe('ebpf probe on the real kernel', () => {
     await helper.end();
   });
 
+  it('with compat off and many events, uses the raw hooks for 64-bit ids only instead of hundreds of slow-to-detach tracepoints', async () => {
+    const many = ['getpid', 'getuid', 'getgid', 'geteuid', 'getegid', 'gettid', 'getpgrp', 'getsid'].map((n) => findEvent(n)!);
+    const helper = await startSyscaller(['ioperm:0x378:1:0', 'ioperm32:0x378:1:0']);
+    const probe = open({ events: [byName('ioperm'), ...many], compat: false, excludePids: [process.pid], pids: [helper.pid] });
+    assert.equal(probe.hook, 'btf');
+    const calls = await helper.go();
+    const got = await collect(probe, (s) => s.event.name === 'ioperm', (n) => n >= 1);
+    assert.deepEqual(got.map(seen), calls.filter((c) => c.abi === 'native').map(expected));
+    const t0 = performance.now();
+    probe.close();
+    assert.ok(performance.now() - t0 < 100, 'close is quick');
+    await helper.end();
+  });
+
   it('attaches to a syscall whose tracepoint has another name (stat is sys_enter_newstat) with compat off', () => {
     const stat = findEvent('stat')!;
     assert.equal(stat.tracepoint, 'newstat');
