@@ -9,6 +9,7 @@ import { mmap, munmap, PAGE_SIZE, PROT_READ, PROT_WRITE } from './sys.js';
 
 const BUSY = 0x80000000;
 const DISCARDED = 0x40000000;
+const LENGTH_MASK = 0x3fffffff;
 const HEADER = 8;
 
 /** Called with the view over the data area and the record's offset and length in it. */
@@ -70,7 +71,7 @@ export class RingBuffer {
       const at = (base + off) & this.mask;
       const hdr = data.getUint32(at, true);
       if (hdr & BUSY) break;
-      const len = hdr & ~(BUSY | DISCARDED) >>> 0;
+      const len = hdr & LENGTH_MASK;
       if (!(hdr & DISCARDED)) {
         handle(data, at + HEADER, len);
         n++;
