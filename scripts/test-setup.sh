@@ -20,8 +20,8 @@ if ! command -v prometheus >/dev/null 2>&1; then
   echo "test-setup: installing prometheus from Debian (a private instance scrapes --metrics in the tests)" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
-if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then
+if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 || ! command -v containerd >/dev/null 2>&1; then
   # runc, not crun: crun refuses hybrid cgroup hosts whose cgroup2 has a controller enabled
-  echo "test-setup: installing podman and runc from Debian (the container-name tests run a private podman and its API service)" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman runc >/dev/null
+  echo "test-setup: installing podman, containerd and runc from Debian (the container-name tests run private instances and ask their APIs)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman containerd runc >/dev/null
 fi
