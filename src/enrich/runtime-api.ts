@@ -42,7 +42,8 @@ const KINDS = Object.keys(DEFAULT_SOCKETS) as (keyof RuntimeSockets)[];
  * paths given for it. Format: comma-separated `runtime=path`; repeat a runtime for several paths, `runtime=` for none.
  */
 export function runtimeSockets(text: string | undefined): RuntimeSockets {
-  const out = Object.fromEntries(KINDS.map((k) => [k, [...DEFAULT_SOCKETS[k]]])) as unknown as RuntimeSockets;
+  const { docker, podman, crio, containerd } = DEFAULT_SOCKETS;
+  const out: RuntimeSockets = { docker: [...docker], podman: [...podman], crio: [...crio], containerd: [...containerd] };
   if (!text?.trim()) return out;
   const seen = new Set<keyof RuntimeSockets>();
   for (const item of text.split(',')) {
@@ -136,6 +137,7 @@ export class ContainerNames {
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.ask(id, targets))
       .then((names) => this.remember(id, names ?? Date.now() + this.retryAfterMs))
+      .catch(() => this.remember(id, Date.now() + this.retryAfterMs)) // never an unhandled rejection from the event path
       .finally(() => this.inFlight.delete(job));
     this.inFlight.add(job);
   }
