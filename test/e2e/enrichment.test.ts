@@ -124,3 +124,16 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+for (const backend of BACKENDS) {
+  describe(`arguments as the kernel uses them (${backend})`, () => {
+    it('reports the ioctl request the kernel acted on, not upper bits a caller added to hide it', async () => {
+      const sc = await startSyscaller(['ioctl:0:0x100005413:0']);
+      const { calls, got } = await run(backend, sc, ['ioctl']);
+      const e = got.find((x) => x.args[0].value === 0)!;
+      assert.equal(e.args[1].value, 0x5413n);
+      assert.equal(e.decoded?.request, 'TIOCGWINSZ');
+      assert.equal(e.returnValue, calls[0].ret);
+    });
+  });
+}

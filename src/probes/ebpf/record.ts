@@ -1,4 +1,5 @@
 import type { EventDefinition } from '../../catalog/types.js';
+import { argReader, type ArgReader } from '../arg-readers.js';
 import type { ArgValue } from '../../model/event.js';
 import type { CompletedSyscall, TaskEvent } from '../types.js';
 
@@ -76,6 +77,17 @@ export class RecordDecoder {
     }
   }
 
+  private readonly nativeReaders = new Map<EventDefinition, ArgReader[]>();
+  private readonly compatReaders = new Map<EventDefinition, ArgReader[]>();
+
+  /** Per event, one reader per argument: what the kernel used (see arg-readers). */
+  private readersOf(event: EventDefinition, compat: boolean): ArgReader[] {
+    const cache = compat ? this.compatReaders : this.nativeReaders;
+    let readers = cache.get(event);
+    if (!readers) cache.set(event, (readers = event.args.map((a) => argReader(a, compat))));
+    return readers;
+  }
+
   eventOf(id: number, compat: boolean): EventDefinition | undefined {
     return compat ? this.compat.get(id) : this.native.get(id);
   }
@@ -89,18 +101,9 @@ export class RecordDecoder {
       this.unknown++;
       return undefined;
     }
-    const defs = event.args;
-    const args: ArgValue[] = new Array(defs.length);
-    for (let i = 0; i < defs.length; i++) {
-      const at = o + Rec.args + 8 * i;
-      switch (defs[i].type) {
-        case 'int32': args[i] = d.getInt32(at, true); break;
-        case 'uint32': args[i] = d.getUint32(at, true); break;
-        case 'uint64': args[i] = isCompat ? BigInt(d.getUint32(at, true)) : d.getBigUint64(at, true); break;
-        case 'int64': args[i] = isCompat ? BigInt(d.getInt32(at, true)) : d.getBigInt64(at, true); break;
-        case 'pointer': args[i] = '0x' + (isCompat ? d.getUint32(at, true).toString(16) : d.getBigUint64(at, true).toString(16)); break;
-      }
-    }
+    const readers = this.readersOf(event, isCompat);
+    const args: ArgValue[] = new Array(readers.length);
+    for (let i = 0; i < readers.length; i++) args[i] = readers[i](d, o + Rec.args + 8 * i);
     const tid = d.getUint32(o + Rec.tid, true);
     return {
       event,

@@ -3,7 +3,7 @@ import { NATIVE_NAME_BY_NR } from '../../catalog/events.js';
 import type { EventDefinition } from '../../catalog/types.js';
 import type { ArgValue } from '../../model/event.js';
 import type { CompletedSyscall, LossCounters, Probe, ProbeOptions, TaskEvent } from '../types.js';
-import { argReader, readLong, type ArgReader } from './arg-decoders.js';
+import { argReader, readLong, type ArgReader } from '../arg-readers.js';
 import { CpuReaders } from './cpu-readers.js';
 import { readFormat, type EventFormat } from '../../catalog/tracepoint-format.js';
 import { TracefsInstance } from './instance.js';

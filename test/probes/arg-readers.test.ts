@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findEvent } from '../../../src/catalog/events.js';
-import { argReader } from '../../../src/probes/tracefs/arg-decoders.js';
+import { findEvent } from '../../src/catalog/events.js';
+import { argReader } from '../../src/probes/arg-readers.js';
 
 function slot(value: bigint): DataView {
   const v = new DataView(new ArrayBuffer(8));

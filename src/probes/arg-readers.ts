@@ -1,5 +1,5 @@
-import type { ArgDefinition, ArgType } from '../../catalog/types.js';
-import type { ArgValue } from '../../model/event.js';
+import type { ArgDefinition, ArgType } from '../catalog/types.js';
+import type { ArgValue } from '../model/event.js';
 
 /** Reads one syscall argument from its 8-byte slot (tracepoint records and BPF records store each as unsigned long). */
 export type ArgReader = (view: DataView, offset: number) => ArgValue;
