@@ -236,6 +236,31 @@ function removeCgroup(parent: string): void {
   }
 }
 
+/** Waits until no process's command line mentions `path`: what a runtime left running after its containers went. */
+async function processesGone(path: string): Promise<void> {
+  const mentioning = () =>
+    readdirSync('/proc').filter((pid) => {
+      try {
+        return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path);
+      } catch {
+        return false;
+      }
+    });
+  for (let i = 0; i < 100 && mentioning().length; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(mentioning(), [], `processes still running with ${path}`);
+}
+
+/** Removes directories a runtime made outside its private state (deepest first), only those that did not exist before. */
+function removeIfMade(dirs: Array<[string, boolean]>): void {
+  for (const [d, existed] of dirs) {
+    try {
+      if (!existed) rmdirSync(d); // not recursive: anything inside is someone else's
+    } catch {
+      // absent, or not ours to empty
+    }
+  }
+}
+
 const mountsUnder = (path: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(path));
 
 /** ioperm events of one process for 1.5 s, traced with WATCHPOST_RUNTIME_SOCKETS set as given (trace() reads it). */
@@ -298,9 +323,9 @@ describe('ContainerNames against a real podman (Docker-compatible API of `podman
   const apiSocket = join(pod, 'api.sock');
   const ids: Record<string, string> = {};
   let imageId = '';
-  // containers/image keeps its blob-info cache there whatever --root says: removed afterwards if this test made it
-  const BLOB_CACHE = '/var/lib/containers';
-  const hadBlobCache = existsSync(BLOB_CACHE);
+  // Made whatever the flags say: containers/image's blob-info cache, and runc's default root, used by the
+  // `podman container cleanup` that conmon runs when a container ends (it does not pass --runtime-flag on).
+  const outside: Array<[string, boolean]> = ['/var/lib/containers/cache', '/var/lib/containers', '/run/runc'].map((d) => [d, existsSync(d)]);
 
   before(async () => {
     mkdirSync(pod, { recursive: true });
@@ -326,8 +351,12 @@ describe('ContainerNames against a real podman (Docker-compatible API of `podman
     }
     for (const id of Object.values(ids)) podman('rm', '-f', '-t', '0', id);
     if (imageId) podman('rmi', '-f', imageId);
+    await processesGone(pod);
     removeCgroup(CG_PARENT);
-    if (!hadBlobCache) rmSync(BLOB_CACHE, { recursive: true, force: true });
+    for (const f of existsSync('/var/lib/containers/cache') && !outside[0][1] ? readdirSync('/var/lib/containers/cache') : []) {
+      rmSync(join('/var/lib/containers/cache', f)); // blob-info-cache-v1.boltdb
+    }
+    removeIfMade(outside);
     assert.deepEqual(mountsUnder(pod), [], 'podman left mounts behind');
   });
 
@@ -406,15 +435,14 @@ describe('ContainerNames against a real containerd (its gRPC API, over HTTP/2)',
   const CG_PARENT = `/wp-names-ctd-${process.pid}`;
   const home = join(dir, 'containerd');
   const socket = join(home, 'containerd.sock');
-  // containerd 1.6 puts its shims' sockets under /run/containerd/s whatever its state dir: removed if this test made it
-  const SHIM_DIR = '/run/containerd';
-  const hadShimDir = existsSync(SHIM_DIR);
+  // containerd 1.6 puts its shims' sockets under /run/containerd/s whatever its state dir
+  const outside: Array<[string, boolean]> = ['/run/containerd/s', '/run/containerd/fifo', '/run/containerd'].map((d) => [d, existsSync(d)]);
   let daemon: ChildProcess | undefined;
   let digest = '';
   const made: Array<{ ns: string; id: string }> = [];
   const ctr = (ns: string, ...args: string[]) => execFileSync('ctr', ['-a', socket, '-n', ns, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   const run = (ns: string, id: string, cgroup: string, labels: Record<string, string>, ...command: string[]) => {
-    ctr(ns, 'run', '-d', '--snapshotter', 'native', '--runc-root', join(home, 'runc'), '--cgroup', cgroup, ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), IMAGE, id, ...command);
+    ctr(ns, 'run', '-d', '--snapshotter', 'native', '--runc-root', join(home, 'runc'), '--fifo-dir', join(home, 'fifo'), '--cgroup', cgroup, ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), IMAGE, id, ...command);
     made.push({ ns, id });
   };
   const pidOf = (ns: string, id: string) => Number(/^\S+\s+(\d+)/m.exec(ctr(ns, 'task', 'ls').split('\n').find((l) => l.startsWith(id)) ?? '')?.[1]);
@@ -476,8 +504,9 @@ describe('ContainerNames against a real containerd (its gRPC API, over HTTP/2)',
       daemon.kill('SIGTERM');
       await exited;
     }
+    await processesGone(home);
     removeCgroup(CG_PARENT);
-    if (!hadShimDir) rmSync(SHIM_DIR, { recursive: true, force: true });
+    removeIfMade(outside);
     assert.deepEqual(mountsUnder(home), [], 'containerd left mounts behind');
   });
 
