@@ -53,6 +53,12 @@ export interface ProbeOptions {
   kernelFilters?: Record<string, string>;
   /** Also report task fork/exec/exit (drain's onTask), in timestamp order with the syscalls. */
   lifecycle?: boolean;
+  /**
+   * Pre-filter on the calling task, in the kernel (eBPF; tracefs ignores it): each kind given lists the values allowed
+   * (any one matches), the kinds given must all match, an absent or empty kind filters nothing. Values as in
+   * KernelContext (comm cut to 15 bytes like the kernel's). It may only drop what the scope in user space would also drop.
+   */
+  kernelScope?: { uids?: number[]; comms?: string[]; cgroupIds?: number[]; mntns?: number[] };
 }
 
 export interface LossCounters {
