@@ -351,12 +351,15 @@ describe('ContainerNames against a real podman (Docker-compatible API of `podman
     }
     for (const id of Object.values(ids)) podman('rm', '-f', '-t', '0', id);
     if (imageId) podman('rmi', '-f', imageId);
-    await processesGone(pod);
-    removeCgroup(CG_PARENT);
-    for (const f of existsSync('/var/lib/containers/cache') && !outside[0][1] ? readdirSync('/var/lib/containers/cache') : []) {
-      rmSync(join('/var/lib/containers/cache', f)); // blob-info-cache-v1.boltdb
+    try {
+      await processesGone(pod);
+    } finally {
+      removeCgroup(CG_PARENT);
+      for (const f of existsSync('/var/lib/containers/cache') && !outside[0][1] ? readdirSync('/var/lib/containers/cache') : []) {
+        rmSync(join('/var/lib/containers/cache', f)); // blob-info-cache-v1.boltdb
+      }
+      removeIfMade(outside);
     }
-    removeIfMade(outside);
     assert.deepEqual(mountsUnder(pod), [], 'podman left mounts behind');
   });
 
@@ -504,9 +507,12 @@ describe('ContainerNames against a real containerd (its gRPC API, over HTTP/2)',
       daemon.kill('SIGTERM');
       await exited;
     }
-    await processesGone(home);
-    removeCgroup(CG_PARENT);
-    removeIfMade(outside);
+    try {
+      await processesGone(home);
+    } finally {
+      removeCgroup(CG_PARENT);
+      removeIfMade(outside);
+    }
     assert.deepEqual(mountsUnder(home), [], 'containerd left mounts behind');
   });
 
