@@ -3,6 +3,7 @@
  * Writes BENCHMARKS.md and bench/results.json. See BENCHMARKS.md for the method.
  * Options: --quick (1 run each, smaller suites: for trying the harness, not for publishing).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,17 @@ import { buildWorkloads } from './workload.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
 
+/** The Watchpost commit measured (and whether src/ had uncommitted changes when it was built). */
+function revision(): string {
+  try {
+    const head = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).toString().trim();
+    const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src']).toString().trim();
+    return dirty ? `${head} + uncommitted changes in src/` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function machine(): Results['machine'] {
   const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
   return {
@@ -25,6 +37,7 @@ function machine(): Results['machine'] {
     memTotalMB: Math.round(totalmem() / 2 ** 20),
     kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
     node: process.version,
+    revision: revision(),
     loadBefore: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     loadAfter: '',
   };
@@ -96,7 +109,9 @@ async function main(): Promise<void> {
     m.loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     const notes = [
       'Rare workload: every run also makes one int $0x80 ioperm per native one, so "catches compat" is measured, not assumed. bpftrace on raw_syscalls filters id == 173 || id == 101 without checking TS_COMPAT, so it would also report native ptrace (101) calls as ioperm.',
-      'strace -p stops the workload at every syscall (it runs 5% of the calls); strace --seccomp-bpf starts the workload itself and stops only at the traced syscall.',
+      'strace -p stops the workload at every syscall; strace --seccomp-bpf starts the workload itself and stops only at the traced syscall. Slow peers (strace, perf trace) run fewer calls (calls/run column) to keep the run short; ratios are per call.',
+      'Per captured event (ns added to the caller) comes from the ioperm storm, where the kernel buffer is full most of the time; it is the cost of a call whose record mostly could not be reserved, not of a delivered event.',
+      'Watchpost --scope pid=… filters in user space (counted as filtered); the kernel buffer losses it reports are system-wide, so in the storms they may include other processes\' events (a small negative "unaccounted" on eBPF).',
       'perf record and bpftrace trace system-wide; their counts are for the workload pid. perf record "reported lost" is the largest LOST_SAMPLES line of `perf report --stats` (all pids).',
       'Watchpost "reported lost" = lostByEvent[syscall] + lostRecords from its final stats line; lostRecords counts kernel records (tracefs: one enter and one exit record per syscall), not events, so a negative "unaccounted" means more records lost than events.',
     ];

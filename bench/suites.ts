@@ -114,9 +114,12 @@ export async function rareSuite(bins: Record<WorkloadName, string>, tools: Tool[
     rows: rows.map((row) => {
       const runs = row.runs.filter((r) => r.report && r.tracer);
       if (!runs.length) return row;
-      // every run issues as many int $0x80 ioperm calls as native ones: a tool that caught more than the native ones sees compat calls
+      // every run issues as many int $0x80 ioperm calls as native ones: a tool that caught more than the native ones sees
+      // compat calls; one that caught fewer while losing events cannot tell (undefined)
       const caught = runs.map((r) => (r.tracer?.delivered ?? 0) - (r.report?.targets ?? 0));
-      return { ...row, caughtCompat: caught.every((c) => c > 0), caughtNative: row.delivered };
+      const lossy = runs.some((r) => (r.tracer?.reportedLost ?? 0) > 0);
+      const caughtCompat = caught.every((c) => c > 0) ? true : lossy && caught.some((c) => c < 0) ? undefined : false;
+      return { ...row, caughtCompat, caughtNative: row.delivered };
     }),
   };
 }
