@@ -13,8 +13,9 @@ import { decodeTask, Entry, FLAG_COMPAT, RecordDecoder, RecordKind } from './rec
 import { RingBuffer } from './ringbuf.js';
 import { forkProgram, processExitProgram } from './follow-forks.js';
 import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
-import { LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
-import { enterProgram, exitProgram, type HookKind, ID_COMPAT, ID_MAP_SIZE, ID_NATIVE, TracepointRecord } from './syscall-programs.js';
+import { EVENT_LOSS_SLOTS, eventLossKey, ID_MAP_SIZE, LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
+import { openScopeMaps, type ScopeCheck } from './kernel-scope.js';
+import { enterProgram, exitProgram, type HookKind, ID_COMPAT, ID_NATIVE, TracepointRecord } from './syscall-programs.js';
 import { exit, mov64Imm, R0 } from './asm.js';
 import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
 
@@ -78,12 +79,16 @@ export class EbpfProbe implements Probe {
   private readonly links: Link[] = [];
   private readonly ring: RingBuffer;
   private readonly losses_: BpfMap;
+  private readonly eventLosses: BpfMap;
+  private readonly events: readonly EventDefinition[];
+  private readonly compat: boolean;
   private readonly decoder: RecordDecoder;
   private closed = false;
   private lifecycle = false;
   private tracked: BpfMap | undefined;
   private inflight: BpfMap | undefined;
   private excludedInline: number[] = [];
+  private scope: ScopeCheck[] = [];
 
   /** `hook` forces a hook kind (tests); by default compat picks tp_btf, falling back to raw_tp if the kernel refuses it. */
   constructor(options: ProbeOptions, hook?: HookKind) {
@@ -93,13 +98,16 @@ export class EbpfProbe implements Probe {
     const fewEvents = options.events.length <= MAX_TRACEPOINT_EVENTS;
     this.hook = hook ?? (options.compat || !fewEvents ? 'btf' : 'tracepoint');
     this.decoder = new RecordDecoder(options.events);
+    this.events = options.events;
+    this.compat = options.compat;
     try {
       const layout = currentKernelLayout();
       const cpus = cpuCount();
       const ringSize = ringbufSize((options.bufferKb ?? DEFAULT_BUFFER_KB) * 1024 * cpus);
       this.ring = new RingBuffer('wp_events', ringSize);
       this.losses_ = this.map({ name: 'wp_losses', type: MapType.percpuArray, keySize: 4, valueSize: 8, maxEntries: LOSS_SLOTS });
-      const fds: MapFds = { ...this.inflightStore(this.hook !== 'raw'), ringbuf: this.ring.fd, losses: this.losses_.fd };
+      this.eventLosses = this.map({ name: 'wp_event_losses', type: MapType.percpuArray, keySize: 4, valueSize: 8, maxEntries: EVENT_LOSS_SLOTS });
+      const fds: MapFds = { ...this.inflightStore(this.hook !== 'raw'), ringbuf: this.ring.fd, losses: this.losses_.fd, eventLosses: this.eventLosses.fd };
       const excludes = [...new Set(options.excludePids)];
       if (excludes.length <= MAX_INLINE_EXCLUDES) this.excludedInline = excludes;
       else {
@@ -108,6 +116,7 @@ export class EbpfProbe implements Probe {
         fds.excluded = excluded.fd;
       }
       if (options.pids !== undefined) fds.tracked = this.trackPids(options.pids, options.followForks === true, layout);
+      this.scope = openScopeMaps(options.kernelScope, options.events, options.compat, (spec) => this.map(spec));
       if (options.lifecycle) this.attachLifecycle(layout, fds);
       this.attachSyscalls(options, hook, layout, fds);
     } catch (e) {
@@ -175,7 +184,7 @@ export class EbpfProbe implements Probe {
     if (this.hook === 'btf') {
       const mark = { links: this.links.length, programs: this.programs.length };
       try {
-        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline }), 'sys_enter');
+        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope }), 'sys_enter');
         this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds }), 'sys_exit');
       } catch (e) {
         if (forced === 'btf') throw e;
@@ -188,7 +197,7 @@ export class EbpfProbe implements Probe {
       }
     }
     if (this.hook === 'raw') {
-      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline }), 'sys_enter');
+      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope }), 'sys_enter');
       this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds }), 'sys_exit');
     } else if (this.hook === 'tracepoint') {
       // One enter program per argument count: the kernel refuses one that reads past a tracepoint's record.
@@ -199,7 +208,7 @@ export class EbpfProbe implements Probe {
         const n = e.args.length;
         let enterProg = enterByArgs.get(n);
         if (!enterProg) {
-          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline });
+          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline, scope: this.scope });
           enterProg = this.load(`wp_sys_enter${n}`, ProgramType.tracepoint, code);
           enterByArgs.set(n, enterProg);
         }
@@ -239,6 +248,11 @@ export class EbpfProbe implements Probe {
   trackedPids(): number[] {
     if (!this.tracked || this.closed) return [];
     return this.tracked.keys().map((k) => new DataView(k.buffer, k.byteOffset, 4).getUint32(0, true)).sort((a, b) => a - b);
+  }
+
+  /** The kernelScope kinds the enter program checks, in order (empty kinds are left out). */
+  scopeKinds(): string[] {
+    return this.scope.map((c) => c.kind);
   }
 
   /** Kernel ids and names of the programs this probe loaded (for checks that nothing stays behind). */
@@ -322,24 +336,35 @@ export class EbpfProbe implements Probe {
   losses(): LossCounters {
     const byReason: Record<string, number> = { ...this.inProgress };
     if (!this.closed) {
-      const sum = (slot: number): number => {
-        const v = this.losses_.lookup(u32Key(slot));
-        if (!v) return 0;
-        const d: DataView = new DataView(v.buffer, v.byteOffset, v.byteLength);
-        let n = 0;
-        for (let i = 0; i + 8 <= v.byteLength; i += 8) n += Number(d.getBigUint64(i, true));
-        return n;
-      };
-      this.lastLosses = { ringbuf: sum(LossSlot.ringbufFull), inflight: sum(LossSlot.inflightFull), task: sum(LossSlot.taskRingbufFull) };
+      const last = this.lastLosses;
+      this.lastLosses = { ringbuf: sumOverCpus(this.losses_, LossSlot.ringbufFull), inflight: sumOverCpus(this.losses_, LossSlot.inflightFull), task: sumOverCpus(this.losses_, LossSlot.taskRingbufFull) };
+      // The per-event counters move only with these totals: read them (one lookup per selected id) only then.
+      if (this.lastLosses.ringbuf !== last.ringbuf || this.lastLosses.inflight !== last.inflight) this.lastByEvent = this.readEventLosses();
     }
     if (this.lastLosses.ringbuf) byReason['ebpf ringbuf full'] = this.lastLosses.ringbuf;
     if (this.lastLosses.inflight) byReason['ebpf in-flight map full'] = this.lastLosses.inflight;
     if (this.lastLosses.task) byReason['ebpf ringbuf full (task records)'] = this.lastLosses.task;
     if (this.decoder.unknown) byReason['ebpf unknown record'] = this.decoder.unknown;
-    return { byReason, byEvent: {} };
+    return { byReason, byEvent: { ...this.lastByEvent } };
   }
 
   private lastLosses = { ringbuf: 0, inflight: 0, task: 0 };
+  private lastByEvent: Record<string, number> = {};
+
+  /** Syscalls lost (ring buffer or in-flight map full) by event name, native and compat calls together. */
+  private readEventLosses(): Record<string, number> {
+    const byEvent: Record<string, number> = {};
+    const add = (e: EventDefinition, id: number, compat: boolean): void => {
+      if (id >= ID_MAP_SIZE) return;
+      const n = sumOverCpus(this.eventLosses, eventLossKey(id, compat));
+      if (n > 0) byEvent[e.name] = (byEvent[e.name] ?? 0) + n;
+    };
+    for (const e of this.events) {
+      add(e, e.nr, false);
+      if (this.compat && e.compatNr !== undefined) add(e, e.compatNr, true);
+    }
+    return byEvent;
+  }
 
   close(): void {
     if (this.closed) return;
@@ -355,6 +380,16 @@ export class EbpfProbe implements Probe {
     this.ring?.close();
     for (const m of this.maps.splice(0)) m.close();
   }
+}
+
+/** A per-CPU counter summed over CPUs. */
+function sumOverCpus(map: BpfMap, slot: number): number {
+  const v = map.lookup(u32Key(slot));
+  if (!v) return 0;
+  const d = new DataView(v.buffer, v.byteOffset, v.byteLength);
+  let n = 0;
+  for (let i = 0; i + 8 <= v.byteLength; i += 8) n += Number(d.getBigUint64(i, true));
+  return n;
 }
 
 function ringbufSize(bytes: number): number {

@@ -1,6 +1,6 @@
 import {
-  add64Imm, atomicAdd64, call, Helper, type Instruction, jeqImm, label, ldMapFd, ldxDW, mov64Imm, mov64Reg, R0, R1, R2, R3,
-  R10, type Register, stW,
+  add64Imm, add64Reg, atomicAdd64, call, Helper, type Instruction, jeqImm, label, ldMapFd, ldxDW, mov64Imm, mov64Reg, mul64Imm,
+  R0, R1, R2, R3, R10, type Register, stW, stxW,
 } from './asm.js';
 
 /** Pieces every generated program shares: map fds, stack slots, probe reads, loss counting. */
@@ -11,6 +11,8 @@ export interface MapFds {
   inflightKind: 'task' | 'hash';
   ringbuf: number;
   losses: number;
+  /** Per-CPU array of lost syscalls by id (eventLossKey). */
+  eventLosses: number;
   excluded?: number;
   tracked?: number;
   /** Array by syscall id of ID_NATIVE | ID_COMPAT bits, used instead of compares when many ids are selected. */
@@ -20,6 +22,12 @@ export interface MapFds {
 /** Slots of the per-CPU loss counter map. */
 export const LossSlot = { ringbufFull: 0, inflightFull: 1, taskRingbufFull: 2 } as const;
 export const LOSS_SLOTS = 3;
+
+/** Syscall ids are below this in both the x86_64 and the i386 table: the id map's size, the loss counters' stride. */
+export const ID_MAP_SIZE = 1024;
+/** Slot of a syscall in the per-event loss array: its id, after the native ids for a compat one. */
+export const eventLossKey = (id: number, compat: boolean): number => id + (compat ? ID_MAP_SIZE : 0);
+export const EVENT_LOSS_SLOTS = 2 * ID_MAP_SIZE;
 
 export const BPF_ANY = 0;
 export const BPF_RB_NO_WAKEUP = 1;
@@ -38,6 +46,7 @@ export const ENTRY = -128; // in-flight entry being built (64 bytes)
 export const REGS = -304; // copy of pt_regs (up to 176 bytes), enter program only
 export const UPID = -144; // struct upid of the task (16 bytes), exit program only
 export const PUPID = -160; // struct upid of the parent
+export const SCOPE_KEY = -320; // comm key of the kernelScope check (16 bytes), enter program only
 
 /** bpf_probe_read_kernel into a record or stack slot; clobbers R0-R5. */
 export function probeRead(dstBase: Register, dstOff: number, size: number, src: Register, srcOff: number): Instruction[] {
@@ -55,9 +64,13 @@ export function derefToR3(src: Register, off: number, slot: number): Instruction
 }
 
 export function countLoss(lossesFd: number, slot: number, name: string): Instruction[] {
+  return [stW(R10, SCRATCH, slot), ...countAt(lossesFd, name)];
+}
+
+/** Adds 1 to the per-CPU counter whose u32 key is at SCRATCH. */
+function countAt(fd: number, name: string): Instruction[] {
   return [
-    stW(R10, SCRATCH, slot),
-    ldMapFd(R1, lossesFd),
+    ldMapFd(R1, fd),
     mov64Reg(R2, R10),
     add64Imm(R2, SCRATCH),
     call(Helper.mapLookupElem),
@@ -65,6 +78,17 @@ export function countLoss(lossesFd: number, slot: number, name: string): Instruc
     mov64Imm(R1, 1),
     atomicAdd64(R0, 0, R1),
     label(name),
+  ];
+}
+
+/** Counts one lost syscall under eventLossKey(id, compat): registers `id` and `compat` (0 or 1), neither R0-R2. */
+export function countEventLoss(fd: number, id: Register, compat: Register, name: string): Instruction[] {
+  return [
+    mov64Reg(R1, compat),
+    mul64Imm(R1, ID_MAP_SIZE),
+    add64Reg(R1, id),
+    stxW(R10, SCRATCH, R1),
+    ...countAt(fd, name),
   ];
 }
 

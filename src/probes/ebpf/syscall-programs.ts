@@ -4,15 +4,16 @@ import {
 } from './asm.js';
 import { type KernelLayout, TS_COMPAT } from './kernel-layout.js';
 import {
-  BPF_ANY, BPF_LOCAL_STORAGE_GET_F_CREATE, BPF_RB_NO_WAKEUP, countLoss, derefToR3, ENTRY, LossSlot, type MapFds, matchAny,
-  probeRead, REGS, SCRATCH, TID_KEY,
+  BPF_ANY, BPF_LOCAL_STORAGE_GET_F_CREATE, BPF_RB_NO_WAKEUP, countEventLoss, countLoss, derefToR3, ENTRY, ID_MAP_SIZE, LossSlot,
+  type MapFds, matchAny, probeRead, REGS, SCRATCH, TID_KEY,
 } from './program-parts.js';
+import { type ScopeCheck, scopeFilter } from './kernel-scope.js';
 import { Entry, FLAG_COMPAT, Rec, RecordKind } from './record.js';
 import { contextByBtf, contextByProbeRead } from './task-context.js';
 
 /**
  * The syscall programs, generated per run from the selected events and the kernel layout:
- * - enter: keep only selected syscalls and processes, save {time, id, compat, args} per thread;
+ * - enter: keep only selected syscalls, processes and (kernelScope) tasks, save {time, id, compat, args} per thread;
  * - exit: take the entry back, write one ring-buffer record with the return value and the task context.
  */
 
@@ -30,8 +31,6 @@ export const TracepointRecord = { nr: 8, args: 16, ret: 16 } as const;
 /** Bits of the id map's values. */
 export const ID_NATIVE = 1;
 export const ID_COMPAT = 2;
-/** Ids the id map covers (x86_64 and i386 numbers are all below). */
-export const ID_MAP_SIZE = 1024;
 
 /** R9 = the id map's bits for the id in `reg` (0 when out of range). Clobbers R0-R5. */
 function idBits(reg: Register, idsFd: number): Instruction[] {
@@ -59,6 +58,8 @@ export interface EnterOptions {
   argCount?: number;
   /** Tgids to drop, compared inline (use `maps.excluded` for long lists). */
   excludedInline?: number[];
+  /** kernelScope: the kinds to check after the pid filters, before anything is saved. */
+  scope?: readonly ScopeCheck[];
 }
 
 export function enterProgram(o: EnterOptions): Instruction[] {
@@ -103,6 +104,7 @@ export function enterProgram(o: EnterOptions): Instruction[] {
   if (maps.tracked !== undefined) {
     p.push(ldMapFd(R1, maps.tracked), mov64Reg(R2, R10), add64Imm(R2, SCRATCH), call(Helper.mapLookupElem), jeqImm(R0, 0, 'out'));
   }
+  p.push(...scopeFilter(o.scope ?? [], L, o.hook !== 'raw', 'out'));
   // The in-flight entry: in the task's own storage (written in place), or built on the stack for the hash map.
   let base: Register = R10;
   let at = ENTRY;
@@ -116,6 +118,7 @@ export function enterProgram(o: EnterOptions): Instruction[] {
       call(Helper.taskStorageGet),
       jneImm(R0, 0, 'stored'),
       ...countLoss(maps.losses, LossSlot.inflightFull, 'counted_store'),
+      ...countEventLoss(maps.eventLosses, R7, R8, 'counted_store_event'),
       ja('out'),
       label('stored'),
       mov64Reg(R9, R0),
@@ -155,6 +158,7 @@ export function enterProgram(o: EnterOptions): Instruction[] {
       call(Helper.mapUpdateElem),
       jmpImm('jsge', R0, 0, 'out'),
       ...countLoss(maps.losses, LossSlot.inflightFull, 'counted'),
+      ...countEventLoss(maps.eventLosses, R7, R8, 'counted_event'),
     );
   }
   p.push(label('out'), mov64Imm(R0, 0), exit());
@@ -212,6 +216,10 @@ export function exitProgram(o: ExitOptions): Instruction[] {
     call(Helper.ringbufReserve),
     jneImm(R0, 0, 'reserved'),
     ...countLoss(maps.losses, LossSlot.ringbufFull, 'counted'),
+    ldxW(R3, R8, Entry.id),
+    ldxW(R4, R8, Entry.flags),
+    and64Imm(R4, FLAG_COMPAT),
+    ...countEventLoss(maps.eventLosses, R3, R4, 'counted_event'),
     ja('release'),
     label('reserved'),
     mov64Reg(R9, R0),

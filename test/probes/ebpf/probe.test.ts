@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
@@ -14,6 +14,7 @@ import type { CompletedSyscall, Probe, TaskEvent } from '../../../src/probes/typ
 
 const CLONE_THREAD = 0x10000;
 import { type ObservedCall, startSyscaller, syscallerPath } from '../../support/syscaller.js';
+import { byName, collect, expected, nsInode, seen } from './probe-helpers.js';
 
 const CALLS = [
   'ioperm:0x378:3:1',
@@ -34,47 +35,6 @@ const CALLS = [
 /** Calls the helper makes that the probe must not report. */
 const NOT_WATCHED = new Set(['ptrace', 'getppid']);
 
-const byName = (n: string): EventDefinition => EVENTS.find((e) => e.name === n)!;
-
-/** What the probe must report for a call the helper made, built from what the helper printed. */
-function expected(c: ObservedCall): { event: string; compat: boolean; tid: number; ret: number; args: unknown[] } {
-  const event = findEvent(c.call.replace(/32$/, ''))!;
-  const args = event.args.map((def, i) => {
-    const v = c.args[i];
-    switch (def.type) {
-      case 'int32': return v | 0;
-      case 'uint32': return v >>> 0;
-      case 'pointer': return '0x' + v.toString(16);
-      default: return BigInt(v);
-    }
-  });
-  return { event: event.name, compat: c.abi === 'compat', tid: c.tid, ret: c.ret, args };
-}
-
-function seen(s: CompletedSyscall): ReturnType<typeof expected> {
-  return { event: s.event.name, compat: s.compat, tid: s.tid, ret: s.ret, args: s.args };
-}
-
-/** Drains until `enough` says so or a second passes without news. */
-async function collect(probe: Probe, keep: (s: CompletedSyscall) => boolean, enough: (n: number) => boolean): Promise<CompletedSyscall[]> {
-  const out: CompletedSyscall[] = [];
-  let idle = 0;
-  while (idle < 100) {
-    const before = out.length;
-    probe.drain((s) => {
-      if (keep(s)) out.push(s);
-    });
-    if (enough(out.length)) {
-      probe.drain((s) => keep(s) && out.push(s)); // anything that should not be there
-      return out;
-    }
-    idle = out.length === before ? idle + 1 : 0;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return out;
-}
-
-const nsInode = (pid: number, ns: string): number => Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${ns}`))![1]);
 
 function cgroupId(pid: number): number {
   const path = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!.slice(3);
