@@ -2,28 +2,33 @@ import type { EventDefinition } from '../../catalog/types.js';
 import { UsageError } from '../../model/errors.js';
 import type { ProbeOptions } from '../types.js';
 import {
-  add64Imm, call, Helper, type Instruction, ja, jeqImm, jneImm, label, ldMapFd, ldxDW, ldxW, mov64Imm, mov64Reg, R0, R1, R2,
-  R3, R7, R8, R10, stxDW, stxW,
+  add64Imm, call, Helper, type Instruction, ja, jeqImm, jmp32Imm, jmpReg, jneImm, label, ldImm64, ldMapFd, ldxDW, ldxW, mov64Imm,
+  mov64Reg, R0, R1, R2, R3, R4, R7, R8, R10, stxDW, stxW,
 } from './asm.js';
 import type { KernelLayout } from './kernel-layout.js';
 import { type BpfMap, MapType, type MapSpec, u32Key } from './maps.js';
 import { derefToR3, matchAny, probeRead, SCOPE_KEY, SCRATCH } from './program-parts.js';
 
 /**
- * The `kernelScope` pre-filter: one hash map of allowed values per kind given, looked up by the enter program right
- * after the pid filters, so a call out of scope is never saved and never reaches the ring buffer.
+ * The `kernelScope` pre-filter: per kind given, the allowed values compared inline (a few) or looked up in a hash map
+ * (more), by the enter program right after the pid filters, so a call out of scope is never saved and never reaches
+ * the ring buffer.
  */
 
 export type KernelScope = NonNullable<ProbeOptions['kernelScope']>;
 type ScopeKind = keyof KernelScope;
 
-/** One kind to check: its map, and the selected syscall ids that skip it (see CHANGED_BY). */
+/** One kind to check: its values inline or its map, and the selected syscall ids that skip it (see CHANGED_BY). */
 export interface ScopeCheck {
   kind: ScopeKind;
-  fd: number;
+  /** Keys compared inline (few values), or the hash map holding them. */
+  where: { inline: Uint8Array[] } | { fd: number };
   skipNative: number[];
   skipCompat: number[];
 }
+
+/** Up to this many values a kind is compared inline: measured cheaper than a hash lookup (see README). */
+export const MAX_INLINE_VALUES = 8;
 
 /** Bytes of a key per kind: uid u32, comm char[16] as task->comm, cgroup id u64, mount namespace inum u32. */
 const KEY_SIZE: Record<ScopeKind, number> = { uids: 4, comms: 16, cgroupIds: 8, mntns: 4 };
@@ -62,12 +67,16 @@ export function openScopeMaps(
       const k = scopeKey(kind, v);
       keys.set(k.join(','), k);
     }
-    const map = newMap({ name: MAP_NAME[kind], type: MapType.hash, keySize: KEY_SIZE[kind], valueSize: 4, maxEntries: keys.size });
-    for (const k of keys.values()) map.update(k, u32Key(1));
+    let where: ScopeCheck['where'] = { inline: [...keys.values()] };
+    if (keys.size > MAX_INLINE_VALUES) {
+      const map = newMap({ name: MAP_NAME[kind], type: MapType.hash, keySize: KEY_SIZE[kind], valueSize: 4, maxEntries: keys.size });
+      for (const k of keys.values()) map.update(k, u32Key(1));
+      where = { fd: map.fd };
+    }
     const changers = events.filter((e) => CHANGED_BY[kind].includes(e.name));
     checks.push({
       kind,
-      fd: map.fd,
+      where,
       skipNative: changers.map((e) => e.nr),
       skipCompat: compat ? changers.flatMap((e) => (e.compatNr === undefined ? [] : [e.compatNr])) : [],
     });
@@ -150,7 +159,38 @@ export function scopeFilter(checks: readonly ScopeCheck[], layout: KernelLayout,
         p.push(mov64Reg(R1, R10), add64Imm(R1, SCOPE_KEY), mov64Imm(R2, 16), call(Helper.getCurrentComm));
         break;
     }
-    p.push(ldMapFd(R1, c.fd), mov64Reg(R2, R10), add64Imm(R2, slot), call(Helper.mapLookupElem), jeqImm(R0, 0, fail), label(done));
+    if ('fd' in c.where) {
+      p.push(ldMapFd(R1, c.where.fd), mov64Reg(R2, R10), add64Imm(R2, slot), call(Helper.mapLookupElem), jeqImm(R0, 0, fail));
+    } else {
+      p.push(...compareInline(c.kind, c.where.inline, slot, done), ja(fail));
+    }
+    p.push(label(done));
   }
   return p;
+}
+
+/** Jumps to `match` when the key at `slot` equals one of `keys`; falls through otherwise. Clobbers R1-R4. */
+function compareInline(kind: ScopeKind, keys: readonly Uint8Array[], slot: number, match: string): Instruction[] {
+  const u64 = (k: Uint8Array, at: number): bigint => new DataView(k.buffer, k.byteOffset, k.byteLength).getBigUint64(at, true);
+  switch (kind) {
+    case 'uids':
+    case 'mntns':
+      // 32-bit compares: a 64-bit one would sign-extend an immediate of 2^31 or more (namespace inums are ~4.0e9).
+      return [ldxW(R1, R10, slot), ...keys.map((k) => jmp32Imm('jeq', R1, new DataView(k.buffer, k.byteOffset, 4).getInt32(0, true), match))];
+    case 'cgroupIds':
+      return [ldxDW(R1, R10, slot), ...keys.flatMap((k) => [ldImm64(R2, u64(k, 0)), jmpReg('jeq', R1, R2, match)])];
+    case 'comms':
+      // Two 8-byte halves per name.
+      return [
+        ldxDW(R1, R10, slot),
+        ldxDW(R2, R10, slot + 8),
+        ...keys.flatMap((k, i) => [
+          ldImm64(R3, u64(k, 0)),
+          jmpReg('jne', R1, R3, `scope_comm_next${i}`),
+          ldImm64(R4, u64(k, 8)),
+          jmpReg('jeq', R2, R4, match),
+          label(`scope_comm_next${i}`),
+        ]),
+      ];
+  }
 }

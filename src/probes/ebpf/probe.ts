@@ -250,9 +250,9 @@ export class EbpfProbe implements Probe {
     return this.tracked.keys().map((k) => new DataView(k.buffer, k.byteOffset, 4).getUint32(0, true)).sort((a, b) => a - b);
   }
 
-  /** The kernelScope kinds the enter program checks, in order (empty kinds are left out). */
-  scopeKinds(): string[] {
-    return this.scope.map((c) => c.kind);
+  /** The kernelScope kinds the enter program checks, in order, and how (empty kinds are left out). */
+  scopeChecks(): Array<{ kind: string; values: 'inline' | 'hash' }> {
+    return this.scope.map((c) => ({ kind: c.kind, values: 'fd' in c.where ? 'hash' : 'inline' }));
   }
 
   /** Kernel ids and names of the programs this probe loaded (for checks that nothing stays behind). */

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { findEvent } from '../../../src/catalog/events.js';
 import type { EventDefinition } from '../../../src/catalog/types.js';
 import { UsageError } from '../../../src/model/errors.js';
-import { scopeKey } from '../../../src/probes/ebpf/kernel-scope.js';
+import { MAX_INLINE_VALUES, scopeKey } from '../../../src/probes/ebpf/kernel-scope.js';
 import { currentKernelLayout, EbpfProbe } from '../../../src/probes/ebpf/probe.js';
 import { enterProgram, type HookKind } from '../../../src/probes/ebpf/syscall-programs.js';
 import type { CompletedSyscall, ProbeOptions } from '../../../src/probes/types.js';
@@ -19,6 +19,14 @@ const HOOKS = ['btf', 'raw', 'tracepoint'] as const;
 const CALLS = ['ioperm:0x378:1:0', 'iopl32:0', 'thread:ioperm32:0x80:1:0'];
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 const NOBODY = 65534;
+type Scope = NonNullable<ProbeOptions['kernelScope']>;
+/** Values no process here has: added to a kind, they take it past MAX_INLINE_VALUES, into a hash map. */
+const FILLER: Required<Scope> = {
+  uids: Array.from({ length: MAX_INLINE_VALUES }, (_, i) => 3_000_000 + i),
+  comms: Array.from({ length: MAX_INLINE_VALUES }, (_, i) => `wp-none-${i}`),
+  cgroupIds: Array.from({ length: MAX_INLINE_VALUES }, (_, i) => 2 ** 40 + i),
+  mntns: Array.from({ length: MAX_INLINE_VALUES }, (_, i) => 4_026_000_000 + i),
+};
 
 const work = mkdtempSync(join(tmpdir(), 'wp-scope-'));
 /** The helper under another file name: its comm is that name cut to 15 bytes. */
@@ -80,16 +88,22 @@ async function removeCgroup(dir: string): Promise<void> {
  */
 async function traceScoped(
   hook: HookKind,
-  kernelScope: ProbeOptions['kernelScope'],
+  kernelScope: Scope,
   inScope: Syscaller[],
   outOfScope: Syscaller[],
+  values: 'inline' | 'hash' = 'inline',
 ): Promise<CompletedSyscall[]> {
+  if (values === 'hash') {
+    kernelScope = Object.fromEntries(Object.entries(kernelScope).map(([k, v]) => [k, [...FILLER[k as keyof Scope], ...v]]));
+  }
   const all = [...inScope, ...outOfScope];
   for (const h of all) await untilInRead(h.pid); // so the read that gets "go" started before the probe
   const compat = hook !== 'tracepoint';
   const options = { events: [byName('ioperm'), byName('iopl'), findEvent('read')!], compat, excludePids: [process.pid], pids: all.map((h) => h.pid), kernelScope };
   const probe = new EbpfProbe(options, hook);
   probes.push(probe);
+  const order = ['uids', 'cgroupIds', 'mntns', 'comms'].filter((k) => k in kernelScope);
+  assert.deepEqual(probe.scopeChecks(), order.map((kind) => ({ kind, values })));
   const calls = new Map<Syscaller, ObservedCall[]>();
   for (const h of all) calls.set(h, await h.go());
   for (const h of all) await untilInRead(h.pid);
@@ -105,37 +119,37 @@ async function traceScoped(
 }
 
 describe('ebpf kernelScope: uid, comm, cgroup and mount namespace filters in the kernel', () => {
-  for (const hook of HOOKS) {
-    it(`keeps only calls of the listed uids (${hook})`, async () => {
+  for (const [hook, values] of HOOKS.flatMap((h) => [[h, 'inline'], [h, 'hash']] as const)) {
+    it(`keeps only calls of the listed uids (${hook}, ${values})`, async () => {
       const nobody = await helper(CALLS, { wrap: AS_NOBODY });
       const root = await helper(CALLS);
-      const got = await traceScoped(hook, { uids: [NOBODY] }, [nobody], [root]);
+      const got = await traceScoped(hook, { uids: [NOBODY] }, [nobody], [root], values);
       assert.ok(got.every((s) => s.context!.uid === NOBODY));
     });
 
-    it(`keeps only calls of the listed comms, a long name cut to 15 bytes as the kernel does (${hook})`, async () => {
+    it(`keeps only calls of the listed comms, a long name cut to 15 bytes as the kernel does (${hook}, ${values})`, async () => {
       const named = await helper(CALLS, { exe: renamed });
       const plain = await helper(CALLS);
-      const got = await traceScoped(hook, { comms: ['no-such-comm', LONG_NAME] }, [named], [plain]);
+      const got = await traceScoped(hook, { comms: ['no-such-comm', LONG_NAME] }, [named], [plain], values);
       assert.ok(got.every((s) => s.context!.comm === LONG_NAME.slice(0, 15)));
     });
 
-    it(`keeps only calls from the listed cgroups (${hook})`, async () => {
+    it(`keeps only calls from the listed cgroups (${hook}, ${values})`, async () => {
       const cg = makeCgroup();
       const inside = await helper(CALLS);
       writeFileSync(join(cg.dir, 'cgroup.procs'), String(inside.pid));
       const outside = await helper(CALLS);
-      const got = await traceScoped(hook, { cgroupIds: [cg.id] }, [inside], [outside]);
+      const got = await traceScoped(hook, { cgroupIds: [cg.id] }, [inside], [outside], values);
       assert.ok(got.every((s) => s.context!.cgroupId === cg.id));
     });
 
-    it(`keeps only calls from the listed mount namespaces (${hook})`, async () => {
+    it(`keeps only calls from the listed mount namespaces (${hook}, ${values})`, async () => {
       // unshare execs the helper in a new mount namespace (no fork: same pid).
       const unshared = await helper(['--mount', syscallerPath(), ...CALLS], { exe: 'unshare' });
       const host = await helper(CALLS);
       const mntns = nsInode(unshared.pid, 'mnt');
       assert.notEqual(mntns, nsInode(host.pid, 'mnt'));
-      const got = await traceScoped(hook, { mntns: [mntns] }, [unshared], [host]);
+      const got = await traceScoped(hook, { mntns: [mntns] }, [unshared], [host], values);
       assert.ok(got.every((s) => s.context!.mntns === mntns));
     });
   }
@@ -179,7 +193,7 @@ describe('ebpf kernelScope: uid, comm, cgroup and mount namespace filters in the
     const probe = new EbpfProbe({ events: [byName('ioperm')], compat: true, excludePids: [], kernelScope: { uids: [], comms: [] } });
     probes.push(probe);
     assert.ok(probe.loadedPrograms().length > 0);
-    assert.deepEqual(probe.scopeKinds(), []);
+    assert.deepEqual(probe.scopeChecks(), []);
     probe.close();
   });
 
