@@ -56,13 +56,14 @@ export function unaccountedRuns(row: Row, issuedOf: (r: Row['runs'][number]) => 
 
 /**
  * delivered + lost syscalls - issued, reading stats() by record: eBPF writes one record per syscall, and its task
- * (fork/exec/exit) records, system-wide, are not syscalls; tracefs writes an enter and an exit record per syscall, and
- * lostByEvent counts the exits whose enter was lost (one record each).
+ * (fork/exec/exit) records, system-wide, are not syscalls (its lostByEvent, when set, counts the same ringbuf losses
+ * again); tracefs writes an enter and an exit record per syscall, and lostByEvent counts the exits whose enter was
+ * lost (one record each).
  */
 export function recordBalance(backend: string, x: AccountingRun): number {
   if (backend === 'ebpf') {
     const syscallRecords = Object.entries(x.lostByReason).filter(([k]) => !k.includes('task')).reduce((n, [, v]) => n + v, 0);
-    return x.delivered + x.lostByEvent + syscallRecords - x.issued;
+    return x.delivered + syscallRecords - x.issued;
   }
   return x.delivered + (x.lostRecords + x.lostByEvent) / 2 - x.issued;
 }
@@ -181,7 +182,7 @@ export function markdown(r: Results): string {
   }
   if (r.accounting.length) {
     out.push('## 3. Accounting', '', '1,000,000 ioperm calls from one process, traced by the library (`trace({ backend, events: [\'ioperm\'], pids: [pid] })`, the pid filtered in the kernel); delivered counted by the consumer, lost from `stats()` (`lostByEvent.ioperm` + `lostRecords`).', '');
-    out.push('Read by record (last column): eBPF writes one record per syscall, and its fork/exec/exit task records (system-wide) are not syscalls, so the syscall balance is delivered + lostByEvent + the non-task ringbuf losses − issued; tracefs writes an enter and an exit record per syscall and lostByEvent counts exits whose enter was lost, so it is delivered + (lostRecords + lostByEvent) / 2 − issued.', '');
+    out.push('Read by record (last column): eBPF writes one record per syscall, and its fork/exec/exit task records (system-wide) are not syscalls, so the syscall balance is delivered + the non-task ringbuf losses − issued (lostByEvent, where the revision sets it, counts those same losses a second time); tracefs writes an enter and an exit record per syscall and lostByEvent counts exits whose enter was lost, so it is delivered + (lostRecords + lostByEvent) / 2 − issued.', '');
     out.push('| backend | run | issued | delivered | lostByEvent | lostRecords | lost by reason | delivered + lostByEvent + lostRecords − issued (as reported) | balance read by record |', '|---|---|---|---|---|---|---|---|---|');
     for (const a of r.accounting)
       a.runs.forEach((x, i) =>

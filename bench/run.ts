@@ -113,7 +113,8 @@ async function main(): Promise<void> {
       'Per captured event (ns added to the caller) comes from the ioperm storm, where the kernel buffer is full most of the time; it is the cost of a call whose record mostly could not be reserved, not of a delivered event.',
       'Watchpost --scope pid=… filters in user space (counted as filtered); the kernel buffer losses it reports are system-wide, so in the storms they may include other processes\' events (a small negative "unaccounted" on eBPF).',
       'perf record and bpftrace trace system-wide; their counts are for the workload pid. perf record "reported lost" is the largest LOST_SAMPLES line of `perf report --stats` (all pids).',
-      'Watchpost "reported lost" = lostByEvent[syscall] + lostRecords from its final stats line; lostRecords counts kernel records (tracefs: one enter and one exit record per syscall), not events, so a negative "unaccounted" means more records lost than events.',
+      'Watchpost "reported lost" = lostByEvent[syscall] + lostRecords from its final stats line (TraceStats documents them as disjoint). lostRecords counts kernel records, not events (tracefs: one enter and one exit record per syscall; eBPF: also fork/exec/exit task records of every process), and where the eBPF backend fills lostByEvent it counts the same ring-buffer losses again; so a negative "unaccounted" means Watchpost reported more losses than events went missing. Section 3 reads the counters by record.',
+      'The VM is shared with other jobs (see the load averages): untraced baselines move between runs, so compare ratios within one invocation, not across invocations.',
     ];
     const partial: Omit<Results, 'targets'> = {
       date: new Date().toISOString(),

@@ -91,8 +91,12 @@ export function startWatchpost(args: string[], s: Syscall, stdoutPipe = false): 
     ready,
     async stop() {
       const rss = child.pid ? peakRssKb(child.pid) : undefined;
-      void interrupt(child);
-      const final = await err.waitFor((l) => l.includes('"final":true'), 60_000, 'watchpost final stats line');
+      const exit = interrupt(child);
+      const final = await err.waitFor((l) => l.includes('"final":true'), 60_000, 'watchpost final stats line').catch(async (e: Error) => {
+        const x = await exit;
+        const killed = x.signal === 'SIGKILL' || x.signal === 'SIGTERM' ? ', ended by the benchmark: no exit within 30 s of SIGINT' : '';
+        throw new Error(`${e.message}; exit ${x.code ?? x.signal}${killed}`);
+      });
       await exited(child);
       const stats = (JSON.parse(final.text) as { stats: WatchpostStats }).stats;
       const findings = err.all.find((l) => l.text.startsWith('{"findings"'));
