@@ -37,7 +37,7 @@ export interface TraceOptions {
   parseArguments?: boolean;
   /** Per-CPU kernel buffer size in KiB. */
   bufferKb?: number;
-  /** How often the kernel buffers are read, in ms (default 10). */
+  /** How often the kernel buffers are read, in ms (default 5). */
   pollMs?: number;
   /** Events held for a slow consumer before reading pauses (the kernel buffer then absorbs, and counts, the excess). */
   queueLimit?: number;
@@ -143,7 +143,7 @@ class LiveTrace implements Trace {
       this.tree.seed(); // after the probe records fork/exec/exit, so no task falls between the scan and the records
       this.backend = this.probe.backend;
       this.untrack = trackForCleanup(this.probe);
-      this.timer = setInterval(() => this.tick(), this.options.pollMs ?? 10);
+      this.timer = setInterval(() => this.tick(), this.options.pollMs ?? 5);
     } catch (err) {
       this.failure = err;
       this.done = true;
@@ -152,17 +152,21 @@ class LiveTrace implements Trace {
     }
   }
 
+  /** Reads the kernel buffers, never more than the queue has room for: what a slow consumer cannot take stays in the kernel, which counts what it then loses. */
   private tick(): void {
     if (!this.probe || this.done) return;
-    if (this.queue.length >= (this.options.queueLimit ?? 200_000)) return;
+    const room = (this.options.queueLimit ?? DEFAULT_QUEUE_LIMIT) - this.queue.length;
+    if (room <= 0) return;
     try {
-      this.probe.drain(this.emit, this.onTask);
+      this.saturated = this.probe.drain(this.emit, this.onTask, room) >= room;
     } catch (err) {
       this.failure = err;
       void this.stop();
     }
     if (this.queue.length) this.wake();
   }
+
+  private saturated = false;
 
   private wake(): void {
     const w = this.waiter;
@@ -208,6 +212,7 @@ class LiveTrace implements Trace {
       if (this.queue.length) {
         const batch = this.queue;
         this.queue = [];
+        if (this.saturated) setImmediate(() => this.tick()); // more is waiting in the kernel: read on as soon as there is room
         yield batch;
         continue;
       }
@@ -255,6 +260,9 @@ export function explainTrace(options: TraceOptions): string {
   const plan = planPushdown(setup.specs, fieldNamesOf(setup.events));
   return `${explainPlan(plan)}\n(the eBPF backend selects events and pids in the kernel and evaluates these conditions in user space)`;
 }
+
+/** Events held between the kernel and a consumer: bounded, so memory stays flat whatever the event rate. */
+const DEFAULT_QUEUE_LIMIT = 4_096;
 
 /** Traces syscalls system-wide (or for the given pids): `for await (const ev of trace({ events: ['ioperm'] }))`. */
 export function trace(options: TraceOptions = {}): Trace {

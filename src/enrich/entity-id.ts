@@ -6,6 +6,7 @@
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
+const TWO_32 = 0x100000000;
 
 function mixBlock(h: number, k: number): number {
   k = Math.imul(k, C1);
@@ -16,14 +17,19 @@ function mixBlock(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-/** MurmurHash3_x86_32 of the 12 bytes BE(u32 a) ++ BE(u64 b), read as little-endian 32-bit blocks. */
-export function murmur32U32U64(a: number, b: bigint): number {
-  const bytes = new Uint8Array(12);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, a >>> 0, false);
-  view.setBigUint64(4, b, false);
+function bswap32(x: number): number {
+  return ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+}
+
+/**
+ * MurmurHash3_x86_32 of the 12 bytes BE(u32 a) ++ BE(u64 b), read as little-endian 32-bit blocks.
+ * Hot path (three per event): plain integer math, no allocation; b must be below 2^53.
+ */
+export function murmur32U32U64(a: number, b: number): number {
   let h = 0;
-  for (let i = 0; i < 12; i += 4) h = mixBlock(h, view.getUint32(i, true));
+  h = mixBlock(h, bswap32(a >>> 0));
+  h = mixBlock(h, bswap32(Math.floor(b / TWO_32) >>> 0));
+  h = mixBlock(h, bswap32(b % TWO_32 >>> 0));
   h ^= 12;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -33,10 +39,9 @@ export function murmur32U32U64(a: number, b: bigint): number {
   return h >>> 0;
 }
 
-const ROUND_NS = 100_000_000n;
+const ROUND_NS = 100_000_000;
 
 export function entityId(id: number, startTimeNs: number): number {
   if (!id || !startTimeNs) return 0;
-  const t = BigInt(Math.floor(startTimeNs));
-  return murmur32U32U64(id, (t / ROUND_NS) * ROUND_NS);
+  return murmur32U32U64(id, Math.floor(startTimeNs / ROUND_NS) * ROUND_NS);
 }

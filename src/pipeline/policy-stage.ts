@@ -71,11 +71,19 @@ export function subjectOf(p: ProcInfo, host: string): ScopeSubject {
   };
 }
 
-/** Hot path: sets matchedPolicies; false means no policy wants the event. */
+const interned = new Map<string, string[]>();
+
+/** Hot path: sets matchedPolicies (one shared array per distinct list, so outputs serialize it once); false: no policy wants it. */
 export function applyPolicies(policies: Policies, ev: SyscallEvent): boolean {
   const matched = policies.evaluate(ev);
   if (matched.length === 0) return false;
-  ev.matchedPolicies = matched;
+  const key = matched.length === 1 ? matched[0] : matched.join('\u0000');
+  let list = interned.get(key);
+  if (!list) {
+    if (interned.size > 4096) interned.clear();
+    interned.set(key, (list = Object.freeze(matched) as string[]));
+  }
+  ev.matchedPolicies = list;
   return true;
 }
 

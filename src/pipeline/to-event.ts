@@ -11,8 +11,23 @@ import type { EpochClock } from './clock.js';
 /** What user space knows of a thread: the process tree, or /proc. */
 export type ThreadLookup = (tid: number) => ProcInfo | undefined;
 
+// Shared, frozen: most events are on the host and carry the same empty values (one object per event, not six).
 const EMPTY_CONTAINER = Object.freeze({ id: '', name: '', image: '', imageDigest: '' });
 const EMPTY_K8S = Object.freeze({ podName: '', podNamespace: '', podUID: '', podSandbox: false });
+const NO_ADDRESSES: number[] = Object.freeze([]) as unknown as number[];
+const NO_POLICIES: string[] = Object.freeze([]) as unknown as string[];
+const NO_METADATA: Record<string, unknown> = Object.freeze({});
+const MAX_CACHED = 4096;
+
+/** A small memo: values computed once per key while the map stays under its bound. */
+function memo<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    if (map.size >= MAX_CACHED) map.clear();
+    map.set(key, (v = make()));
+  }
+  return v;
+}
 
 export interface BuildOptions {
   /** Tracee's parse-arguments: replace raw arg values by their decoded names where a decoder exists. */
@@ -24,6 +39,27 @@ export class EventBuilder {
   private readonly host = hostname();
   private readonly containers = new ContainerResolver();
   private readonly names = new ContainerNames();
+  private readonly executables = new Map<string, { path: string }>();
+  private readonly eventIds = new Map<number, string>();
+  private readonly entityIds = new Map<number, { start: number; id: number }>();
+  private readonly portCache = new Map<string, ReturnType<typeof portsOf>>();
+
+  /** Entity ids by task id, recomputed only when the start time differs (pid reuse). Hot path: numeric keys. */
+  private entity(id: number, start: number | undefined): number {
+    if (!id || !start) return 0;
+    const hit = this.entityIds.get(id);
+    if (hit !== undefined && hit.start === start) return hit.id;
+    if (this.entityIds.size >= MAX_CACHED) this.entityIds.clear();
+    const v = entityId(id, start);
+    this.entityIds.set(id, { start, id: v });
+    return v;
+  }
+
+  /** Port owners depend only on the arguments: computed once per (event, from, num). */
+  private ports(name: string, args: EventArg[]): ReturnType<typeof portsOf> {
+    if (name !== 'ioperm' && name !== 'iopl') return undefined;
+    return memo(this.portCache, `${name}:${String(args[0]?.value)}:${String(args[1]?.value)}`, () => portsOf(name, args));
+  }
 
   constructor(
     private readonly clock: EpochClock,
@@ -48,7 +84,7 @@ export class EventBuilder {
     const container = cc?.container;
     const names = container ? this.names.get(container.id, container.runtime) : undefined; // cached; never waits
     const decoded = decodedArgs(def.name, args);
-    const ports = portsOf(def.name, args);
+    const ports = this.ports(def.name, args);
     if (decoded && this.options.parseArguments) for (const a of args) if (decoded[a.name] !== undefined) a.value = decoded[a.name];
     const ev: SyscallEvent = {
       timestamp: this.clock.toEpoch(s.monoNs),
@@ -65,25 +101,25 @@ export class EventBuilder {
       mountNamespace: ctx?.mntns ?? info?.mntns ?? 0,
       pidNamespace: ctx?.pidns ?? info?.pidns ?? 0,
       processName: ctx?.comm ?? info?.comm ?? '',
-      executable: { path: info?.exePath ?? '' },
+      executable: memo(this.executables, info?.exePath ?? '', () => Object.freeze({ path: info?.exePath ?? '' })),
       hostName: this.host,
       containerId: container?.id ?? '',
-      container: container ? { ...(names?.container ?? EMPTY_CONTAINER), id: container.id } : { ...EMPTY_CONTAINER },
-      kubernetes: { ...(names?.kubernetes ?? EMPTY_K8S), ...(container?.podUID && { podUID: container.podUID }) },
-      eventId: String(def.nr),
+      container: container ? { ...(names?.container ?? EMPTY_CONTAINER), id: container.id } : EMPTY_CONTAINER,
+      kubernetes: container ? { ...(names?.kubernetes ?? EMPTY_K8S), ...(container.podUID && { podUID: container.podUID }) } : EMPTY_K8S,
+      eventId: memo(this.eventIds, def.nr, () => String(def.nr)),
       eventName: def.name,
-      matchedPolicies: [],
+      matchedPolicies: NO_POLICIES,
       argsNum: def.args.length,
       returnValue: s.ret,
       syscall: def.name,
-      stackAddresses: [],
+      stackAddresses: NO_ADDRESSES,
       // Tracee: the container's entrypoint runs (not the runtime's init still setting it up)
       contextFlags: { containerStarted: container !== undefined && !(ctx?.comm ?? info?.comm ?? '').startsWith('runc:'), isCompat: s.compat },
-      threadEntityId: entityId(s.tid, startTime ?? 0),
-      processEntityId: hostPid === s.tid ? entityId(s.tid, startTime ?? 0) : entityId(hostPid, this.lookup(hostPid)?.startTime ?? 0),
-      parentEntityId: entityId(hostPpid, this.lookup(hostPpid)?.startTime ?? 0),
+      threadEntityId: this.entity(s.tid, startTime),
+      processEntityId: hostPid === s.tid ? this.entity(s.tid, startTime) : this.entity(hostPid, procStart),
+      parentEntityId: this.entity(hostPpid, this.lookup(hostPpid)?.startTime),
       args,
-      metadata: {},
+      metadata: NO_METADATA,
     };
     const errno = errnoOf(s.ret);
     if (errno) ev.errno = errno;

@@ -72,8 +72,8 @@ export interface LossCounters {
 
 export interface Probe {
   readonly backend: 'tracefs' | 'ebpf';
-  /** Reads everything available now and hands each completed syscall to emit. Returns how many were read. */
-  drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): number;
+  /** Reads what is available now (at most about `budget` records) and hands each completed syscall to emit. Returns how many were read. */
+  drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void, budget?: number): number;
   /** Loss counters so far. */
   losses(): LossCounters;
   /** Stops recording, hands over everything still buffered (settling pairs), then closes. Optional: without it, drain + close. */

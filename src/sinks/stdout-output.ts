@@ -4,6 +4,8 @@ import { eventToJson } from './json.js';
 import type { Output, OutputStats } from './output.js';
 import { eventToRow, TABLE_HEADER } from './table.js';
 
+const CHUNK = 256 * 1024;
+
 /** Table or JSON lines on stdout; waits for the pipe to drain rather than buffering without bound. */
 export class StdoutOutput implements Output {
   readonly name: string;
@@ -19,13 +21,25 @@ export class StdoutOutput implements Output {
     });
   }
 
+  /** Writes in chunks of about CHUNK bytes, so a large batch never becomes one huge string in memory. */
   async write(batch: readonly SyscallEvent[]): Promise<void> {
     if (this.broken) return;
     let text = '';
     if (!this.headerDone && this.format === 'table') text = `${TABLE_HEADER}\n`;
     this.headerDone = true;
-    for (const ev of batch) text += `${this.format === 'json' ? eventToJson(ev) : eventToRow(ev)}\n`;
-    this.sent += batch.length;
+    for (const ev of batch) {
+      text += `${this.format === 'json' ? eventToJson(ev) : eventToRow(ev)}\n`;
+      this.sent++;
+      if (text.length >= CHUNK) {
+        await this.flush(text);
+        text = '';
+        if (this.broken) return;
+      }
+    }
+    if (text) await this.flush(text);
+  }
+
+  private async flush(text: string): Promise<void> {
     if (this.out.write(text)) return;
     try {
       await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);

@@ -188,14 +188,14 @@ class TracefsProbe implements Probe {
     this.recCpu[i] = this.currentCpu;
   };
 
-  drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): number {
+  drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void, budget = Infinity): number {
     if (this.closed || !this.readers) return 0;
     this.emitFn = emit;
     this.taskFn = onTask;
     let total = 0;
-    for (let batch = 0; batch < MAX_BATCHES_PER_DRAIN; batch++) {
+    for (let batch = 0; batch < MAX_BATCHES_PER_DRAIN && total < budget; batch++) {
       this.seq++;
-      const complete = this.readBatch();
+      const complete = this.readBatch(budget - total);
       total += this.recCount;
       this.processBatch();
       if (complete) {
@@ -206,8 +206,8 @@ class TracefsProbe implements Probe {
     return total;
   }
 
-  /** Reads pages from every CPU into the arena; true when every CPU was read to the end. */
-  private readBatch(): boolean {
+  /** Reads pages from every CPU into the arena (about `budget` records at most); true when every CPU was read to the end. */
+  private readBatch(budget: number): boolean {
     const readers = this.readers!;
     const page = readers.pageSize;
     let off = 0;
@@ -216,7 +216,7 @@ class TracefsProbe implements Probe {
     for (let i = 0; i < readers.cpus.length; i++) {
       this.currentCpu = readers.cpus[i];
       for (;;) {
-        if (off + page > ARENA_BYTES) {
+        if (off + page > ARENA_BYTES || this.recCount >= budget) {
           complete = false;
           break;
         }
