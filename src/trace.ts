@@ -182,7 +182,12 @@ class LiveTrace implements Trace {
     for (const [reason, n] of Object.entries(losses.byReason)) if (!reason.includes('in progress at stop')) lostRecords += n;
     const filtered: Record<string, number> = { ...this.filtered };
     for (const [name, n] of Object.entries(losses.filteredByEvent ?? {})) filtered[name] = (filtered[name] ?? 0) + n;
-    return { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostByReason: { ...losses.byReason }, filtered };
+    let lostEvents = losses.eventsLost;
+    if (lostEvents === undefined) {
+      lostEvents = 0;
+      for (const n of Object.values(losses.byEvent)) lostEvents += n;
+    }
+    return { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostEvents, lostByReason: { ...losses.byReason }, filtered };
   }
 
   async stop(): Promise<void> {

@@ -31,7 +31,7 @@ export interface TraceCommandOptions extends DetectOptions {
 export function summaryLine(s: TraceStats): string {
   const per = Object.keys(s.delivered).map((name) => `${name} ${s.delivered[name]} delivered, ${s.lostByEvent[name] ?? 0} lost`);
   const reasons = Object.entries(s.lostByReason).map(([r, n]) => `${r}: ${n}`);
-  return `watchpost: ${per.join('; ')}; ${s.lostRecords} kernel records lost${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
+  return `watchpost: ${per.join('; ')}; ${s.lostEvents} events lost in all; ${s.lostRecords} kernel records lost${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
 }
 
 function statsJson(s: TraceStats, final: boolean): string {

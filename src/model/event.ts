@@ -87,6 +87,8 @@ export interface TraceStats {
   lostByEvent: Record<string, number>;
   /** Ring-buffer records lost before they could be read, not attributable to an event. */
   lostRecords: number;
+  /** Events (syscalls) lost in all: delivered + filtered + lostEvents accounts for every syscall the probes saw. */
+  lostEvents: number;
   /** Where the losses came from: reason -> count. */
   lostByReason: Record<string, number>;
   /** Events dropped on purpose by the filters and policies (in the kernel or in user space), by event name. */

@@ -68,6 +68,8 @@ export interface LossCounters {
   byEvent: Record<string, number>;
   /** Completed syscalls the kernel filter dropped on purpose, by event name. */
   filteredByEvent?: Record<string, number>;
+  /** Syscalls lost in all, when records are not syscalls (tracefs: two records each); default: the sum of byEvent. */
+  eventsLost?: number;
 }
 
 export interface Probe {

@@ -327,11 +327,20 @@ class TracefsProbe implements Probe {
         this.lastStats[i] = st.overrun + st.commitOverrun + st.dropped;
       }
     }
+    let overrun = 0;
     for (let i = 0; i < this.missedCounted.length; i++) {
-      const lost = Math.max(this.missedCounted[i], this.lastStats[i] ?? 0, this.missedUncounted[i]);
-      if (lost) byReason['tracefs ring buffer overrun'] = (byReason['tracefs ring buffer overrun'] ?? 0) + lost;
+      overrun += Math.max(this.missedCounted[i], this.lastStats[i] ?? 0, this.missedUncounted[i]);
     }
-    return { byReason, byEvent: { ...this.pairer.counters.lostByEvent }, filteredByEvent: { ...this.pairer.counters.filteredByEvent } };
+    if (overrun) byReason['tracefs ring buffer overrun'] = overrun;
+    const byEvent = { ...this.pairer.counters.lostByEvent };
+    // a syscall is two records (enter, exit): the pairing saw the half-lost ones (byEvent); the rest of the lost
+    // records were whole syscalls, two records each; calls whose ABI could not be told are counted as lost too
+    let halfLost = 0;
+    for (const n of Object.values(byEvent)) halfLost += n;
+    let unknownAbi = 0;
+    for (const [reason, n] of Object.entries(byReason)) if (reason.includes('unknown: records lost')) unknownAbi += n;
+    const eventsLost = halfLost + unknownAbi + Math.max(0, Math.round((overrun - halfLost) / 2));
+    return { byReason, byEvent, filteredByEvent: { ...this.pairer.counters.filteredByEvent }, eventsLost };
   }
 
   private readonly lastStats: number[] = [];
