@@ -5,7 +5,7 @@ import type { SyscallEvent, TraceStats } from './model/event.js';
 import { trackForCleanup } from './pipeline/cleanup.js';
 import { EpochClock } from './pipeline/clock.js';
 import { EventBuilder } from './pipeline/to-event.js';
-import { applyPolicies, setupPolicies, subjectOf, type PolicySetup } from './pipeline/policy-stage.js';
+import { applyPolicies, kernelScopeOf, setupPolicies, subjectOf, type PolicySetup } from './pipeline/policy-stage.js';
 import type { Policies, PolicyEnvironment } from './policy/policy.js';
 import { planPushdown, explainPlan } from './policy/pushdown.js';
 import type { PolicySpec } from './policy/spec.js';
@@ -136,6 +136,7 @@ class LiveTrace implements Trace {
         bufferKb: this.options.bufferKb,
         lifecycle: true,
         kernelFilters: kernelFiltersOf(setup.specs, events),
+        kernelScope: kernelScopeOf(setup.specs),
       };
       const opened = await openProbe(this.options.backend ?? 'auto', probeOptions);
       this.probe = opened.probe;
@@ -263,7 +264,11 @@ export function checkTraceOptions(options: TraceOptions): void {
 export function explainTrace(options: TraceOptions): string {
   const setup = policySetup(options, {});
   const plan = planPushdown(setup.specs, fieldNamesOf(setup.events));
-  return `${explainPlan(plan)}\n(the eBPF backend selects events and pids in the kernel and evaluates these conditions in user space)`;
+  const scope = kernelScopeOf(setup.specs);
+  const ebpf = scope
+    ? `the eBPF backend selects events and pids in the kernel, pre-filters ${Object.entries(scope).map(([k, v]) => `${k} in {${(v as Array<string | number>).join(', ')}}`).join(' and ')} there, and evaluates every condition again in user space`
+    : 'the eBPF backend selects events and pids in the kernel and evaluates these conditions in user space';
+  return `${explainPlan(plan)}\n(${ebpf})`;
 }
 
 /** Events held between the kernel and a consumer: bounded, so memory stays flat whatever the event rate. */
