@@ -39,7 +39,7 @@ export async function writeAll(outputs: readonly Output[], batch: readonly Sysca
 
 /** `watchpost replay FILE`: the detections over a recording (ours or Tracee's JSON lines); prints the findings, no root needed. */
 export async function replayCommand(file: string, opts: ReplayOptions): Promise<void> {
-  const detector = createDetector(opts);
+  const detector = await createDetector(opts);
   const specs = opts.output.length ? opts.output : ['table'];
   const outputs = specs.map(createOutput);
   const input = openInput(file);

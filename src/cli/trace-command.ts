@@ -39,7 +39,7 @@ function statsJson(s: TraceStats, final: boolean): string {
 }
 
 export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
-  const detector = opts.detect === false ? undefined : createDetector(opts); // a bad rules file is a usage error, before the root check
+  const detector = opts.detect === false ? undefined : await createDetector(opts); // a bad rules file is a usage error, before the root check
   const plan = detector ? livePlan(detector, opts.events?.length ? opts.events : undefined, opts) : undefined;
   if (plan) opts = { ...opts, events: plan.events };
   const events = opts.events?.length ? opts.events : undefined;

@@ -1,6 +1,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, type YAMLMap } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node, YAMLMap } from 'yaml';
+
+// loaded on first use (~40 ms): a run without --policy files never pays for the YAML parser
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+const yaml = (): YamlModule => (yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule);
+const isMap = (n: unknown): n is YAMLMap => yaml().isMap(n);
+const isScalar = (n: unknown): n is import('yaml').Scalar => yaml().isScalar(n);
+const isSeq = (n: unknown): n is import('yaml').YAMLSeq => yaml().isSeq(n);
 import { findEvent } from '../catalog/events.js';
 import type { EventDefinition } from '../catalog/types.js';
 import { UsageError } from '../model/errors.js';
@@ -15,7 +24,7 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 
 /** Positions in one YAML file, as `file:line:column`. */
 class Source {
-  readonly lines = new LineCounter();
+  readonly lines = new (yaml().LineCounter)();
   constructor(readonly file: string, readonly text: string) {}
 
   at(offset: number): string {
@@ -194,7 +203,7 @@ function policyName(src: Source, node: Node | undefined, where = 'metadata.name'
 /** Every policy in one YAML text (one per document; `---` separates several). */
 export function parsePolicyText(text: string, file: string): PolicySpec[] {
   const src = new Source(file, text);
-  const docs = parseAllDocuments(text, { lineCounter: src.lines, uniqueKeys: true });
+  const docs = yaml().parseAllDocuments(text, { lineCounter: src.lines, uniqueKeys: true });
   if (!Array.isArray(docs)) return []; // an empty stream
   const policies: PolicySpec[] = [];
   for (const doc of docs) {
