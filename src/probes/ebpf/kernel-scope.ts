@@ -42,16 +42,16 @@ const MAP_NAME: Record<ScopeKind, string> = { uids: 'wp_scope_uid', comms: 'wp_s
  */
 const CHANGED_BY: Record<ScopeKind, readonly string[]> = {
   uids: ['setuid', 'setreuid', 'setresuid'],
-  comms: ['execve', 'execveat', 'prctl'],
-  cgroupIds: [],
+  comms: ['execve', 'execveat', 'prctl'], // not a write to /proc/PID/comm: a call that spans one is judged at entry
+  cgroupIds: [], // moved by a write to cgroup.procs from any process: a call that spans the move is judged at entry
   mntns: ['unshare', 'setns'],
 };
 
-/** Order of the checks in the program: cheapest first (one helper call each; mntns follows two pointers, comm hashes 16 bytes). */
+/** Order of the checks in the program: cheapest first (one helper call each; mntns follows two pointers, comm copies 16 bytes). */
 const ORDER: readonly ScopeKind[] = ['uids', 'cgroupIds', 'mntns', 'comms'];
 
-/** Creates and fills a map per kind given (empty kinds filter nothing); returns what the enter program checks. */
-export function openScopeMaps(
+/** What the enter program checks per kind given (empty kinds filter nothing); fills a hash map for a kind with many values. */
+export function prepareScope(
   scope: KernelScope | undefined,
   events: readonly EventDefinition[],
   compat: boolean,

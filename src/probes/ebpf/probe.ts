@@ -14,7 +14,7 @@ import { RingBuffer } from './ringbuf.js';
 import { forkProgram, processExitProgram } from './follow-forks.js';
 import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
 import { EVENT_LOSS_SLOTS, eventLossKey, ID_MAP_SIZE, LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
-import { openScopeMaps, type ScopeCheck } from './kernel-scope.js';
+import { prepareScope, type ScopeCheck } from './kernel-scope.js';
 import { enterProgram, exitProgram, type HookKind, ID_COMPAT, ID_NATIVE, TracepointRecord } from './syscall-programs.js';
 import { exit, mov64Imm, R0 } from './asm.js';
 import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
@@ -116,7 +116,7 @@ export class EbpfProbe implements Probe {
         fds.excluded = excluded.fd;
       }
       if (options.pids !== undefined) fds.tracked = this.trackPids(options.pids, options.followForks === true, layout);
-      this.scope = openScopeMaps(options.kernelScope, options.events, options.compat, (spec) => this.map(spec));
+      this.scope = prepareScope(options.kernelScope, options.events, options.compat, (spec) => this.map(spec));
       if (options.lifecycle) this.attachLifecycle(layout, fds);
       this.attachSyscalls(options, hook, layout, fds);
     } catch (e) {
