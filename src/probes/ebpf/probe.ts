@@ -5,6 +5,7 @@ import { EnvironmentError } from '../../model/errors.js';
 import type { CompletedSyscall, LossCounters, Probe, ProbeOptions, TaskEvent } from '../types.js';
 import { Btf, BtfKind, VMLINUX_BTF } from './btf.js';
 import { kernelLayout, type KernelLayout } from './kernel-layout.js';
+import { cachedLayout as diskCachedLayout, cachedTypeId } from './layout-cache.js';
 import { attachRawTracepoint, attachTracepoint, attachTracing, type Link, TRACEFS } from './link.js';
 import { loadValueBtf } from './btf-blob.js';
 import { BPF_F_NO_PREALLOC, BpfMap, cpuCount, MapType, u32Key } from './maps.js';
@@ -31,7 +32,7 @@ const MAX_INLINE_EXCLUDES = 8;
 const MAX_INLINE_IDS = 16;
 const MAX_TRACEPOINT_EVENTS = 8;
 const TRACKED_ENTRIES = 16384;
-const DEFAULT_BUFFER_KB = 1024;
+const DEFAULT_BUFFER_KB = 4096; // per CPU; one ring for all CPUs: 8 MB on 2 CPUs, ~50k records, 15 ms of a 3M/s storm
 const MAX_RINGBUF = 256 << 20;
 
 export function ebpfSupport(): { ok: true } | { ok: false; reason: string } {
@@ -55,6 +56,20 @@ export function openEbpfProbe(options: ProbeOptions): Probe {
 }
 
 let cachedBtf: Btf | undefined;
+const cachedTypeIds = new Map<string, number>();
+
+/** A BTF type id, remembered: the parsed BTF itself (~100 MB of objects) is dropped once a probe is set up. */
+function btfTypeId(name: string, kind: (typeof BtfKind)[keyof typeof BtfKind]): number {
+  const key = `${kind}:${name}`;
+  let id = cachedTypeIds.get(key);
+  if (id === undefined) cachedTypeIds.set(key, (id = cachedTypeId(key, () => currentBtf().typeId(name, kind))));
+  return id;
+}
+
+/** Frees the parsed BTF: everything the programs need from it is in the layout and the type ids kept above. */
+function releaseBtf(): void {
+  cachedBtf = undefined;
+}
 let cachedLayout: KernelLayout | undefined;
 
 /** Kernel BTF, parsed once per process (~50 ms with the name index). */
@@ -63,9 +78,9 @@ function currentBtf(): Btf {
   return cachedBtf;
 }
 
-/** Struct offsets from kernel BTF. */
+/** Struct offsets from kernel BTF (kept on disk per kernel build: see layout-cache). */
 export function currentKernelLayout(): KernelLayout {
-  cachedLayout ??= kernelLayout(currentBtf());
+  cachedLayout ??= diskCachedLayout(() => kernelLayout(currentBtf()));
   return cachedLayout;
 }
 
@@ -122,6 +137,8 @@ export class EbpfProbe implements Probe {
     } catch (e) {
       this.close();
       throw e;
+    } finally {
+      releaseBtf();
     }
   }
 
@@ -234,7 +251,7 @@ export class EbpfProbe implements Probe {
   private attachBtf(name: string, instructions: ReturnType<typeof enterProgram>, tracepoint: string): void {
     const p = this.load(name, ProgramType.tracing, instructions, {
       expectedAttachType: BPF_TRACE_RAW_TP,
-      attachBtfId: currentBtf().typeId(`btf_trace_${tracepoint}`, BtfKind.typedef),
+      attachBtfId: btfTypeId(`btf_trace_${tracepoint}`, BtfKind.typedef),
     });
     this.links.push(attachTracing(p.fd, `tp_btf/${tracepoint}`));
   }
@@ -260,14 +277,14 @@ export class EbpfProbe implements Probe {
     return this.programs.map((p) => programInfo(p.fd));
   }
 
-  drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): number {
+  drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void, budget = Infinity): number {
     if (this.closed) return 0;
     const decoder = this.decoder;
     if (!this.lifecycle) {
       return this.ring.consume((data, offset) => {
         const s = decoder.decode(data, offset);
         if (s !== undefined) emit(s);
-      });
+      }, budget);
     }
     // With task records: a syscall record is written at exit but stamped at entry, so put each batch in time order.
     const batch: Array<CompletedSyscall | TaskEvent> = [];
@@ -283,7 +300,7 @@ export class EbpfProbe implements Probe {
           tasks++;
         }
       }
-    });
+    }, budget);
     if (tasks > 0) batch.sort((a, b) => a.monoNs - b.monoNs);
     for (const item of batch) {
       if ('event' in item) emit(item);
