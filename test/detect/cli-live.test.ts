@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { startCli, type RunningCli as Cli } from '../support/cli.js';
 import { startSyscaller, syscallerPath } from '../support/syscaller.js';
 import { removeTree, tempDir } from './live.js';
 import { CLI, replayJson } from './replay-cli.js';
@@ -11,36 +11,6 @@ import { CLI, replayJson } from './replay-cli.js';
 
 const isRoot = process.getuid?.() === 0;
 
-interface Cli {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  stop: () => Promise<number | null>;
-}
-
-async function startCli(args: string[]): Promise<Cli> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('tracing with')) resolve();
-    });
-    void exit.then(() => reject(new Error(`CLI exited early: ${err}`)));
-  });
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    stop: async () => {
-      child.kill('SIGINT');
-      return exit;
-    },
-  };
-}
 
 interface Line {
   eventName: string;

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { CLI, startCli } from '../support/cli.js';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { trace } from '../../src/trace.js';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 const TRACE_API = join(dirname(fileURLToPath(import.meta.url)), '../../src/trace.js');
 const INSTANCES = '/sys/kernel/tracing/instances';
 
 const instancesOf = (pid: number): string[] => readdirSync(INSTANCES).filter((n) => n === `watchpost-${pid}` || n.startsWith(`watchpost-${pid}-`));
 
-/** Starts the CLI and resolves once it says it is tracing. */
+
 /** BPF program ids a process holds open, from /proc/<pid>/fdinfo. */
 function bpfProgIdsOf(pid: number): number[] {
   const ids: number[] = [];
@@ -25,20 +25,6 @@ function bpfProgIdsOf(pid: number): number[] {
     }
   }
   return ids;
-}
-
-async function startCli(args: string[] = []): Promise<{ child: ChildProcess; stderr: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('tracing with')) resolve();
-    });
-    void exit.then(() => reject(new Error(`CLI exited early: ${err}`)));
-  });
-  return { child, stderr: () => err, exit };
 }
 
 describe('kernel hygiene: the private tracefs instance never outlives Watchpost', () => {

@@ -8,7 +8,7 @@ import { parsePolicyText } from '../../src/policy/policy-file.js';
 import { Policies, policyFromFlags } from '../../src/policy/policy.js';
 import { explainPlan, planPushdown } from '../../src/policy/pushdown.js';
 import { parseScopeFlags } from '../../src/policy/scope-grammar.js';
-import { ioperm } from './synthetic-event.js';
+import { ioperm } from '../support/synthetic-event.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const FIELDS = { ioperm: ['from', 'num', 'turn_on'], iopl: ['level'], ioctl: ['fd', 'cmd', 'arg'] };

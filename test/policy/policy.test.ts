@@ -7,7 +7,7 @@ import { type PolicyEnvironment, Policies, policyFromFlags } from '../../src/pol
 import type { ScopeSubject } from '../../src/policy/scope-fields.js';
 import type { PolicySpec } from '../../src/policy/spec.js';
 import { usage } from './brief.js';
-import { inContainer, ioperm, syscallEvent } from './synthetic-event.js';
+import { inContainer, ioperm, syscallEvent } from '../support/synthetic-event.js';
 
 function cli(events: string[], scope: string[] = [], env: PolicyEnvironment = {}): Policies {
   return Policies.compile([policyFromFlags({ events, scope })], env);

@@ -1,48 +1,21 @@
-import { findEvent } from '../../../src/catalog/events.js';
 import type { SyscallEvent } from '../../../src/model/event.js';
+import { syscallEvent } from '../../support/synthetic-event.js';
 
 /** A delivered ioperm event as the pipeline builds it; `from` doubles as a sequence number the tests check. */
 export function iopermEvent(from: number, over: Partial<SyscallEvent> = {}): SyscallEvent {
-  const def = findEvent('ioperm')!;
-  return {
+  return syscallEvent('ioperm', [BigInt(from), 1n, 1], {
     timestamp: 1_795_544_402_231_179_800 + from * 1000,
     threadStartTime: 0,
-    processorId: 0,
-    processId: 4242,
     cgroupId: 0,
-    threadId: 4242,
     parentProcessId: 1,
-    hostProcessId: 4242,
-    hostThreadId: 4242,
     hostParentProcessId: 1,
-    userId: 0,
     mountNamespace: 4026531841,
-    pidNamespace: 4026531836,
-    processName: 'portprobe',
-    executable: { path: '/usr/local/bin/portprobe' },
-    hostName: 'host1',
-    containerId: '',
-    container: { id: '', name: '', image: '', imageDigest: '' },
-    kubernetes: { podName: '', podNamespace: '', podUID: '', podSandbox: false },
-    eventId: String(def.nr),
-    eventName: 'ioperm',
-    matchedPolicies: [],
-    argsNum: 3,
     returnValue: -1,
-    syscall: 'ioperm',
-    stackAddresses: [],
-    contextFlags: { containerStarted: false, isCompat: false },
     threadEntityId: 0,
     processEntityId: 0,
     parentEntityId: 0,
-    args: [
-      { name: 'from', type: 'uint64', value: BigInt(from) },
-      { name: 'num', type: 'uint64', value: 1n },
-      { name: 'turn_on', type: 'int32', value: 1 },
-    ],
-    metadata: {},
     ...over,
-  };
+  });
 }
 
 export function range(start: number, n: number): SyscallEvent[] {
