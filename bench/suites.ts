@@ -1,7 +1,7 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { exited, interrupt, launch, Lines, sleep } from './process.js';
 import { runOnce, spread, type Run, type Spread } from './measure.js';
-import { startWatchpost, type Syscall, type Tool } from './tools.js';
+import { DIST, startWatchpost, type Syscall, type Tool } from './tools.js';
 import { TRACER_CPU, WORKLOAD_CPU, Workload, type WorkloadName } from './workload.js';
 
 export let REPS = 3;
@@ -158,7 +158,6 @@ export interface AccountingResult {
   exact: boolean;
 }
 
-const ACCOUNTING_TRACER = fileURLToPath(new URL('./accounting-tracer.js', import.meta.url));
 
 /** 3. Accounting: 1,000,000 ioperm calls from one pid, traced by the library with pids: [pid]. */
 export async function accountingSuite(bins: Record<WorkloadName, string>, backends: ('ebpf' | 'tracefs')[]): Promise<AccountingResult[]> {
@@ -169,7 +168,7 @@ export async function accountingSuite(bins: Record<WorkloadName, string>, backen
       let tracer: ReturnType<typeof launch> | undefined;
       try {
         w = await Workload.start([bins.storm, ...cpu, 'ioperm', '1000000']);
-        tracer = launch(['taskset', '-c', String(TRACER_CPU), process.execPath, ACCOUNTING_TRACER, backend, 'ioperm', String(w.pid)], ['ignore', 'pipe', 'pipe']);
+        tracer = launch(['taskset', '-c', String(TRACER_CPU), process.execPath, join(DIST, 'bench', 'accounting-tracer.js'), backend, 'ioperm', String(w.pid)], ['ignore', 'pipe', 'pipe']);
         const tout = new Lines(tracer.stdout);
         const err = new Lines(tracer.stderr);
         await tout.waitFor((l) => l.startsWith('ready'), 60_000, `accounting tracer (${backend}) ready; stderr: ${err.tail()}`);

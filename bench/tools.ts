@@ -5,7 +5,12 @@ import type { ChildProcess } from 'node:child_process';
 import { capture, countLines, exited, interrupt, launch, Lines, now, peakRssKb, sleep, type Exit } from './process.js';
 import { TRACER_CPU, type Workload } from './workload.js';
 
-export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+/** The compiled Watchpost measured: dist/ as built, or the snapshot run.ts takes of it (setDist). */
+export let DIST = fileURLToPath(new URL('../', import.meta.url));
+export function setDist(dir: string): void {
+  DIST = dir;
+}
+const cli = (): string => join(DIST, 'src', 'cli', 'main.js');
 
 export type Syscall = 'ioperm' | 'ioctl';
 export const NR: Record<Syscall, { native: number; compat: number }> = { ioperm: { native: 173, compat: 101 }, ioctl: { native: 16, compat: 54 } };
@@ -78,7 +83,7 @@ export interface WatchpostProcess extends Tracer {
 export function startWatchpost(args: string[], s: Syscall, stdoutPipe = false): WatchpostProcess {
   const devnull = openSync('/dev/null', 'w');
   const launchedAt = now();
-  const child = launch(pinned([process.execPath, CLI, ...args]), ['ignore', stdoutPipe ? 'pipe' : devnull, 'pipe']);
+  const child = launch(pinned([process.execPath, cli(), ...args]), ['ignore', stdoutPipe ? 'pipe' : devnull, 'pipe']);
   closeSync(devnull);
   const err = new Lines(child.stderr);
   const stdout = stdoutPipe ? new Lines(child.stdout, false) : undefined;
