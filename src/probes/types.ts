@@ -30,6 +30,8 @@ export interface CompletedSyscall {
   args: ArgValue[];
   ret: number;
   context?: KernelContext;
+  /** perf_event_open: attr->type and attr->config, read from user memory at entry (eBPF only); null when that read failed. */
+  perfAttr?: { type: number; config: bigint } | null;
 }
 
 /** Task lifecycle, for the process tree: fork/clone, exec and exit as the kernel reported them. */
