@@ -1,6 +1,7 @@
 import type { EventArg, PortRangeOwner } from '../model/event.js';
 import { errnoName } from './errno.js';
-import { perfEventOpenFlags, userfaultfdFlags } from './flags.js';
+import type { CompletedSyscall } from '../probes/types.js';
+import { loadPmuTypes, perfConfigName, perfEventOpenFlags, perfTypeName, userfaultfdFlags } from './flags.js';
 import { formatIoctl } from './ioctl.js';
 import { ioplPorts, loadIoports, portOwners } from './ioports.js';
 
@@ -36,7 +37,14 @@ export function portsOf(eventName: string, args: readonly EventArg[]): PortRange
   return undefined;
 }
 
-export function decodedArgs(eventName: string, args: readonly EventArg[]): Record<string, string> | undefined {
+/** perf_event_open's attr as the eBPF probe read it, e.g. "type=PERF_TYPE_SOFTWARE config=PERF_COUNT_SW_CPU_CLOCK"; "unread" when it could not. */
+export function perfAttrText(attr: NonNullable<CompletedSyscall['perfAttr']> | null): string {
+  if (attr === null) return 'unread';
+  return `type=${perfTypeName(attr.type, loadPmuTypes())} config=${perfConfigName(attr.type, attr.config)}`;
+}
+
+/** `perfAttr`: what the probe read behind perf_event_open's attr pointer (eBPF only), decoded as `attr`. */
+export function decodedArgs(eventName: string, args: readonly EventArg[], perfAttr?: CompletedSyscall['perfAttr']): Record<string, string> | undefined {
   const decoders = DECODERS[eventName];
   if (!decoders) return undefined;
   let out: Record<string, string> | undefined;
@@ -45,5 +53,6 @@ export function decodedArgs(eventName: string, args: readonly EventArg[]): Recor
     const v = numeric(a.value);
     if (d && v !== undefined) (out ??= {})[a.name] = d(v);
   }
+  if (perfAttr !== undefined) (out ??= {}).attr = perfAttrText(perfAttr);
   return out;
 }

@@ -83,7 +83,7 @@ export class EventBuilder {
       (hostPpid ? this.containers.resolve(hostPpid, this.lookup(hostPpid)?.startTime ?? 0) : undefined); // gone: its parent's
     const container = cc?.container;
     const names = container ? this.names.get(container.id, container.runtime) : undefined; // cached; never waits
-    const decoded = decodedArgs(def.name, args);
+    const decoded = decodedArgs(def.name, args, s.perfAttr);
     const ports = this.ports(def.name, args);
     if (decoded && this.options.parseArguments) for (const a of args) if (decoded[a.name] !== undefined) a.value = decoded[a.name];
     const ev: SyscallEvent = {
