@@ -189,6 +189,10 @@ export class EbpfProbe implements Probe {
     const nativeIds = options.events.map((e) => e.nr);
     const compatIds = options.compat ? options.events.flatMap((e) => (e.compatNr === undefined ? [] : [e.compatNr])) : [];
     const allIds = [...nativeIds, ...compatIds];
+    // perf_event_open selected: enter reads *attr for it (branching on the id), every record carries the result.
+    const perf = options.events.find((e) => e.name === 'perf_event_open');
+    const perfAttr = perf && { nr: perf.nr, compatNr: options.compat ? perf.compatNr : undefined };
+    const exitPerf = perf !== undefined;
     if (this.hook !== 'tracepoint' && new Set(allIds).size > MAX_INLINE_IDS && allIds.every((id) => id < ID_MAP_SIZE)) {
       // Hundreds of compares would cost every syscall more than one inlined array lookup.
       const ids = this.map({ name: 'wp_ids', type: MapType.array, keySize: 4, valueSize: 4, maxEntries: ID_MAP_SIZE });
@@ -201,8 +205,8 @@ export class EbpfProbe implements Probe {
     if (this.hook === 'btf') {
       const mark = { links: this.links.length, programs: this.programs.length };
       try {
-        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope }), 'sys_enter');
-        this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds }), 'sys_exit');
+        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr }), 'sys_enter');
+        this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds, perfAttr: exitPerf }), 'sys_exit');
       } catch (e) {
         if (forced === 'btf') throw e;
         // Some kernels refuse tp_btf: the same programs on raw_tp, reading pt_regs with bpf_probe_read_kernel.
@@ -214,18 +218,18 @@ export class EbpfProbe implements Probe {
       }
     }
     if (this.hook === 'raw') {
-      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope }), 'sys_enter');
-      this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds }), 'sys_exit');
+      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr }), 'sys_enter');
+      this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds, perfAttr: exitPerf }), 'sys_exit');
     } else if (this.hook === 'tracepoint') {
       // One enter program per argument count: the kernel refuses one that reads past a tracepoint's record.
       const enterByArgs = new Map<number, Program>();
-      const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds }));
+      const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds, perfAttr: exitPerf }));
       for (const e of options.events) {
         checkTracepointLayout(e);
         const n = e.args.length;
         let enterProg = enterByArgs.get(n);
         if (!enterProg) {
-          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline, scope: this.scope });
+          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline, scope: this.scope, perfAttr });
           enterProg = this.load(`wp_sys_enter${n}`, ProgramType.tracepoint, code);
           enterByArgs.set(n, enterProg);
         }

@@ -15,7 +15,8 @@ export const Entry = {
   flags: 12, // u32 FLAG_COMPAT
   args: 16, // u64[6]
   armed: 64, // u32: 1 from entry until exit (task storage is never deleted, only disarmed)
-  size: 72,
+  perfAttr: 72, // perf_event_open: the first 16 bytes of *attr (u32 type, u32 size, u64 config), valid with FLAG_PERF_ATTR
+  size: 88,
 } as const;
 
 /** What a ring-buffer record is: its first u32. */
@@ -43,6 +44,8 @@ export const Rec = {
   id: 132,
   comm: 136, // char[16]
   size: 152,
+  perfAttr: 152, // Entry.perfAttr copied, valid with FLAG_PERF_ATTR (only when perf_event_open is selected)
+  perfSize: 168, // the record's size when perf_event_open is selected
 } as const;
 
 /** Task lifecycle records (fork, exec, exit) for the process tree; rare next to syscalls. */
@@ -62,6 +65,8 @@ export const TaskRec = {
 export const FILENAME_MAX = 256;
 
 export const FLAG_COMPAT = 1;
+/** perf_event_open: *attr was read at entry (absent: the read failed, e.g. a NULL or unmapped pointer). */
+export const FLAG_PERF_ATTR = 2;
 
 /** Turns ring-buffer records back into CompletedSyscall objects, using the catalog for ids and arg types. */
 export class RecordDecoder {
@@ -69,8 +74,11 @@ export class RecordDecoder {
   private readonly compat = new Map<number, EventDefinition>();
   /** Records whose id matched no selected event (should not happen; counted, not thrown). */
   unknown = 0;
+  /** The one event whose records carry perfAttr. */
+  private readonly perfEvent: EventDefinition | undefined;
 
   constructor(events: readonly EventDefinition[]) {
+    this.perfEvent = events.find((e) => e.name === 'perf_event_open');
     for (const e of events) {
       this.native.set(e.nr, e);
       if (e.compatNr !== undefined) this.compat.set(e.compatNr, e);
@@ -95,7 +103,8 @@ export class RecordDecoder {
   /** Hot path: reads fields straight from the ring buffer view; allocates only the result object, its args and comm. */
   decode(d: DataView, o: number): CompletedSyscall | undefined {
     const id = d.getUint32(o + Rec.id, true);
-    const isCompat = (d.getUint32(o + Rec.flags, true) & FLAG_COMPAT) !== 0;
+    const flags = d.getUint32(o + Rec.flags, true);
+    const isCompat = (flags & FLAG_COMPAT) !== 0;
     const event = isCompat ? this.compat.get(id) : this.native.get(id);
     if (event === undefined) {
       this.unknown++;
@@ -105,7 +114,7 @@ export class RecordDecoder {
     const args: ArgValue[] = new Array(readers.length);
     for (let i = 0; i < readers.length; i++) args[i] = readers[i](d, o + Rec.args + 8 * i);
     const tid = d.getUint32(o + Rec.tid, true);
-    return {
+    const s: CompletedSyscall = {
       event,
       monoNs: u64(d, o + Rec.enterNs),
       cpu: d.getUint32(o + Rec.cpu, true),
@@ -128,6 +137,10 @@ export class RecordDecoder {
         startTime: u64(d, o + Rec.startTime),
       },
     };
+    if (event === this.perfEvent) {
+      s.perfAttr = flags & FLAG_PERF_ATTR ? { type: d.getUint32(o + Rec.perfAttr, true), config: d.getBigUint64(o + Rec.perfAttr + 8, true) } : null;
+    }
+    return s;
   }
 }
 

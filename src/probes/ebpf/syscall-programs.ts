@@ -1,6 +1,6 @@
 import {
-  add64Imm, and64Imm, call, exit, Helper, type Instruction, ja, jeqImm, jmpImm, jneImm, label, ldMapFd, ldxDW, ldxW,
-  mov64Imm, mov64Reg, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10, type Register, rsh64Imm, stW, stxDW, stxW,
+  add64Imm, alu64Imm, and64Imm, call, exit, Helper, type Instruction, ja, jeqImm, jmpImm, jneImm, label, ldMapFd, ldxDW, ldxW,
+  mov32Reg, mov64Imm, mov64Reg, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10, type Register, rsh64Imm, stW, stxDW, stxW,
 } from './asm.js';
 import { type KernelLayout, TS_COMPAT } from './kernel-layout.js';
 import {
@@ -8,7 +8,7 @@ import {
   type MapFds, matchAny, probeRead, REGS, SCRATCH, TID_KEY,
 } from './program-parts.js';
 import { type ScopeCheck, scopeFilter } from './kernel-scope.js';
-import { Entry, FLAG_COMPAT, Rec, RecordKind } from './record.js';
+import { Entry, FLAG_COMPAT, FLAG_PERF_ATTR, Rec, RecordKind } from './record.js';
 import { contextByBtf, contextByProbeRead } from './task-context.js';
 
 /**
@@ -60,6 +60,35 @@ export interface EnterOptions {
   excludedInline?: number[];
   /** kernelScope: the kinds to check after the pid filters, before anything is saved. */
   scope?: readonly ScopeCheck[];
+  /** perf_event_open is selected: its ids (compat only when compat calls are caught), to read *attr at entry. */
+  perfAttr?: { nr: number; compatNr?: number };
+}
+
+/**
+ * perf_event_open only: the first 16 bytes of *attr (type, size, config) from user memory into the entry, and
+ * FLAG_PERF_ATTR when the read worked. R7 = id, R8 = compat (0/1), the entry at base + at; clobbers R0-R5.
+ */
+function readPerfAttr(ids: { nr: number; compatNr?: number }, base: Register, at: number): Instruction[] {
+  const p: Instruction[] = [];
+  if (ids.compatNr !== undefined) p.push(jneImm(R8, 0, 'perf_compat'));
+  p.push(jneImm(R7, ids.nr, 'perf_done'), ldxDW(R3, base, at + Entry.args));
+  if (ids.compatNr !== undefined) {
+    // A 32-bit caller's pointer is the register's low half.
+    p.push(ja('perf_read'), label('perf_compat'), jneImm(R7, ids.compatNr, 'perf_done'), ldxDW(R3, base, at + Entry.args), mov32Reg(R3, R3));
+  }
+  p.push(
+    label('perf_read'),
+    mov64Reg(R1, base),
+    add64Imm(R1, at + Entry.perfAttr),
+    mov64Imm(R2, 16),
+    call(Helper.probeReadUser),
+    jneImm(R0, 0, 'perf_done'),
+    mov64Reg(R1, R8),
+    alu64Imm('or', R1, FLAG_PERF_ATTR),
+    stxW(base, at + Entry.flags, R1),
+    label('perf_done'),
+  );
+  return p;
 }
 
 export function enterProgram(o: EnterOptions): Instruction[] {
@@ -145,7 +174,9 @@ export function enterProgram(o: EnterOptions): Instruction[] {
       else p.push(stW(base, slot, 0), stW(base, slot + 4, 0));
     }
   }
-  p.push(label('save'), stW(base, at + Entry.armed, 1));
+  p.push(label('save'));
+  if (o.perfAttr !== undefined) p.push(...readPerfAttr(o.perfAttr, base, at));
+  p.push(stW(base, at + Entry.armed, 1));
   if (maps.inflightKind === 'hash') {
     p.push(
       stxW(R10, TID_KEY, R9),
@@ -170,6 +201,8 @@ export interface ExitOptions {
   ids: number[];
   layout: KernelLayout;
   maps: MapFds;
+  /** perf_event_open is selected: every record is Rec.perfSize and carries Entry.perfAttr. */
+  perfAttr?: boolean;
 }
 
 export function exitProgram(o: ExitOptions): Instruction[] {
@@ -211,7 +244,7 @@ export function exitProgram(o: ExitOptions): Instruction[] {
   p.push(
     mov64Reg(R8, R0),
     ldMapFd(R1, maps.ringbuf),
-    mov64Imm(R2, Rec.size),
+    mov64Imm(R2, o.perfAttr ? Rec.perfSize : Rec.size),
     mov64Imm(R3, 0),
     call(Helper.ringbufReserve),
     jneImm(R0, 0, 'reserved'),
@@ -229,9 +262,10 @@ export function exitProgram(o: ExitOptions): Instruction[] {
     ldxW(R1, R8, Entry.id),
     stxW(R9, Rec.id, R1),
     ldxW(R1, R8, Entry.flags),
-    and64Imm(R1, FLAG_COMPAT),
+    and64Imm(R1, o.perfAttr ? FLAG_COMPAT | FLAG_PERF_ATTR : FLAG_COMPAT),
     stxW(R9, Rec.flags, R1),
   );
+  if (o.perfAttr) p.push(ldxDW(R1, R8, Entry.perfAttr), stxDW(R9, Rec.perfAttr, R1), ldxDW(R1, R8, Entry.perfAttr + 8), stxDW(R9, Rec.perfAttr + 8, R1));
   for (let i = 0; i < 6; i++) p.push(ldxDW(R1, R8, Entry.args + 8 * i), stxDW(R9, Rec.args + 8 * i, R1));
   p.push(ldxDW(R1, R6, o.hook === 'tracepoint' ? TracepointRecord.ret : 8), stxDW(R9, Rec.ret, R1), stW(R9, Rec.kind, RecordKind.syscall), stW(R9, Rec.nsPpid, 0));
   p.push(...(o.hook === 'raw' ? contextByProbeRead(L) : contextByBtf(L)));
