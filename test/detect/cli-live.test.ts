@@ -20,8 +20,9 @@ interface Line {
 
 /** What the CLI printed for one pid: event names, findings as their signature ids. */
 function linesOf(cli: Cli, pid: number): string[] {
-  return cli
-    .stdout()
+  const out = cli.stdout();
+  return out
+    .slice(0, out.lastIndexOf('\n') + 1) // complete lines only: a pipe may hand over part of the last one
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Line)
