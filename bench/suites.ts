@@ -145,8 +145,10 @@ export interface AccountingRun {
   delivered: number;
   lostByEvent: number;
   lostRecords: number;
+  /** stats().lostEvents, in builds that have it. */
+  lostEvents?: number;
   lostByReason: Record<string, number>;
-  /** delivered + lostByEvent + lostRecords - issued: 0 when the books balance. */
+  /** delivered + counted lost - issued (counted lost: lostEvents, else lostByEvent + lostRecords): 0 when the books balance. */
   difference: number;
   elapsedMs: number;
   error?: string;
@@ -177,18 +179,20 @@ export async function accountingSuite(bins: Record<WorkloadName, string>, backen
         void interrupt(tracer);
         const line = await tout.waitFor((l) => l.startsWith('{'), 60_000, 'accounting tracer result');
         await exited(tracer);
-        const res = JSON.parse(line.text) as { counted: number; stats: { lostByEvent: Record<string, number>; lostRecords: number; lostByReason: Record<string, number> } };
+        const res = JSON.parse(line.text) as { counted: number; stats: { lostByEvent: Record<string, number>; lostRecords: number; lostEvents?: number; lostByReason: Record<string, number> } };
+        const countedLost = typeof res.stats.lostEvents === 'number' ? res.stats.lostEvents : (res.stats.lostByEvent.ioperm ?? 0) + res.stats.lostRecords;
         const run: AccountingRun = {
           issued: report.syscalls,
           delivered: res.counted,
           lostByEvent: res.stats.lostByEvent.ioperm ?? 0,
           lostRecords: res.stats.lostRecords,
+          lostEvents: res.stats.lostEvents,
           lostByReason: res.stats.lostByReason,
-          difference: res.counted + (res.stats.lostByEvent.ioperm ?? 0) + res.stats.lostRecords - report.syscalls,
+          difference: res.counted + countedLost - report.syscalls,
           elapsedMs: report.ns / 1e6,
         };
         out[i].runs.push(run);
-        log(`accounting ${rep + 1}/${REPS} ${backend}: issued ${run.issued}, delivered ${run.delivered}, lost ${run.lostByEvent} + ${run.lostRecords} records, difference ${run.difference}`);
+        log(`accounting ${rep + 1}/${REPS} ${backend}: issued ${run.issued}, delivered ${run.delivered}, counted lost ${countedLost} (lostEvents ${run.lostEvents ?? 'absent'}, lostByEvent ${run.lostByEvent}, lostRecords ${run.lostRecords}), difference ${run.difference}`);
       } catch (err) {
         if (tracer) await interrupt(tracer, 5000);
         if (w) await interrupt(w.child, 3000);

@@ -55,6 +55,8 @@ interface WatchpostStats {
   delivered: Record<string, number>;
   lostByEvent: Record<string, number>;
   lostRecords: number;
+  /** Syscalls lost in all (builds that have it): delivered + filtered + lostEvents == seen. */
+  lostEvents?: number;
   lostByReason: Record<string, number>;
   filtered: Record<string, number>;
 }
@@ -107,7 +109,7 @@ export function startWatchpost(args: string[], s: Syscall, stdoutPipe = false): 
       const findings = err.all.find((l) => l.text.startsWith('{"findings"'));
       return {
         delivered: stats.delivered[s] ?? 0,
-        reportedLost: (stats.lostByEvent[s] ?? 0) + stats.lostRecords,
+        reportedLost: typeof stats.lostEvents === 'number' ? stats.lostEvents : (stats.lostByEvent[s] ?? 0) + stats.lostRecords,
         endAt: final.at,
         peakRssKb: rss,
         detail: { stats, findings: findings ? (JSON.parse(findings.text) as { findings: unknown }).findings : {} },
