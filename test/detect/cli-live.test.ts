@@ -43,11 +43,14 @@ async function callsIn(cli: Cli, commands: string[], expected: number, uid?: num
     uid === undefined
       ? await startSyscaller(commands)
       : await startSyscaller(['--reuid', String(uid), '--regid', String(uid), '--clear-groups', syscallerPath(), ...commands], { exe: '/usr/bin/setpriv' });
-  await sc.go();
-  await waitFor(`${expected} lines for pid ${sc.pid}`, () => linesOf(cli, sc.pid).length >= expected).catch((e: Error) => assert.fail(`${e.message}\n${cli.stderr()}`));
-  await new Promise((r) => setTimeout(r, 100)); // nothing more should come
-  await sc.end();
-  return linesOf(cli, sc.pid);
+  try {
+    await sc.go();
+    await waitFor(`${expected} lines for pid ${sc.pid}`, () => linesOf(cli, sc.pid).length >= expected).catch((e: Error) => assert.fail(`${e.message}\n${cli.stderr()}`));
+    await new Promise((r) => setTimeout(r, 100)); // nothing more should come
+    return linesOf(cli, sc.pid);
+  } finally {
+    await sc.end(); // also when the check failed: no helper left waiting
+  }
 }
 
 describe('watchpost trace with detections', { skip: !isRoot && 'needs root to trace' }, () => {
