@@ -21,7 +21,13 @@ function show(name: string, v: ArgValue): string {
 }
 
 export function eventToRow(e: SyscallEvent): string {
-  let args = e.args.map((a) => `${a.name}: ${e.decoded?.[a.name] ?? show(a.name, a.value)}`).join(', ');
+  let args = e.args
+    .map((a) => {
+      const decoded = e.decoded?.[a.name];
+      if (decoded === undefined) return `${a.name}: ${show(a.name, a.value)}`;
+      return a.type === 'pointer' ? `${a.name}: ${show(a.name, a.value)} (${decoded})` : `${a.name}: ${decoded}`; // keep the address a decoded pointer came from
+    })
+    .join(', ');
   if (e.ports) {
     const all = e.ports.length > 0 && e.ports[0].first === 0 && e.ports[e.ports.length - 1].last === 0xffff;
     args += all ? ' [all 65536 ports 0x0-0xffff]' : ` [${formatPortOwners(e.ports)}]`;
