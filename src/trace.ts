@@ -7,6 +7,7 @@ import { EpochClock } from './pipeline/clock.js';
 import { EventBuilder } from './pipeline/to-event.js';
 import { applyPolicies, kernelScopeOf, setupPolicies, subjectOf, type PolicySetup } from './pipeline/policy-stage.js';
 import type { Policies, PolicyEnvironment } from './policy/policy.js';
+import { distance } from './policy/problem.js';
 import { planPushdown, explainPlan } from './policy/pushdown.js';
 import type { PolicySpec } from './policy/spec.js';
 import { syscallArgFieldNames } from './catalog/kernel-syscalls.js';
@@ -56,15 +57,9 @@ export interface Trace extends AsyncIterable<SyscallEvent> {
   stop(): Promise<void>;
 }
 
-function closest(name: string, candidates: readonly string[]): string[] {
-  const dist = (a: string, b: string): number => {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-    for (let j = 1; j <= b.length; j++) d[0][j] = j;
-    for (let i = 1; i <= a.length; i++)
-      for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    return d[a.length][b.length];
-  };
-  return [...candidates].sort((x, y) => dist(name, x) - dist(name, y)).slice(0, 3);
+/** The three nearest names, however far: a library caller always gets a suggestion. */
+function nearest(name: string, candidates: readonly string[]): string[] {
+  return [...candidates].sort((x, y) => distance(name, x) - distance(name, y)).slice(0, 3);
 }
 
 export function resolveEvents(names: readonly string[]): EventDefinition[] {
@@ -73,7 +68,7 @@ export function resolveEvents(names: readonly string[]): EventDefinition[] {
     const e = findEvent(name);
     if (!e) {
       const names = EVENTS.map((x) => x.name);
-      throw new UsageError(`unknown event "${name}": did you mean ${closest(name, names).join(', ')}? (\`watchpost list\` shows them all)`);
+      throw new UsageError(`unknown event "${name}": did you mean ${nearest(name, names).join(', ')}? (\`watchpost list\` shows them all)`);
     }
     if (!out.includes(e)) out.push(e);
   }

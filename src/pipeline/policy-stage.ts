@@ -5,7 +5,6 @@ import { UsageError } from '../model/errors.js';
 import type { SyscallEvent } from '../model/event.js';
 import { loadPolicies } from '../policy/policy-file.js';
 import { Policies, policyFromFlags, type PolicyEnvironment } from '../policy/policy.js';
-import { planPushdown, type PushdownPlan } from '../policy/pushdown.js';
 import type { ScopeSubject } from '../policy/scope-fields.js';
 import type { PolicySpec } from '../policy/spec.js';
 
@@ -37,11 +36,6 @@ export function setupPolicies(input: PolicyInput, defaults: readonly string[], e
   const events = [...policies.selectedEvents()].map((name) => findEvent(name)!).filter(Boolean);
   if (events.length === 0) throw new UsageError('the events and policies select no event: check the -e exclusions');
   return { specs, policies, events };
-}
-
-/** The push-down plan for the tracefs backend: field names are those of the kernel's format files. */
-export function tracefsPlan(specs: readonly PolicySpec[], fieldNames: Record<string, string[]>): PushdownPlan {
-  return planPushdown(specs, fieldNames);
 }
 
 /** What a policy's `follow`/`tree=` see of an ancestor: the process tree's entry shaped like an event. */

@@ -25,7 +25,8 @@ export function problem(locate: Locate, offset: number, what: string, fix: strin
   return new UsageError(`${locate(offset)}: ${what}; ${fix}`);
 }
 
-function distance(a: string, b: string): number {
+/** Levenshtein distance. */
+export function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let diag = row[0];
