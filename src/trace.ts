@@ -16,9 +16,11 @@ import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
 import { ProcessTree } from './enrich/process-tree.js';
 import { openProbe, type BackendChoice } from './probes/open.js';
+import { decideCompat, type CompatMode } from './probes/compat-support.js';
 import type { CompletedSyscall, Probe, ProbeOptions, TaskEvent } from './probes/types.js';
 
 export type { SyscallEvent, TraceStats } from './model/event.js';
+export type { CompatMode } from './probes/compat-support.js';
 
 export interface TraceOptions {
   /** --scope expressions (Tracee syntax): uid, pid, tree, comm, executable, container, mntns, pidns, follow… */
@@ -29,8 +31,11 @@ export interface TraceOptions {
   backend?: BackendChoice;
   /** -e/--events expressions (Tracee syntax): names, globs, sets, -exclusions, EVENT.data.ARG=…, EVENT.retval…; default ioperm and iopl. */
   events?: readonly string[];
-  /** Catch 32-bit (int $0x80) calls too (default true): costs a filtered hook on every syscall. */
-  compat?: boolean;
+  /**
+   * 32-bit (int $0x80) callers: `auto` (default) catches them where this kernel can run them at all, found out at
+   * start; `on` always arms the 32-bit hooks (a filtered hook on every syscall); `off` (or false) traces 64-bit callers only.
+   */
+  compat?: CompatMode | boolean;
   /** Trace only these processes; with followForks (default true) also their new threads and children. */
   pids?: number[];
   followForks?: boolean;
@@ -50,6 +55,10 @@ export interface Trace extends AsyncIterable<SyscallEvent> {
   readonly backend: string;
   /** Set when auto fell back to tracefs: why, in one line. */
   readonly backendNote: string | undefined;
+  /** Whether 32-bit callers are caught (known once ready). */
+  readonly compat: boolean;
+  /** Set when the 32-bit choice deserves a word (this kernel runs no 32-bit syscalls): why, in one line. */
+  readonly compatNote: string | undefined;
   stats(): TraceStats;
   /** The same events in the batches the kernel buffers were read in (fewer wake-ups for printers). */
   batches(): AsyncIterable<SyscallEvent[]>;
@@ -79,6 +88,8 @@ class LiveTrace implements Trace {
   readonly ready: Promise<void>;
   backend = 'tracefs';
   backendNote: string | undefined;
+  compat = false;
+  compatNote: string | undefined;
   private probe: Probe | undefined;
   private queue: SyscallEvent[] = [];
   private waiter: (() => void) | undefined;
@@ -122,9 +133,13 @@ class LiveTrace implements Trace {
       this.policies = setup.policies;
       const events = setup.events;
       for (const e of events) this.delivered[e.name] = 0;
+      const mode = this.options.compat ?? 'auto';
+      const decision = decideCompat(mode === true ? 'on' : mode === false ? 'off' : mode);
+      this.compat = decision.compat;
+      this.compatNote = decision.note;
       const probeOptions: ProbeOptions = {
         events,
-        compat: this.options.compat ?? true,
+        compat: decision.compat,
         pids: this.options.pids,
         followForks: this.options.followForks ?? true,
         excludePids: [process.pid],

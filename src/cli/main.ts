@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { EnvironmentError, UsageError } from '../model/errors.js';
 import { listCommand } from './list.js';
 import { traceCommand } from './trace-command.js';
+import type { CompatMode } from '../trace.js';
 
 function fail(err: unknown): never {
   if (err instanceof UsageError) {
@@ -39,10 +40,15 @@ program
   .option('--policy <path>', 'Tracee Policy YAML file or directory (repeatable; instead of -e/--scope)', (v: string, prev: string[] = []) => prev.concat(v))
   .option('--explain', 'print each filter condition and where it runs (kernel or user space), then exit')
   .option('-o, --output <spec>', 'where events go: table (default), json (JSON lines on stdout), or KIND:TARGET; repeat for several', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
-  .option(
-    '--no-compat',
-    'do not catch 32-bit (int $0x80) callers, which evade Watchpost then. Cost of catching them, measured on the dev VM: eBPF hooks the entry of every syscall (+130-190 ns on each syscall of the machine) instead of the selected syscalls\' tracepoints (+40-70 ns); tracefs also records raw_syscalls and the 64-bit getppid/ptrace/setsockopt calls it needs to tell ABIs apart',
+  .addOption(
+    new Option(
+      '--compat <mode>',
+      "32-bit (int $0x80) callers. auto: caught where this kernel runs 32-bit syscalls at all (found out at start, once per boot); where it runs none, the cheaper 64-bit-only hooks, said in one stderr line. on: always catch them (on a kernel that runs none, a warning). off: 64-bit callers only; 32-bit ones evade Watchpost then. Cost of catching them, measured on the dev VM: eBPF hooks the entry of every syscall (+130-190 ns on each syscall of the machine) instead of the selected syscalls' tracepoints (+40-70 ns); tracefs also records raw_syscalls and the 64-bit getppid/ptrace/setsockopt calls it needs to tell ABIs apart",
+    )
+      .choices(['auto', 'on', 'off'])
+      .default('auto'),
   )
+  .option('--no-compat', 'the same as --compat off')
   .addOption(new Option('--backend <name>', 'auto: eBPF where BPF and BTF work, else tracefs (says which on stderr)').choices(['auto', 'ebpf', 'tracefs']).default('auto'))
   .option('--parse-arguments', 'replace raw argument values by their decoded names in JSON (ioctl request, flags), as Tracee does; the table always shows names')
   .option('--buffer-kb <n>', 'per-CPU kernel buffer in KiB', (v) => {
@@ -55,9 +61,9 @@ program
   .option('--no-detect', 'run no detections: events only, and only the events asked for')
   .option('--rules <file>', 'YAML detection rules: CEL conditions over the event (repeatable; see docs/detections.md)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
   .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access without a WP-005 finding (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
-  .action(async (opts: { events?: string[]; scope?: string[]; policy?: string[]; explain?: boolean; output: string[]; compat: boolean; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string }) => {
+  .action(async (opts: { events?: string[]; scope?: string[]; policy?: string[]; explain?: boolean; output: string[]; compat: CompatMode | false; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string }) => {
     try {
-      await traceCommand(opts);
+      await traceCommand({ ...opts, compat: opts.compat === false ? 'off' : opts.compat });
     } catch (err) {
       fail(err);
     }

@@ -5,7 +5,7 @@ import { startMetricsServer } from '../sinks/metrics-server.js';
 import type { Output } from '../sinks/output.js';
 import { createOutput } from '../sinks/registry.js';
 import { StdoutOutput } from '../sinks/stdout-output.js';
-import { checkTraceOptions, explainTrace, trace } from '../trace.js';
+import { checkTraceOptions, explainTrace, trace, type CompatMode } from '../trace.js';
 import { outputSummaryLine, StatusLine } from './status-line.js';
 import { createDetector, type DetectOptions, livePlan } from '../detect/setup.js';
 import { writeAll } from './replay.js';
@@ -20,7 +20,7 @@ export interface TraceCommandOptions extends DetectOptions {
   explain?: boolean;
   /** `-o` values; default table. */
   output: string[];
-  compat: boolean;
+  compat: CompatMode;
   bufferKb?: number;
   /** `--metrics HOST:PORT`: serve Prometheus metrics there while tracing. */
   metrics?: string;
@@ -58,6 +58,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   const t = trace({ ...selection, compat: opts.compat, bufferKb: opts.bufferKb, backend: opts.backend, parseArguments: opts.parseArguments });
   await t.ready;
   if (t.backendNote) process.stderr.write(`watchpost: ${t.backendNote}\n`);
+  if (t.compatNote) process.stderr.write(`watchpost: ${t.compatNote}\n`);
   const metrics = opts.metrics
     ? await startMetricsServer(opts.metrics, { stats: () => t.stats(), get backend() { return t.backend; }, outputs }).catch(async (err: unknown) => {
         await t.stop();
@@ -71,7 +72,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
     void t.stop();
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
-  process.stderr.write(`watchpost: tracing with ${t.backend}${opts.compat ? '' : ' (64-bit callers only)'}${metrics ? `; metrics at ${metrics.url}` : ''}; Ctrl-C to stop\n`);
+  process.stderr.write(`watchpost: tracing with ${t.backend}${t.compat ? '' : ' (64-bit callers only)'}${metrics ? `; metrics at ${metrics.url}` : ''}; Ctrl-C to stop\n`);
   const status = StatusLine.start({ stats: () => t.stats(), outputs });
   const sharesTerminal = process.stdout.isTTY && outputs.some((o) => o instanceof StdoutOutput); // the table and the status line take turns
   let lastStats = '';

@@ -73,7 +73,7 @@ function compatLine(e: EventDefinition): string {
     : '';
   return (
     `32-bit callers (\`int $0x80\`) never fire those; they arrive on \`raw_syscalls:sys_enter\` / \`raw_syscalls:sys_exit\`, filtered in the kernel to \`id == ${e.compatNr}\` (the i386 number of ${e.name}).` +
-    `${marker} \`--no-compat\` leaves the raw_syscalls hook out.`
+    `${marker} \`--compat off\` leaves the raw_syscalls hook out.`
   );
 }
 
@@ -88,8 +88,14 @@ function hooksSection(e: EventDefinition): string[] {
     "Through the kernel's syscall tracepoints on both backends; each event is reported at syscall exit, with the entry's arguments and the value the caller got back.",
     '',
     `- **tracefs backend**: the \`syscalls:sys_enter_${e.name}\` and \`syscalls:sys_exit_${e.name}\` tracepoints, enabled in a private tracefs instance (\`instances/watchpost-<pid>\`, never the global one) and read from its per-CPU binary buffers. ${compatLine(e)}`,
-    `- **eBPF backend**: a BPF program on the \`sys_enter\` and \`sys_exit\` raw tracepoints (\`raw_syscalls\`; attached as BTF-typed \`tp_btf\` where the kernel allows it, else as a plain raw tracepoint) ${ebpfCompat}. With \`--no-compat\`, BPF programs on the \`syscalls:sys_enter_${e.name}\` and \`syscalls:sys_exit_${e.name}\` tracepoints instead: cheaper for every other syscall, blind to 32-bit callers.`,
+    `- **eBPF backend**: a BPF program on the \`sys_enter\` and \`sys_exit\` raw tracepoints (\`raw_syscalls\`; attached as BTF-typed \`tp_btf\` where the kernel allows it, else as a plain raw tracepoint) ${ebpfCompat}. With \`--compat off\`, BPF programs on the \`syscalls:sys_enter_${e.name}\` and \`syscalls:sys_exit_${e.name}\` tracepoints instead: cheaper for every other syscall, blind to 32-bit callers.`,
     '',
+    ...(e.compatNr === undefined
+      ? []
+      : [
+          "Whether 32-bit callers exist at all is found out at start (`--compat auto`, the default): a throwaway child makes one `int $0x80` call. Some kernels refuse every 32-bit syscall, killing the caller with SIGSEGV although `CONFIG_IA32_EMULATION=y` (`ia32_emulation=0`, confidential-computing guests, some hypervisors); there no process can switch ABI, so Watchpost uses the 64-bit hooks alone, says so in one stderr line, and `watchpost doctor` reports it. `--compat on` arms the 32-bit hooks anyway.",
+          '',
+        ]),
     'No hook on kernel functions is involved: only these stable tracepoints, which exist on every kernel built with `CONFIG_FTRACE_SYSCALLS`.',
   ];
 }

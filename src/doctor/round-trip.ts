@@ -28,7 +28,7 @@ export interface RoundTripCall {
 const list = (calls: readonly RoundTripCall[]): string => calls.map((c) => `${c.event} (= ${retText(c.ret)})`).join(', ');
 
 function compatText(seen: readonly RoundTripCall[], compat: boolean): string {
-  if (!compat) return ' (no 32-bit calls: this kernel runs no int $0x80 callers)';
+  if (!compat) return ' (no 32-bit calls: this kernel runs none)';
   const calls = seen.filter((x) => x.abi === 'compat');
   return calls.length ? `, and as a 32-bit caller (int $0x80) ${calls.map((c) => c.event).join(', ')}` : '';
 }
@@ -129,7 +129,7 @@ export async function roundTrip(backend: Backend, events: readonly EventDefiniti
   try {
     const first = await withTimeout(lines.next(), 'the trigger child');
     if (first.done || first.value !== 'ready') throw new Error(`the trigger child did not start (${String(first.value)})`);
-    const t = trace({ backend, events: selected.map((e) => e.name), pids: [child.pid!], compat: true });
+    const t = trace({ backend, events: selected.map((e) => e.name), pids: [child.pid!], compat: 'auto' });
     try {
       await withTimeout(t.ready, `trace() with the ${backend} backend`);
       if (t.backend !== backend) throw new Error(`trace() ran on ${t.backend}, not ${backend}`);

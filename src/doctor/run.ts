@@ -5,7 +5,9 @@ import { checkBtf } from './btf.js';
 import { checkCapabilities } from './capabilities.js';
 import { checkCatalog } from './catalog.js';
 import { guarded, type CheckResult } from './check.js';
-import { ia32Emulation, readKernelConfig } from './kernel-config.js';
+import { readKernelConfig } from './kernel-config.js';
+import { checkCompat } from './compat.js';
+import { compatSupport } from '../probes/compat-support.js';
 import { checkKernelOptions } from './kernel-options.js';
 import { checkLockdown } from './lockdown.js';
 import { roundTrip, type Backend, type RoundTripCall } from './round-trip.js';
@@ -26,8 +28,10 @@ export async function runDoctor(events: readonly EventDefinition[], report: (r: 
   add(await guarded('BPF', () => checkBpf()));
   add(await guarded('BTF', () => checkBtf()));
   add(await guarded('catalog vs kernel', () => checkCatalog(events)));
+  const cmdline = readFileSync('/proc/cmdline', 'utf8');
+  add(await guarded('32-bit syscalls', () => checkCompat(readKernelConfig(), cmdline)));
   const seen: RoundTripCall[] = [];
-  const compat = ia32Emulation(readKernelConfig(), readFileSync('/proc/cmdline', 'utf8'));
+  const compat = compatSupport().ok;
   for (const backend of BACKENDS) {
     add(
       await guarded(`round trip (${backend})`, async () => {
