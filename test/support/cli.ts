@@ -15,9 +15,10 @@ export interface RunningCli {
   stop: () => Promise<number | null>;
 }
 
-/** Starts `watchpost ARGS` and resolves once it says it is tracing (rejects if it exits before). */
-export async function startCli(args: string[] = []): Promise<RunningCli> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `watchpost ARGS` (behind a `wrap` command when given) and resolves once it says it is tracing (rejects if it exits before). */
+export async function startCli(args: string[] = [], options: { wrap?: string[] } = {}): Promise<RunningCli> {
+  const argv = [...(options.wrap ?? []), process.execPath, CLI, ...args];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -7,19 +7,26 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-/** test/fixtures/syscaller.c, found from dist/test/support at run time. */
-const SOURCE = join(dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/syscaller.c');
+/** test/fixtures, found from dist/test/support at run time. */
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures');
 
-let built: string | undefined;
+const built = new Map<string, string>();
 
-/** Compiles the helper once per content (gcc is installed by scripts/test-setup.sh). */
-export function syscallerPath(): string {
-  if (built) return built;
-  const text = readFileSync(SOURCE);
-  const out = join(tmpdir(), `watchpost-syscaller-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
-  if (!existsSync(out)) execFileSync('gcc', ['-O1', '-pthread', '-o', out, SOURCE], { stdio: 'inherit' });
-  built = out;
+/** Compiles test/fixtures/NAME.c once per content (gcc is installed by scripts/test-setup.sh); returns the program's path. */
+export function fixturePath(name: string): string {
+  const hit = built.get(name);
+  if (hit) return hit;
+  const source = join(FIXTURES, `${name}.c`);
+  const text = readFileSync(source);
+  const out = join(tmpdir(), `watchpost-${name}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
+  if (!existsSync(out)) execFileSync('gcc', ['-O1', '-pthread', '-o', out, source], { stdio: 'inherit' });
+  built.set(name, out);
   return out;
+}
+
+/** The syscall helper (test/fixtures/syscaller.c). */
+export function syscallerPath(): string {
+  return fixturePath('syscaller');
 }
 
 /** One call as the helper saw it. */
