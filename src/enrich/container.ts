@@ -138,12 +138,12 @@ export function readUnifiedCgroupPath(pid: number): string | undefined {
   }
 }
 
-let unifiedMount: string | undefined;
+let unifiedMount: string | null | undefined;
 
-/** Where cgroup2 is mounted: /sys/fs/cgroup on pure v2 hosts, /sys/fs/cgroup/unified on hybrid ones. */
-function findUnifiedMount(): string {
-  if (unifiedMount !== undefined) return unifiedMount;
-  unifiedMount = '/sys/fs/cgroup';
+/** Where cgroup2 is mounted (its root, from mountinfo): /sys/fs/cgroup on pure v2 hosts, /sys/fs/cgroup/unified on hybrid ones, none on legacy v1 hosts. */
+export function cgroup2Mount(): string | undefined {
+  if (unifiedMount !== undefined) return unifiedMount ?? undefined;
+  unifiedMount = null;
   try {
     for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
       // "<id> <parent> <maj:min> <root> <mountpoint> <options> [optional…] - <fstype> <source> <super options>"
@@ -156,9 +156,9 @@ function findUnifiedMount(): string {
       }
     }
   } catch {
-    // No mountinfo: keep the usual location.
+    // No mountinfo: no cgroup2 we can name.
   }
-  return unifiedMount;
+  return unifiedMount ?? undefined;
 }
 
 /**
@@ -166,8 +166,10 @@ function findUnifiedMount(): string {
  * directory in the cgroup2 mount. Undefined when the cgroup no longer exists.
  */
 export function cgroupIdOf(path: string): number | undefined {
+  const mount = cgroup2Mount();
+  if (mount === undefined) return undefined;
   try {
-    return Number(statSync(findUnifiedMount() + (path === '/' ? '' : path), { bigint: true }).ino);
+    return Number(statSync(mount + (path === '/' ? '' : path), { bigint: true }).ino);
   } catch {
     return undefined;
   }
