@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cgroupIdOf, readContainer, readUnifiedCgroupPath } from '../../src/enrich/container.js';
+import { ContainerResolver } from '../../src/enrich/containers.js';
 import { hasCompiler } from './c-oracle.js';
 import { startSleeper, stopChild } from './children.js';
 
@@ -66,7 +67,7 @@ after(async () => {
   }
 });
 
-describe('containers recognised in real cgroups', { skip: UNIFIED === undefined && 'no cgroup2 mount' }, () => {
+describe('containers recognised in real cgroups', { skip: UNIFIED === undefined && 'no cgroup2 mount', timeout: 60_000 }, () => {
   const root = UNIFIED ?? '';
   const cases: [string, string, { id: string; runtime: string; podUID?: string }][] = [
     ['docker (systemd driver)', `system.slice/docker-${ID(1)}.scope`, { id: ID(1), runtime: 'docker' }],
@@ -141,7 +142,7 @@ int main(int argc, char **argv) {
   });
 });
 
-describe('containers recognised on a cgroup v1 hierarchy', { skip: PIDS_V1 === undefined && 'no cgroup v1 pids hierarchy on this host' }, () => {
+describe('containers recognised on a cgroup v1 hierarchy', { skip: PIDS_V1 === undefined && 'no cgroup v1 pids hierarchy on this host', timeout: 60_000 }, () => {
   it('finds a Kubernetes cgroupfs-driver container from the v1 pids line', () => {
     const rel = `kubepods/burstable/pod${POD}/${ID(6)}`;
     const { pid } = childIn(PIDS_V1 ?? '', rel);
@@ -154,5 +155,26 @@ describe('containers recognised on a cgroup v1 hierarchy', { skip: PIDS_V1 === u
     const rel = `docker/${ID(7)}`;
     const { pid } = childIn(PIDS_V1 ?? '', rel);
     assert.deepEqual(readContainer(pid), { id: ID(7), runtime: 'docker', cgroupPath: `/${BASE}/${rel}` });
+  });
+
+  it('shows an exiting task at / on v1, so the resolver leaves it to its parent instead of calling it a host process', async () => {
+    // sh forks a child that exits at once, then becomes `sleep`, which never reaps it: a zombie kept in the container
+    const dir = makeCgroup(PIDS_V1 ?? '', `docker/${ID(8)}`);
+    const sh = spawn('sh', ['-c', 'read x; true & exec sleep 1000'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    children.push(sh);
+    writeFileSync(join(dir, 'cgroup.procs'), String(sh.pid));
+    sh.stdin!.write('go\n');
+    let zombie: number | undefined;
+    for (let i = 0; i < 200 && zombie === undefined; i++) {
+      const kids = readFileSync(`/proc/${sh.pid}/task/${sh.pid}/children`, 'utf8').trim();
+      const pid = kids ? Number(kids.split(' ')[0]) : undefined;
+      if (pid && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) zombie = pid;
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(zombie, 'a zombie child of the container process');
+    assert.match(readFileSync(`/proc/${zombie}/cgroup`, 'utf8'), /:pids:\/\n/, 'the kernel shows a zombie at the v1 root');
+    const resolver = new ContainerResolver();
+    assert.equal(resolver.resolve(zombie, 1), undefined);
+    assert.equal(resolver.resolve(sh.pid!, 1)?.container?.id, ID(8));
   });
 });

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { containerFromCgroups, containerFromPath, parseCgroupFile } from '../../src/enrich/container.js';
+import { ContainerResolver, type CgroupSource } from '../../src/enrich/containers.js';
 
 const ID = 'a5f3c9e1b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4a6';
 const ID2 = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
 const POD = '3f1b7c2e-9a4d-4e8f-b1c6-5d2a8e7f0c93';
 const POD_ = POD.replaceAll('-', '_');
 
-describe('containers from cgroup paths', () => {
+describe('containers from cgroup paths', { timeout: 10_000 }, () => {
   const cases: [string, string, Record<string, unknown> | undefined][] = [
     ['docker, systemd driver', `/system.slice/docker-${ID}.scope`, { id: ID, runtime: 'docker' }],
     ['docker, cgroupfs driver', `/docker/${ID}`, { id: ID, runtime: 'docker' }],
@@ -63,7 +64,7 @@ describe('containers from cgroup paths', () => {
   }
 });
 
-describe('containers from /proc/<pid>/cgroup files', () => {
+describe('containers from /proc/<pid>/cgroup files', { timeout: 10_000 }, () => {
   it('splits lines into hierarchy, controllers and path', () => {
     assert.deepEqual(parseCgroupFile('12:cpu,cpuacct:/a:b\n0::/x\n1:name=systemd:/\n\n'), [
       { hierarchy: 12, controllers: ['cpu', 'cpuacct'], path: '/a:b' },
@@ -106,5 +107,85 @@ describe('containers from /proc/<pid>/cgroup files', () => {
   it('returns undefined on the host', () => {
     assert.equal(containerFromCgroups('9:name=systemd:/init.scope\n8:pids:/\n0::/init.scope\n'), undefined);
     assert.equal(containerFromCgroups(''), undefined);
+  });
+});
+
+describe('ContainerResolver: once per process, and a cgroup2 id only where the v2 path decides', { timeout: 10_000 }, () => {
+  /** A fake /proc: cgroup files by pid, cgroup2 ids by path, and a count of the reads. */
+  function fakeSource(files: Record<number, string>, ids: Record<string, number>, options: { v1?: boolean; exiting?: number[] } = {}) {
+    const reads: number[] = [];
+    const source: CgroupSource = {
+      cgroupFile: (pid) => (reads.push(pid), files[pid]),
+      cgroupId: (path) => ids[path],
+      hasV1: () => options.v1 ?? true,
+      isExiting: (pid) => options.exiting?.includes(pid) ?? files[pid] === undefined,
+    };
+    return { source, reads };
+  }
+  const V1_ROOT = '9:name=systemd:/\n8:pids:/\n4:memory:/\n';
+
+  it('tells a host process from a v1-only container although both sit in cgroup2 / (hybrid host, Docker cgroupfs driver)', () => {
+    const { source, reads } = fakeSource(
+      { 10: `${V1_ROOT}0::/\n`, 11: `9:name=systemd:/docker/${ID}\n8:pids:/docker/${ID}\n4:memory:/docker/${ID}\n0::/\n` },
+      { '/': 1 },
+    );
+    const r = new ContainerResolver(source);
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(r.resolve(10, 100, 1)?.container, undefined);
+      assert.equal(r.resolve(11, 200, 1)?.container?.id, ID);
+    }
+    assert.deepEqual(reads, [10, 11], 'each process read once');
+  });
+
+  it('finds a container on the name=systemd line alone (systemd driver, v1 controllers at /)', () => {
+    const { source } = fakeSource({ 10: `${V1_ROOT}0::/\n`, 12: `9:name=systemd:/system.slice/docker-${ID}.scope\n8:pids:/\n0::/\n` }, { '/': 1 });
+    const r = new ContainerResolver(source);
+    r.resolve(10, 100, 1);
+    assert.deepEqual(r.resolve(12, 300, 1), { cgroupId: 1, container: { id: ID, runtime: 'docker', cgroupPath: `/system.slice/docker-${ID}.scope` } });
+  });
+
+  it('lets a cgroup2 id that named a container stand for it: a new process in that cgroup costs no read', () => {
+    const path = `/system.slice/docker-${ID}.scope`;
+    const { source, reads } = fakeSource({ 20: `${V1_ROOT}0::${path}\n`, 21: `${V1_ROOT}0::${path}\n` }, { [path]: 77 });
+    const r = new ContainerResolver(source);
+    assert.equal(r.resolve(20, 1, 77)?.container?.id, ID);
+    assert.equal(r.resolve(21, 1, 77)?.container?.id, ID);
+    assert.deepEqual(reads, [20]);
+  });
+
+  it('on a hybrid host, a cgroup2 id shared by a host daemon and a v1 container decides nothing', () => {
+    const svc = '/system.slice/containerd.service';
+    const { source } = fakeSource({ 30: `${V1_ROOT}0::${svc}\n`, 31: `8:pids:/docker/${ID}\n0::${svc}\n` }, { [svc]: 9 });
+    const r = new ContainerResolver(source);
+    assert.equal(r.resolve(30, 1, 9)?.container, undefined);
+    assert.equal(r.resolve(31, 1, 9)?.container?.id, ID);
+  });
+
+  it('on a pure cgroup v2 host, "host" by cgroup2 id is cached too', () => {
+    const { source, reads } = fakeSource({ 40: '0::/user.slice/session-1.scope\n', 41: '0::/user.slice/session-1.scope\n' }, { '/user.slice/session-1.scope': 5 }, { v1: false });
+    const r = new ContainerResolver(source);
+    assert.equal(r.resolve(40, 1, 5)?.container, undefined);
+    assert.equal(r.resolve(41, 1, 5)?.container, undefined);
+    assert.deepEqual(reads, [40]);
+  });
+
+  it('leaves an exiting process (which v1 shows at /) to the caller instead of calling it a host process', () => {
+    const { source, reads } = fakeSource({ 50: `${V1_ROOT}0::/\n` }, { '/': 1 }, { exiting: [50] });
+    const r = new ContainerResolver(source);
+    assert.equal(r.resolve(50, 1), undefined);
+    assert.equal(r.resolve(50, 1, 1), undefined);
+    assert.deepEqual(reads, [50, 50], 'not cached');
+  });
+
+  it('reads a process again when the kernel reports it in another cgroup (moved into a container after its first call)', () => {
+    const files: Record<number, string> = { 60: `${V1_ROOT}0::/\n` };
+    const path = `/system.slice/docker-${ID}.scope`;
+    const { source, reads } = fakeSource(files, { '/': 1, [path]: 78 });
+    const r = new ContainerResolver(source);
+    assert.equal(r.resolve(60, 1, 1)?.container, undefined);
+    files[60] = `${V1_ROOT}0::${path}\n`;
+    assert.equal(r.resolve(60, 1, 78)?.container?.id, ID);
+    assert.equal(r.resolve(60, 1, 78)?.container?.id, ID);
+    assert.deepEqual(reads, [60, 60]);
   });
 });
