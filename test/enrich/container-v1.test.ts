@@ -7,7 +7,7 @@ import { builtinSignatures } from '../../src/detect/builtins.js';
 import { Detector } from '../../src/detect/detector.js';
 import type { SyscallEvent } from '../../src/model/event.js';
 import { trace } from '../../src/trace.js';
-import { collectAll } from '../support/collect.js';
+import { startCli } from '../support/cli.js';
 import { startSyscaller, type Syscaller } from '../support/syscaller.js';
 
 /**
@@ -313,3 +313,41 @@ describe('containers on cgroup v1 and hybrid hosts', { skip: skipAll, timeout: 1
     });
   }
 });
+
+describe('containers on cgroup v1 through the CLI (--scope container / not-container, findings in JSON)', { skip: skipAll, timeout: 120_000 }, () => {
+  const docker = CASES[0];
+  after(removeAll);
+
+  for (const backend of ['tracefs', 'ebpf'] as const) {
+    it(`${backend}: a docker cgroupfs-driver container is in scope container, not in not-container, and raises WP-002`, async (t) => {
+      const missing = backend === 'ebpf' && (await ebpfMissing());
+      if (missing) return t.skip(missing);
+      const host = await startSyscaller(['ioperm:0x378:3:1']);
+      const inside = await startSyscaller(['ioperm:0x378:3:1']);
+      helpers.push(host, inside);
+      place(inside.pid, docker);
+      const common = ['--backend', backend, '-e', 'ioperm', '-o', 'json'];
+      const [container, notContainer] = await Promise.all([startCli([...common, '-s', 'container']), startCli([...common, '-s', 'not-container'])]);
+      try {
+        await host.go();
+        await inside.go();
+        await new Promise((r) => setTimeout(r, 500));
+      } finally {
+        await Promise.all([container.stop(), notContainer.stop()]);
+      }
+      const lines = (out: string) => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as SyscallEvent);
+      const ours = (evs: SyscallEvent[], pid: number) => evs.filter((e) => e.hostProcessId === pid);
+      const inScope = lines(container.stdout());
+      const outOfScope = lines(notContainer.stdout());
+      const calls = (evs: SyscallEvent[]) => evs.filter((e) => e.eventName === 'ioperm');
+      const findings = (evs: SyscallEvent[]) => signatureIds(evs.filter((e) => (e.metadata as { Properties?: unknown }).Properties !== undefined));
+      assert.deepEqual(calls(ours(inScope, inside.pid)).map((e) => e.containerId), [docker.want.id], container.stderr());
+      assert.deepEqual(calls(ours(inScope, host.pid)), []);
+      assert.deepEqual(calls(ours(outOfScope, host.pid)).map((e) => e.containerId), [''], notContainer.stderr());
+      assert.deepEqual(calls(ours(outOfScope, inside.pid)), []);
+      assert.ok(findings(ours(inScope, inside.pid)).includes('WP-002'), `WP-002 from the container: ${container.stdout()}`);
+      assert.ok(!findings(ours(outOfScope, host.pid)).includes('WP-002'));
+    });
+  }
+});
+

@@ -137,6 +137,16 @@ describe('ContainerResolver: once per process, and a cgroup2 id only where the v
     assert.deepEqual(reads, [10, 11], 'each process read once');
   });
 
+  it('reads each process once when the kernel gives no cgroup id (tracefs backend)', () => {
+    const { source, reads } = fakeSource({ 10: `${V1_ROOT}0::/\n`, 11: `8:pids:/kubepods/besteffort/pod${POD}/${ID}\n0::/\n` }, { '/': 1 });
+    const r = new ContainerResolver(source);
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(r.resolve(10, 100)?.container, undefined);
+      assert.deepEqual(r.resolve(11, 200)?.container, { id: ID, runtime: 'containerd', podUID: POD, cgroupPath: `/kubepods/besteffort/pod${POD}/${ID}` });
+    }
+    assert.deepEqual(reads, [10, 11]);
+  });
+
   it('finds a container on the name=systemd line alone (systemd driver, v1 controllers at /)', () => {
     const { source } = fakeSource({ 10: `${V1_ROOT}0::/\n`, 12: `9:name=systemd:/system.slice/docker-${ID}.scope\n8:pids:/\n0::/\n` }, { '/': 1 });
     const r = new ContainerResolver(source);
