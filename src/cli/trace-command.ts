@@ -53,7 +53,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   const outputs: Output[] = specs.map(createOutput);
   const jsonStats = specs.includes('json');
   if (process.getuid?.() !== 0) {
-    throw new EnvironmentError('tracing needs root (tracefs and the syscall tracepoints are root-only): run `sudo npx watchpost`');
+    throw new EnvironmentError('tracing needs root (tracefs and the syscall tracepoints are root-only): run `sudo ./watchpost`');
   }
   const t = trace({ ...selection, compat: opts.compat, bufferKb: opts.bufferKb, backend: opts.backend, parseArguments: opts.parseArguments });
   await t.ready;

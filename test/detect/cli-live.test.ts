@@ -6,6 +6,7 @@ import { startCli, type RunningCli as Cli } from '../support/cli.js';
 import { startSyscaller, syscallerPath } from '../support/syscaller.js';
 import { removeTree, tempDir } from './live.js';
 import { CLI, replayJson } from './replay-cli.js';
+import { NO_32BIT } from '../support/kernel-features.js';
 
 /** The trace command with detections: findings in the same stream, right after their event; --detect-only; --no-detect. */
 
@@ -93,7 +94,7 @@ describe('watchpost trace with detections', { skip: !isRoot && 'needs root to tr
     const cli = await startCli(['-e', 'ioperm,iopl', '-o', 'json', '-o', `json:${file}`]);
     let pid = 0;
     try {
-      const sc = await startSyscaller(['ioperm:0xcf8:8:1', 'iopl32:3', 'ioperm:0x378:3:0']);
+      const sc = await startSyscaller(['ioperm:0xcf8:8:1', NO_32BIT ? 'iopl:3' : 'iopl32:3', 'ioperm:0x378:3:0']); // the 32-bit iopl where the kernel runs one
       pid = sc.pid;
       await sc.go();
       await waitFor('the live findings', () => linesOf(cli, sc.pid).length >= 7).catch((e: Error) => assert.fail(`${e.message}\n${cli.stderr()}`));

@@ -33,9 +33,9 @@ export async function liveRun(commands: string[], options: LiveOptions = {}): Pr
     options.uid === undefined
       ? await startSyscaller(commands, { exe })
       : await startSyscaller(['--reuid', String(options.uid), '--regid', String(options.uid), '--clear-groups', exe, ...commands], { exe: '/usr/bin/setpriv' });
+  const t = trace({ events: DETECT_EVENTS, pids: [sc.pid] });
   try {
     if (options.cgroup) writeFileSync(join(options.cgroup, 'cgroup.procs'), String(sc.pid));
-    const t = trace({ events: DETECT_EVENTS, pids: [sc.pid] });
     const events: SyscallEvent[] = [];
     const collecting = (async () => {
       for await (const batch of t.batches()) events.push(...batch);
@@ -48,6 +48,7 @@ export async function liveRun(commands: string[], options: LiveOptions = {}): Pr
     await collecting;
     return { calls, events, pid: sc.pid };
   } finally {
+    await t.stop(); // also when a call failed: nothing stays armed
     await sc.end();
   }
 }

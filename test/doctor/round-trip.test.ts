@@ -5,6 +5,7 @@ import { ia32Emulation, parseKernelConfig } from '../../src/doctor/kernel-config
 import { compareCalls, roundTrip } from '../../src/doctor/round-trip.js';
 import type { TriggerCall, TriggerResult } from '../../src/doctor/trigger-child.js';
 import type { SyscallEvent } from '../../src/model/event.js';
+import { NO_32BIT } from '../support/kernel-features.js';
 
 const ioperm = findEvent('ioperm')!;
 const call: TriggerCall = { name: 'ioperm', abi: 'native', nr: 173, args: [0x378, 3, 1], close: false };
@@ -53,14 +54,15 @@ describe("doctor's round trip", () => {
   });
 
   for (const backend of ['tracefs', 'ebpf'] as const) {
-    it(`sees a live child's native and 32-bit calls on the ${backend} backend`, async () => {
-      const r = await roundTrip(backend, [ioperm, findEvent('userfaultfd')!], { compat: true });
+    it(`sees a live child's native and (where the kernel runs them) 32-bit calls on the ${backend} backend`, async () => {
+      const r = await roundTrip(backend, [ioperm, findEvent('userfaultfd')!], { compat: !NO_32BIT });
       assert.equal(r.result.status, 'ok', r.result.detail);
       assert.deepEqual(
         r.seen.map((s) => [s.event, s.abi]),
-        [['ioperm', 'native'], ['userfaultfd', 'native'], ['ioperm', 'compat'], ['userfaultfd', 'compat']],
+        [['ioperm', 'native'], ['userfaultfd', 'native'], ...(NO_32BIT ? [] : [['ioperm', 'compat'], ['userfaultfd', 'compat']])],
       );
-      assert.deepEqual(r.seen.filter((s) => s.event === 'ioperm').map((s) => s.ret), [-38, -38]);
+      const ioperms = r.seen.filter((s) => s.event === 'ioperm').map((s) => s.ret);
+      assert.ok(ioperms.every((ret) => ret === ioperms[0] && ret <= 0), `the same answer for each ABI: ${ioperms.join(', ')}`);
       assert.ok(r.seen.filter((s) => s.event === 'userfaultfd').every((s) => s.ret >= 0), 'userfaultfd gave an fd (root)');
     });
   }

@@ -1,45 +1,42 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { startCli, type RunningCli } from '../support/cli.js';
 import { startSyscaller } from '../support/syscaller.js';
+import { where32 } from '../support/kernel-features.js';
+import { waitFor } from '../sinks/support/events.js';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
-
-describe('watchpost -o json (the CLI, system-wide)', () => {
+describe('watchpost -o json (the CLI, system-wide)', { timeout: 60_000 }, () => {
   it('prints one Tracee-shaped JSON line per call, and JSON stats on stderr', async () => {
-    const sc = await startSyscaller(['ioperm:0x70:2:1', 'ioperm32:0x64:1:1']);
-    const cli = spawn(process.execPath, [CLI, '-o', 'json', '-e', 'ioperm'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const exit = new Promise<number | null>((resolve) => cli.once('exit', resolve));
-    await new Promise<void>((resolve) =>
-      cli.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes('tracing with')) resolve();
-      }),
-    );
-    const calls = await sc.go();
-    const mine: Array<Record<string, any>> = [];
-    for await (const line of createInterface({ input: cli.stdout })) {
-      const ev = JSON.parse(line) as Record<string, any>;
-      if (ev.hostProcessId === sc.pid && ev.eventName === 'ioperm') mine.push(ev); // findings about these calls follow them in the stream
-      if (mine.length === 2) break;
+    const sc = await startSyscaller(where32(['ioperm:0x70:2:1', 'ioperm32:0x64:1:1']));
+    let cli: RunningCli | undefined;
+    let code: number | null = null;
+    const mine = (): Array<Record<string, any>> =>
+      (cli?.stdout() ?? '')
+        .split('\n')
+        .slice(0, -1) // complete lines only
+        .map((l) => JSON.parse(l) as Record<string, any>)
+        .filter((ev) => ev.hostProcessId === sc.pid && ev.eventName === 'ioperm'); // findings about these calls follow them in the stream
+    let calls: Awaited<ReturnType<typeof sc.go>> = [];
+    try {
+      cli = await startCli(['-o', 'json', '-e', 'ioperm']);
+      calls = await sc.go();
+      await waitFor('an event per call', () => (mine().length >= calls.length ? true : undefined), 5000);
+    } finally {
+      code = (await cli?.stop()) ?? null; // also when a wait failed: the tracer never outlives the test
+      await sc.end();
     }
-    cli.kill('SIGINT');
-    assert.equal(await exit, 0);
-    await sc.end();
+    assert.equal(code, 0);
+    const events = mine();
     assert.deepEqual(
-      mine.map((e) => [e.eventId, e.eventName, e.contextFlags.isCompat, e.args.map((a: any) => a.value), e.returnValue]).sort(),
+      events.map((e) => [e.eventId, e.eventName, e.contextFlags.isCompat, e.args.map((a: any) => a.value), e.returnValue]).sort(),
       calls.map((c) => ['173', 'ioperm', c.abi === 'compat', c.args.slice(0, 3), c.ret]).sort(),
     );
-    assert.equal(typeof mine[0].eventId, 'string');
-    assert.deepEqual(mine[0].args.map((a: any) => a.type), ['uint64', 'uint64', 'int32']);
-    const statsLine = stderr.trim().split('\n').pop()!;
+    assert.equal(typeof events[0].eventId, 'string');
+    assert.deepEqual(events[0].args.map((a: any) => a.type), ['uint64', 'uint64', 'int32']);
+    const statsLine = cli!.stderr().trim().split('\n').pop()!;
     const stats = JSON.parse(statsLine).stats;
     assert.equal(stats.final, true);
-    assert.ok(stats.delivered.ioperm >= 2);
+    assert.ok(stats.delivered.ioperm >= calls.length);
     assert.equal(typeof stats.lostRecords, 'number');
   });
 });

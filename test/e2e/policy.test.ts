@@ -4,29 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { trace, type SyscallEvent, type TraceOptions } from '../../src/trace.js';
-import { collectAll } from '../support/collect.js';
-import { startSyscaller, type ObservedCall } from '../support/syscaller.js';
+import { type ObservedCall } from '../support/syscaller.js';
+import { traced as tracedRun } from '../support/traced.js';
+import { where32 } from '../support/kernel-features.js';
 
 type Backend = 'tracefs' | 'ebpf';
 const BACKENDS: Backend[] = ['tracefs', 'ebpf'];
 
-async function traced(
-  backend: Backend,
-  selection: Pick<TraceOptions, 'events' | 'scope' | 'policyFiles'>,
-  commands: string[],
-  wrap?: string[],
-): Promise<{ calls: ObservedCall[]; got: SyscallEvent[]; stats: ReturnType<ReturnType<typeof trace>['stats']> }> {
-  const sc = await startSyscaller(commands, { wrap });
-  try {
-    const t = trace({ backend, ...selection, pids: [sc.pid] });
-    await t.ready;
-    const calls = await sc.go();
-    const got = await collectAll(t, 400);
-    return { calls, got, stats: t.stats() };
-  } finally {
-    await sc.end();
-  }
-}
+/** The helper's calls under a trace with this selection on `backend` (see support/traced.ts). */
+const traced = (backend: Backend, selection: Pick<TraceOptions, 'events' | 'scope' | 'policyFiles'>, commands: string[], wrap?: string[]) =>
+  tracedRun({ backend, ...selection }, commands, { wrap });
 
 const key = (name: string, args: readonly unknown[]): string => `${name}(${args.map((a) => Number(a)).join(',')})`;
 const keysOfEvents = (got: SyscallEvent[]): string[] => got.map((e) => key(e.eventName, e.args.map((a) => a.value))).sort();
@@ -35,10 +22,10 @@ const keysOfCalls = (calls: ObservedCall[], n = 3): string[] => calls.map((c) =>
 for (const backend of BACKENDS) {
   describe(`filters and policies on the real kernel (${backend})`, () => {
     it('data filter: ioperm.data.turn_on=1 keeps only the grants, native and 32-bit', async () => {
-      const { calls, got, stats } = await traced(backend, { events: ['ioperm.data.turn_on=1'] }, ['ioperm:0x378:3:0', 'ioperm:0x378:3:1', 'ioperm32:0x3f8:8:0', 'ioperm32:0x3f8:8:1']);
+      const { calls, got, stats } = await traced(backend, { events: ['ioperm.data.turn_on=1'] }, where32(['ioperm:0x378:3:0', 'ioperm:0x378:3:1', 'ioperm32:0x3f8:8:0', 'ioperm32:0x3f8:8:1']));
       assert.deepEqual(keysOfEvents(got), keysOfCalls(calls.filter((c) => c.args[2] === 1)));
       assert.ok(got.every((e) => e.matchedPolicies.join() === 'cli'));
-      assert.equal(stats.filtered.ioperm, 2, 'the two revocations were filtered, and counted');
+      assert.equal(stats.filtered.ioperm ?? 0, calls.filter((c) => c.args[2] === 0).length, 'the revocations were filtered, and counted');
     });
 
     it('comparisons and value lists: from>=0x3f8, and from=0x60,0x64 (OR)', async () => {

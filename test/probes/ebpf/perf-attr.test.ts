@@ -6,6 +6,7 @@ import type { HookKind } from '../../../src/probes/ebpf/syscall-programs.js';
 import { type SyscallEvent, trace } from '../../../src/trace.js';
 import { startSyscaller } from '../../support/syscaller.js';
 import { byName, collect } from './probe-helpers.js';
+import { NO_32BIT, where32 } from '../../support/kernel-features.js';
 
 const support = ebpfSupport();
 
@@ -31,13 +32,13 @@ async function tracePerf(commands: string[]): Promise<{ events: SyscallEvent[]; 
 
 describe('perf_event_open attr read from user memory (eBPF)', { skip: support.ok ? false : support.reason }, () => {
   it('reports the type and config the caller passed, native and 32-bit, and "unread" for a NULL attr', async () => {
-    const { events, rets } = await tracePerf(['perfattr:1:0', 'perfattr:0:1', 'perfattr32:1:2', 'perf_event_open:0:0:-1:-1:0']);
+    const { events, rets } = await tracePerf(where32(['perfattr:1:0', 'perfattr:0:1', 'perfattr32:1:2', 'perf_event_open:0:0:-1:-1:0']));
     assert.deepEqual(
       events.map((e) => ({ compat: e.contextFlags.isCompat, ret: e.returnValue, attr: e.decoded?.attr })),
       [
         { compat: false, ret: rets[0], attr: 'type=PERF_TYPE_SOFTWARE config=PERF_COUNT_SW_CPU_CLOCK' },
         { compat: false, ret: rets[1], attr: 'type=PERF_TYPE_HARDWARE config=PERF_COUNT_HW_INSTRUCTIONS' },
-        { compat: true, ret: rets[2], attr: 'type=PERF_TYPE_SOFTWARE config=PERF_COUNT_SW_PAGE_FAULTS' },
+        ...(NO_32BIT ? [] : [{ compat: true, ret: rets[2], attr: 'type=PERF_TYPE_SOFTWARE config=PERF_COUNT_SW_PAGE_FAULTS' }]),
         { compat: false, ret: -14, attr: 'unread' },
       ],
     );
@@ -48,7 +49,8 @@ describe('perf_event_open attr on every hook', { skip: support.ok ? false : supp
   for (const hook of ['btf', 'raw', 'tracepoint'] as HookKind[]) {
     it(`reads it on ${hook}, and other syscalls' records carry no attr`, async () => {
       const compat = hook !== 'tracepoint';
-      const commands = ['perfattr:1:0', 'ioperm:0x80:1:0', ...(compat ? ['perfattr32:1:2'] : []), 'perf_event_open:0:0:-1:-1:0'];
+      const call32 = compat && !NO_32BIT;
+      const commands = ['perfattr:1:0', 'ioperm:0x80:1:0', ...(call32 ? ['perfattr32:1:2'] : []), 'perf_event_open:0:0:-1:-1:0'];
       const helper = await startSyscaller(commands);
       const probe = new EbpfProbe({ events: [byName('perf_event_open'), byName('ioperm')], compat, excludePids: [process.pid], pids: [helper.pid] }, hook);
       try {
@@ -59,7 +61,7 @@ describe('perf_event_open attr on every hook', { skip: support.ok ? false : supp
           [
             { event: 'perf_event_open', compat: false, perfAttr: { type: 1, config: 0n } },
             { event: 'ioperm', compat: false, perfAttr: undefined },
-            ...(compat ? [{ event: 'perf_event_open', compat: true, perfAttr: { type: 1, config: 2n } }] : []),
+            ...(call32 ? [{ event: 'perf_event_open', compat: true, perfAttr: { type: 1, config: 2n } }] : []),
             { event: 'perf_event_open', compat: false, perfAttr: null },
           ],
         );

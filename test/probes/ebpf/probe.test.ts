@@ -15,8 +15,9 @@ import type { CompletedSyscall, Probe, TaskEvent } from '../../../src/probes/typ
 const CLONE_THREAD = 0x10000;
 import { type ObservedCall, startSyscaller, syscallerPath } from '../../support/syscaller.js';
 import { byName, collect, expected, nsInode, seen } from './probe-helpers.js';
+import { NO_32BIT, where32 } from '../../support/kernel-features.js';
 
-const CALLS = [
+const CALLS = where32([
   'ioperm:0x378:3:1',
   'ioperm32:0x378:3:1',
   'iopl:3',
@@ -30,7 +31,7 @@ const CALLS = [
   'perf_event_open:0:0:-1:-1:0', // attr NULL: -EFAULT
   'ptrace:99:0:0:0', // 101 natively: the number of ioperm for int $0x80, must not be taken for it
   'getppid:3', // 110 natively: iopl's compat number
-];
+]);
 
 /** Calls the helper makes that the probe must not report. */
 const NOT_WATCHED = new Set(['ptrace', 'getppid']);
@@ -139,7 +140,7 @@ describe('ebpf probe on the real kernel', () => {
     assert.deepEqual(got.map(seen), watched.map(expected));
 
     const threads = new Set(calls.map((c) => c.tid));
-    assert.equal(threads.size, 4, 'main thread and three others');
+    assert.equal(threads.size, 1 + CALLS.filter((c) => c.startsWith('thread:')).length, 'the main thread and one per thread: command');
     for (const s of got) assertContext(s, helper.pid, [t0, t1]);
     assert.deepEqual(probe.losses(), { byReason: {}, byEvent: {} });
     probe.close();
@@ -167,7 +168,7 @@ describe('ebpf probe on the real kernel', () => {
 
   it('with compat off and many events, uses the raw hooks for 64-bit ids only instead of hundreds of slow-to-detach tracepoints', async () => {
     const many = ['getpid', 'getuid', 'getgid', 'geteuid', 'getegid', 'gettid', 'getpgrp', 'getsid'].map((n) => findEvent(n)!);
-    const helper = await startSyscaller(['ioperm:0x378:1:0', 'ioperm32:0x378:1:0']);
+    const helper = await startSyscaller(where32(['ioperm:0x378:1:0', 'ioperm32:0x378:1:0']));
     const probe = open({ events: [byName('ioperm'), ...many], compat: false, excludePids: [process.pid], pids: [helper.pid] });
     assert.equal(probe.hook, 'btf');
     const calls = await helper.go();
@@ -205,7 +206,7 @@ describe('ebpf probe on the real kernel', () => {
   it('follows processes forked after it started (followForks) and leaves out excluded and unlisted ones', async () => {
     // sh waits for a line, then runs the helper as its child: the fork happens while the probe runs.
     const exe = syscallerPath();
-    const sh = spawn('sh', ['-c', 'read go; "$0" "$@"; true', exe, 'ioperm:0x60:1:1', 'thread:iopl32:3'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const sh = spawn('sh', ['-c', 'read go; "$0" "$@"; true', exe, 'ioperm:0x60:1:1', NO_32BIT ? 'thread:iopl:3' : 'thread:iopl32:3'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const shExited = new Promise((r) => sh.once('exit', r));
     const lines = lineReader(sh.stdout);
     const other = await startSyscaller(['ioperm:0x60:1:1']); // not listed: must not appear
@@ -296,7 +297,7 @@ describe('ebpf probe on the real kernel', () => {
 
   it('reports fork, exec and exit of tasks (lifecycle) in time order with the syscalls', async () => {
     const probe = open({ events: [byName('iopl')], compat: true, excludePids: [process.pid], lifecycle: true });
-    const helper = await startSyscaller(['iopl:3', 'thread:iopl32:0']);
+    const helper = await startSyscaller(['iopl:3', NO_32BIT ? 'thread:iopl:0' : 'thread:iopl32:0']);
     const calls = await helper.go();
     await helper.end();
     const seq: Array<CompletedSyscall | TaskEvent> = [];
