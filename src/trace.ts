@@ -12,12 +12,12 @@ import { planPushdown, explainPlan } from './policy/pushdown.js';
 import type { PolicySpec } from './policy/spec.js';
 import { syscallArgFieldNames } from './catalog/kernel-syscalls.js';
 import { tracefsRoot } from './probes/tracefs/tracefs-root.js';
-import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
 import { ProcessTree } from './enrich/process-tree.js';
 import { openProbe, type BackendChoice } from './probes/open.js';
 import { decideCompat, type CompatMode } from './probes/compat-support.js';
 import type { CompletedSyscall, Probe, ProbeOptions, TaskEvent } from './probes/types.js';
+import { agentHost } from './enrich/agent-host.js';
 
 export type { SyscallEvent, TraceStats } from './model/event.js';
 export type { CompatMode } from './probes/compat-support.js';
@@ -103,7 +103,7 @@ class LiveTrace implements Trace {
   private readonly onTask = (t: TaskEvent): void => this.tree.onTask(t);
   private policies: Policies | undefined;
   private readonly filtered: Record<string, number> = {};
-  private readonly host = hostname();
+  private readonly host = agentHost; // WATCHPOST_HOSTNAME under the DaemonSet (the pod's UTS name is not the node's)
   private readonly emit = (s: CompletedSyscall): void => {
     const ev = this.builder.build(s);
     if (ev.hostProcessId === process.pid) return; // never report ourselves

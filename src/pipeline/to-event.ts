@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { EventArg, SyscallEvent } from '../model/event.js';
 import type { CompletedSyscall } from '../probes/types.js';
 import { ContainerResolver } from '../enrich/containers.js';
@@ -7,6 +6,7 @@ import { entityId } from '../enrich/entity-id.js';
 import { ContainerNames } from '../enrich/runtime-api.js';
 import type { ProcInfo } from '../enrich/proc.js';
 import type { EpochClock } from './clock.js';
+import { agentHost } from '../enrich/agent-host.js';
 
 /** What user space knows of a thread: the process tree, or /proc. */
 export type ThreadLookup = (tid: number) => ProcInfo | undefined;
@@ -36,7 +36,7 @@ export interface BuildOptions {
 
 /** Builds the Tracee-shaped event: one object per delivered syscall. */
 export class EventBuilder {
-  private readonly host = hostname();
+  private readonly host = agentHost; // WATCHPOST_HOSTNAME under the DaemonSet (the pod's UTS name is not the node's)
   private readonly containers = new ContainerResolver();
   private readonly names = new ContainerNames();
   private readonly executables = new Map<string, { path: string }>();

@@ -1,4 +1,4 @@
-import { agentHost } from './agent-host.js';
+import { agentHost } from '../enrich/agent-host.js';
 import type { SyscallEvent } from '../model/event.js';
 import { FALCO_PRIORITY, syslogSeverity } from './severity.js';
 

@@ -1,6 +1,6 @@
 import { UsageError } from '../model/errors.js';
 import type { SyscallEvent } from '../model/event.js';
-import { agentHost } from './agent-host.js';
+import { agentHost } from '../enrich/agent-host.js';
 import { eventToJson } from './json.js';
 import { QueuedOutput, queueSettings, type QueuedEvent, type QueueSettings } from './queued-output.js';
 import { registerOutput } from './registry.js';

@@ -16,9 +16,9 @@ export interface RunningCli {
 }
 
 /** Starts `watchpost ARGS` (behind a `wrap` command when given) and resolves once it says it is tracing (rejects if it exits before). */
-export async function startCli(args: string[] = [], options: { wrap?: string[] } = {}): Promise<RunningCli> {
+export async function startCli(args: string[] = [], options: { wrap?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCli> {
   const argv = [...(options.wrap ?? []), process.execPath, CLI, ...args];
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ? { ...process.env, ...options.env } : undefined });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -2,6 +2,7 @@ import type { EventDefinition } from '../../catalog/types.js';
 import { argReader, type ArgReader } from '../arg-readers.js';
 import type { ArgValue } from '../../model/event.js';
 import type { CompletedSyscall, TaskEvent } from '../types.js';
+import { cString } from '../c-string.js';
 
 /**
  * The record the exit program writes to the ring buffer, one per completed syscall,
@@ -127,7 +128,7 @@ export class RecordDecoder {
         ppid: d.getUint32(o + Rec.ppid, true),
         uid: d.getUint32(o + Rec.uid, true),
         gid: d.getUint32(o + Rec.gid, true),
-        comm: cString(d, o + Rec.comm, 16),
+        comm: cString(bytesOf(d), o + Rec.comm, 16),
         cgroupId: u64(d, o + Rec.cgroupId),
         mntns: d.getUint32(o + Rec.mntns, true),
         pidns: d.getUint32(o + Rec.pidns, true),
@@ -156,10 +157,10 @@ export function decodeTask(d: DataView, o: number): TaskEvent | undefined {
         parentTid: d.getUint32(o + TaskRec.other, true),
         childTid: tid,
         cloneFlags: d.getUint32(o + TaskRec.cloneFlags, true),
-        comm: cString(d, o + TaskRec.comm, 16),
+        comm: cString(bytesOf(d), o + TaskRec.comm, 16),
       };
     case RecordKind.exec:
-      return { kind: 'exec', monoNs, tid, oldTid: d.getUint32(o + TaskRec.other, true), filename: cString(d, o + TaskRec.filename, FILENAME_MAX) };
+      return { kind: 'exec', monoNs, tid, oldTid: d.getUint32(o + TaskRec.other, true), filename: cString(bytesOf(d), o + TaskRec.filename, FILENAME_MAX) };
     case RecordKind.exit:
       return { kind: 'exit', monoNs, tid, groupDead: d.getUint32(o + TaskRec.groupDead, true) !== 0 };
     default:
@@ -172,12 +173,14 @@ function u64(d: DataView, at: number): number {
   return d.getUint32(at + 4, true) * 4294967296 + d.getUint32(at, true);
 }
 
-function cString(d: DataView, at: number, max: number): string {
-  let s = '';
-  for (let i = 0; i < max; i++) {
-    const c = d.getUint8(at + i);
-    if (c === 0) break;
-    s += String.fromCharCode(c);
+let lastView: DataView | undefined;
+let lastBytes: Uint8Array = new Uint8Array(0);
+
+/** The bytes under a view, made once per view (the ring buffer keeps one): cString reads them. */
+function bytesOf(d: DataView): Uint8Array {
+  if (d !== lastView) {
+    lastView = d;
+    lastBytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
   }
-  return s;
+  return lastBytes;
 }

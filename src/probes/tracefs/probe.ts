@@ -10,6 +10,7 @@ import { TracefsInstance } from './instance.js';
 import { decodePage } from './page.js';
 import { SyscallPairer } from './pairing.js';
 import { tracefsRoot } from './tracefs-root.js';
+import { cString } from '../c-string.js';
 
 const KIND_ENTER = 0;
 const KIND_EXIT = 1;
@@ -374,11 +375,6 @@ export function idRangesFilter(ids: readonly number[]): string {
   return parts.join(' || ');
 }
 
-function cString(buf: Buffer, start: number, max: number): string {
-  let end = start;
-  while (end < start + max && buf[end] !== 0) end++;
-  return buf.toString('utf8', start, end);
-}
 
 function fieldOffset(f: EventFormat, name: string): number {
   const field = f.fields.find((x) => x.name === name);
