@@ -7,7 +7,7 @@
 import { trace } from '../src/trace.js';
 
 const [backend, syscall, pid, mode] = process.argv.slice(2);
-const t = trace({ backend: backend as 'ebpf' | 'tracefs', events: [syscall], pids: [Number(pid)], followForks: false, compat: mode !== 'nocompat' });
+const t = trace({ backend: backend as 'ebpf' | 'tracefs', events: [syscall], pids: [Number(pid)], followForks: false, compat: mode === 'nocompat' ? 'off' : 'auto' });
 process.on('SIGINT', () => void t.stop());
 await t.ready;
 process.stdout.write(`ready ${t.backend}\n`);

@@ -3,6 +3,7 @@ import { exited, interrupt, launch, Lines, sleep } from './process.js';
 import { runOnce, spread, type Run, type Spread } from './measure.js';
 import { DIST, startWatchpost, type Syscall, type Tool } from './tools.js';
 import { TRACER_CPU, WORKLOAD_CPU, Workload, type WorkloadName } from './workload.js';
+import { compatSupport } from '../src/probes/compat-support.js';
 
 export let REPS = 3;
 /** --quick: one run of each, for trying the harness. */
@@ -96,21 +97,28 @@ async function sweep(name: string, argvOf: (scale: number) => { argv: string[]; 
 export interface RareResult {
   calls: number;
   every: number;
+  /** This kernel runs 32-bit syscalls, so the workload makes int $0x80 ioperm calls too (else it would be killed). */
+  compatCalls: boolean;
+  /** How that was found out (compat-support.ts). */
+  compatDetail: string;
   rows: (Row & { caughtNative?: number; caughtCompat?: boolean })[];
 }
 
-/** 1. Rare target among noise: getppid loop, one native and one int $0x80 ioperm every `every` calls. */
+/** 1. Rare target among noise: getppid loop, one native and (where the kernel runs them) one int $0x80 ioperm every `every` calls. */
 export async function rareSuite(bins: Record<WorkloadName, string>, tools: Tool[], dir: string): Promise<RareResult> {
   const calls = 2_000_000;
   const every = 1000;
+  const support = compatSupport();
   const argvOf = (scale: number): { argv: string[]; size: number } => {
     const n = Math.round((calls * scale) / every) * every;
-    return { argv: [bins.rare, ...cpu, String(n), String(every), 'compat'], size: n };
+    return { argv: [bins.rare, ...cpu, String(n), String(every), ...(support.ok ? ['compat'] : [])], size: n };
   };
   const rows = await sweep('rare', argvOf, 'ioperm', tools, dir, (r) => (r.report ? (r.report.targets ?? 0) + (r.report.compatTargets ?? 0) : undefined), (t) => t.rareScale ?? t.scale);
   return {
     calls,
     every,
+    compatCalls: support.ok,
+    compatDetail: support.detail,
     rows: rows.map((row) => {
       const runs = row.runs.filter((r) => r.report && r.tracer);
       if (!runs.length) return row;

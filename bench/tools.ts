@@ -61,16 +61,16 @@ interface WatchpostStats {
   filtered: Record<string, number>;
 }
 
-/** The Watchpost CLI as a user runs it: JSON lines to /dev/null, detections on, only the workload's pid kept. */
+/** The Watchpost CLI as a user runs it: JSON lines to /dev/null, detections on, only the workload's pid kept; `compat` false adds --compat off. */
 export function watchpostCli(backend: 'ebpf' | 'tracefs', compat: boolean): Tool {
   return {
     id: `watchpost-${backend}${compat ? '' : '-nocompat'}`,
-    label: `Watchpost ${backend}${compat ? '' : ' --no-compat'}`,
+    label: `Watchpost ${backend}${compat ? ' (default: --compat auto)' : ' --compat off'}`,
     kind: 'watchpost',
     output: 'JSON lines (full decode, enrichment, detections)',
     scale: 1,
     start(s, w) {
-      return startWatchpost(['-o', 'json', '-e', s, '--backend', backend, ...(compat ? [] : ['--no-compat']), '--scope', `pid=${w.pid}`], s);
+      return startWatchpost(['-o', 'json', '-e', s, '--backend', backend, ...(compat ? [] : ['--compat', 'off']), '--scope', `pid=${w.pid}`], s);
     },
   };
 }
