@@ -7,6 +7,7 @@ import { checkCatalog } from './catalog.js';
 import { guarded, type CheckResult } from './check.js';
 import { readKernelConfig } from './kernel-config.js';
 import { checkCompat } from './compat.js';
+import { checkDeny } from './deny.js';
 import { compatSupport } from '../probes/compat-support.js';
 import { checkKernelOptions } from './kernel-options.js';
 import { checkLockdown } from './lockdown.js';
@@ -42,6 +43,7 @@ export async function runDoctor(events: readonly EventDefinition[], report: (r: 
     );
   }
   add(await guarded('kernel options', () => checkKernelOptions(readKernelConfig(), events, seen)));
+  add(await guarded('enforcement (deny)', () => checkDeny()));
   add(await guarded('kernel lockdown', () => checkLockdown(undefined, seen.find((s) => s.event === 'ioperm' && s.abi === 'native')?.ret)));
   return results;
 }
