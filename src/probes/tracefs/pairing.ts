@@ -44,6 +44,50 @@ interface Marker {
   ts: number;
 }
 
+/**
+ * One thread's markers, oldest first, consumed from the front through a head index: a getppid-heavy thread can hold
+ * hundreds of thousands, and shifting the array for each candidate made settling quadratic (a tracefs run on the
+ * benchmark's getppid loop could not stop within a minute).
+ */
+class MarkerQueue {
+  private items: Marker[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  get newestTs(): number {
+    return this.items[this.items.length - 1].ts;
+  }
+
+  push(m: Marker): void {
+    this.items.push(m);
+  }
+
+  /** Consumes the first marker of number `nr` stamped in [from, to], with every older one; false (dropping only those before `from`) when there is none. */
+  take(nr: number, from: number, to: number): boolean {
+    const items = this.items;
+    while (this.head < items.length && items[this.head].ts < from) this.head++;
+    for (let j = this.head; j < items.length && items[j].ts <= to; j++) {
+      if (items[j].nr === nr) {
+        this.head = j + 1;
+        this.compact();
+        return true;
+      }
+    }
+    this.compact();
+    return false;
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
 /** A marker may precede its raw enter (probe order) by a little; anything older belongs to an earlier call. */
 const MARKER_LEAD_NS = 1_000_000;
 const MAX_PENDING_THREADS = 65_536;
@@ -97,7 +141,7 @@ export class SyscallPairer {
   private candidates: Candidate[] = [];
   /** Per thread, the enter time of its latest completed syscall: pending enters older than that lost their exit. */
   private readonly completedAt = new Map<number, number>();
-  private readonly markers = new Map<number, Marker[]>();
+  private readonly markers = new Map<number, MarkerQueue>();
   private latestTs = 0;
   /** The last drain in which the kernel reported lost records: a lost marker could make a 64-bit call look 32-bit. */
   private lossSeq = -Infinity;
@@ -167,9 +211,9 @@ export class SyscallPairer {
 
   /** The per-syscall enter tracepoint of a 64-bit syscall whose number is an i386 number we watch. */
   marker(tid: number, ts: number, nr: number): void {
-    let list = this.markers.get(tid);
-    if (!list) this.markers.set(tid, (list = []));
-    list.push({ nr, ts });
+    let queue = this.markers.get(tid);
+    if (!queue) this.markers.set(tid, (queue = new MarkerQueue()));
+    queue.push({ nr, ts });
   }
 
   /** The kernel reported records lost in drain `seq`. */
@@ -211,22 +255,15 @@ export class SyscallPairer {
 
   private resolveCandidate(c: Candidate): void {
     const nr = c.enter.event.compatNr;
-    const list = this.markers.get(c.tid);
-    if (list) {
-      const from = c.enter.ts - MARKER_LEAD_NS;
-      let i = 0;
-      while (i < list.length && list[i].ts < from) i++;
-      for (let j = i; j < list.length && list[j].ts <= c.exitTs; j++) {
-        if (list[j].nr === nr) {
-          list.splice(0, j + 1);
-          if (list.length === 0) this.markers.delete(c.tid);
-          return; // a native call of the 64-bit syscall with this number
-        }
-      }
-      if (i > 0) list.splice(0, i);
+    const queue = this.markers.get(c.tid);
+    if (queue) {
+      const native = queue.take(nr ?? -1, c.enter.ts - MARKER_LEAD_NS, c.exitTs);
+      if (queue.size === 0) this.markers.delete(c.tid);
+      if (native) return; // a native call of the 64-bit syscall with this number
     }
-    if (this.lossSeq >= c.seq - 1) {
-      // no marker, but markers were being lost around then: not sure it was a 32-bit call, so say so instead of guessing
+    if (this.lossSeq >= c.enter.seq - 1) {
+      // no marker, but records were lost since its enter was read (its marker may be among them): not sure it was a
+      // 32-bit call, so say so instead of guessing
       bump(this.counters.lostByReason, `${c.enter.event.name} (32-bit or 64-bit unknown: records lost)`);
       return;
     }
@@ -290,8 +327,8 @@ export class SyscallPairer {
 
   private pruneMarkers(): void {
     const horizon = this.latestTs - 1_000_000_000;
-    for (const [tid, list] of this.markers) {
-      if (list[list.length - 1].ts < horizon && !this.raw.has(tid)) this.markers.delete(tid);
+    for (const [tid, queue] of this.markers) {
+      if ((queue.size === 0 || queue.newestTs < horizon) && !this.raw.has(tid)) this.markers.delete(tid);
     }
   }
 }

@@ -110,6 +110,33 @@ describe('32-bit detection when records were lost', () => {
     assert.deepEqual(p.counters.lostByReason, { 'iopl (32-bit or 64-bit unknown: records lost)': 1 });
   });
 
+  it('does not call a raw pair 32-bit when records were lost after its enter was read, however many drains its exit took', () => {
+    const out: CompletedSyscall[] = [];
+    const p = new SyscallPairer([iopl], (s) => out.push(s));
+    p.rawEnter(9, 100, 0, iopl, [1967949865], 5); // read in drain 5; its marker may be in a page the kernel overwrote
+    p.noteLoss(6);
+    p.rawExit(9, 120, 110, 23176, 9); // the backlog delivered the exit four drains later
+    p.settle(10);
+    assert.equal(out.length, 0, 'a lost getppid marker must not become a false iopl(32)');
+    assert.deepEqual(p.counters.lostByReason, { 'iopl (32-bit or 64-bit unknown: records lost)': 1 });
+  });
+
+  it('settles a getppid-heavy thread in linear time: 200,000 markers, each consumed by its raw pair', () => {
+    const out: CompletedSyscall[] = [];
+    const p = new SyscallPairer([iopl], (s) => out.push(s));
+    const n = 200_000;
+    for (let i = 0; i < n; i++) {
+      p.marker(9, i * 10 + 1, 110);
+      p.rawEnter(9, i * 10, 0, iopl, [0], 1);
+      p.rawExit(9, i * 10 + 5, 110, 4242, 1);
+    }
+    const t0 = performance.now();
+    p.settle(2);
+    const ms = performance.now() - t0;
+    assert.equal(out.length, 0, 'every one was a native getppid');
+    assert.ok(ms < 2000, `settled in ${ms.toFixed(0)} ms (quadratic shifting took minutes)`);
+  });
+
   it('still reports 32-bit calls well after a loss', () => {
     const out: CompletedSyscall[] = [];
     const p = new SyscallPairer([iopl], (s) => out.push(s));
