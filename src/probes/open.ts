@@ -1,3 +1,4 @@
+import { EnvironmentError, UsageError } from '../model/errors.js';
 import type { Probe, ProbeOptions } from './types.js';
 import { openTracefsProbe } from './tracefs/probe.js';
 
@@ -11,11 +12,20 @@ export interface OpenedProbe {
 
 /** Opens the requested backend; `auto` takes eBPF where BPF and BTF work, else tracefs, and says why. */
 export async function openProbe(backend: BackendChoice, options: ProbeOptions): Promise<OpenedProbe> {
-  if (backend === 'tracefs') return { probe: openTracefsProbe(options) };
+  const enforcing = (options.enforce?.rules.length ?? 0) > 0;
+  if (backend === 'tracefs') {
+    if (enforcing) throw new UsageError(TRACEFS_CANNOT_ENFORCE);
+    return { probe: openTracefsProbe(options) };
+  }
   // loaded on demand: koffi and the BTF parser are not needed by the tracefs backend
   const ebpf = await import('./ebpf/probe.js');
   if (backend === 'ebpf') return { probe: ebpf.openEbpfProbe(options) };
   const support = ebpf.ebpfSupport();
+  // Kill rules are decided in the kernel or not at all: no fallback to a backend that can only report.
+  if (enforcing) {
+    if (!support.ok) throw new EnvironmentError(`kill rules need the eBPF backend, which is unavailable here (${support.reason}); drop the kill rules to trace with tracefs`);
+    return { probe: ebpf.openEbpfProbe(options) };
+  }
   if (!support.ok) return { probe: openTracefsProbe(options), note: `eBPF unavailable (${support.reason}); using tracefs` };
   try {
     return { probe: ebpf.openEbpfProbe(options) };
@@ -24,3 +34,7 @@ export async function openProbe(backend: BackendChoice, options: ProbeOptions): 
     return { probe: openTracefsProbe(options), note: `eBPF failed to start (${first}); using tracefs` };
   }
 }
+
+/** Why the tracefs backend cannot take kill rules, in one line. */
+export const TRACEFS_CANNOT_ENFORCE =
+  '--backend tracefs cannot enforce: it only reads the ring buffer after the call, and a kill must be decided in the kernel at syscall entry (bpf_send_signal); use --backend ebpf or auto';

@@ -32,6 +32,36 @@ export interface CompletedSyscall {
   context?: KernelContext;
   /** perf_event_open: attr->type and attr->config, read from user memory at entry (eBPF only); null when that read failed. */
   perfAttr?: { type: number; config: bigint } | null;
+  /** A kill rule matched this call at entry (eBPF): its index in ProbeOptions.enforce.rules, and whether SIGKILL was sent. */
+  enforcement?: { rule: number; killed: boolean };
+}
+
+/** Comparison operators of a kernel condition (the policy grammar's). */
+export type CompareOp = '=' | '!=' | '<' | '>' | '<=' | '>=';
+
+/** One condition a kill rule checks in the kernel at syscall entry; a rule's conditions all must hold. */
+export type KernelCondition =
+  /** An argument register: `width` 32 compares the low half (an int in the kernel prototype). Several values: any one (`!=`: none). */
+  | { on: 'arg'; index: number; width: 32 | 64; signed: boolean; op: CompareOp; values: bigint[] }
+  /** The caller's real uid, mount namespace inum or cgroup2 id (unsigned). */
+  | { on: 'uid' | 'mntns' | 'cgroupId'; op: CompareOp; values: bigint[] }
+  /** task->comm, exact (cut to 15 bytes as the kernel cuts it). */
+  | { on: 'comm'; op: '=' | '!='; values: string[] };
+
+/** A rule whose matching calls are killed (bpf_send_signal(SIGKILL) at syscall entry) or, unarmed, only flagged. */
+export interface KernelKillRule {
+  nr: number;
+  /** The 32-bit (int $0x80) number, checked when compat calls are caught. */
+  compatNr?: number;
+  conditions: KernelCondition[];
+}
+
+export interface ProbeEnforcement {
+  rules: KernelKillRule[];
+  /** false: a dry run; matching calls are flagged `would kill` and live. */
+  armed: boolean;
+  /** Executables never killed, by the identity of the file the task runs (kernel dev_t and inode). */
+  allowExecutables: Array<{ dev: number; ino: bigint }>;
 }
 
 /** Task lifecycle, for the process tree: fork/clone, exec and exit as the kernel reported them. */
@@ -61,6 +91,8 @@ export interface ProbeOptions {
    * KernelContext (comm cut to 15 bytes like the kernel's). It may only drop what the scope in user space would also drop.
    */
   kernelScope?: { uids?: number[]; comms?: string[]; cgroupIds?: number[]; mntns?: number[] };
+  /** Kill rules checked in the kernel at syscall entry (eBPF only; tracefs refuses them). Pid 1, kernel threads and excludePids are exempt. */
+  enforce?: ProbeEnforcement;
 }
 
 export interface LossCounters {

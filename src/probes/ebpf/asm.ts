@@ -48,6 +48,7 @@ export const Helper = {
   getCurrentComm: 16,
   getCurrentTask: 35,
   getCurrentCgroupId: 80,
+  sendSignal: 109,
   probeReadUser: 112,
   probeReadKernel: 113,
   probeReadKernelStr: 115,

@@ -16,7 +16,7 @@ import { derefToR3, matchAny, probeRead, SCOPE_KEY, SCRATCH } from './program-pa
  */
 
 export type KernelScope = NonNullable<ProbeOptions['kernelScope']>;
-type ScopeKind = keyof KernelScope;
+export type ScopeKind = keyof KernelScope;
 
 /** One kind to check: its values inline or its map, and the selected syscall ids that skip it (see CHANGED_BY). */
 export interface ScopeCheck {
@@ -126,39 +126,8 @@ export function scopeFilter(checks: readonly ScopeCheck[], layout: KernelLayout,
       p.push(jneImm(R8, 0, compatLabel), ...matchAny(R7, c.skipNative, done), ja(check));
       p.push(label(compatLabel), ...matchAny(R7, c.skipCompat, done), label(check));
     }
-    let slot = SCRATCH;
-    switch (c.kind) {
-      case 'uids':
-        p.push(call(Helper.getCurrentUidGid), stxW(R10, SCRATCH, R0));
-        break;
-      case 'cgroupIds':
-        p.push(call(Helper.getCurrentCgroupId), stxDW(R10, SCRATCH, R0));
-        break;
-      case 'mntns':
-        // task->nsproxy->mnt_ns->ns.inum, as the record's mntns.
-        if (taskBtf) {
-          p.push(
-            call(Helper.getCurrentTaskBtf),
-            ldxDW(R1, R0, layout.task.nsproxy),
-            ldxDW(R1, R1, layout.nsproxyMntNs),
-            ldxW(R1, R1, layout.mntNsInum),
-            stxW(R10, SCRATCH, R1),
-          );
-        } else {
-          // A failed read zeroes the key: no namespace has inum 0, so the call is dropped.
-          p.push(
-            call(Helper.getCurrentTask),
-            ...derefToR3(R0, layout.task.nsproxy, SCRATCH),
-            ...derefToR3(R3, layout.nsproxyMntNs, SCRATCH),
-            ...probeRead(R10, SCRATCH, 4, R3, layout.mntNsInum),
-          );
-        }
-        break;
-      case 'comms':
-        slot = SCOPE_KEY;
-        p.push(mov64Reg(R1, R10), add64Imm(R1, SCOPE_KEY), mov64Imm(R2, 16), call(Helper.getCurrentComm));
-        break;
-    }
+    const { code, slot } = readScopeValue(c.kind, layout, taskBtf);
+    p.push(...code);
     if ('fd' in c.where) {
       p.push(ldMapFd(R1, c.where.fd), mov64Reg(R2, R10), add64Imm(R2, slot), call(Helper.mapLookupElem), jeqImm(R0, 0, fail));
     } else {
@@ -169,8 +138,47 @@ export function scopeFilter(checks: readonly ScopeCheck[], layout: KernelLayout,
   return p;
 }
 
-/** Jumps to `match` when the key at `slot` equals one of `keys`; falls through otherwise. Clobbers R1-R4. */
-function compareInline(kind: ScopeKind, keys: readonly Uint8Array[], slot: number, match: string): Instruction[] {
+/**
+ * The calling task's value of `kind`, as its key bytes on the stack at `slot` (SCRATCH, or SCOPE_KEY for a comm).
+ * Keeps R6-R9, clobbers R0-R5. Shared by the kernelScope pre-filter and the kill rules (src/probes/ebpf/kill-check.ts).
+ */
+export function readScopeValue(kind: ScopeKind, layout: KernelLayout, taskBtf: boolean): { code: Instruction[]; slot: number } {
+  switch (kind) {
+    case 'uids':
+      return { code: [call(Helper.getCurrentUidGid), stxW(R10, SCRATCH, R0)], slot: SCRATCH };
+    case 'cgroupIds':
+      return { code: [call(Helper.getCurrentCgroupId), stxDW(R10, SCRATCH, R0)], slot: SCRATCH };
+    case 'mntns':
+      // task->nsproxy->mnt_ns->ns.inum, as the record's mntns.
+      if (taskBtf) {
+        return {
+          code: [
+            call(Helper.getCurrentTaskBtf),
+            ldxDW(R1, R0, layout.task.nsproxy),
+            ldxDW(R1, R1, layout.nsproxyMntNs),
+            ldxW(R1, R1, layout.mntNsInum),
+            stxW(R10, SCRATCH, R1),
+          ],
+          slot: SCRATCH,
+        };
+      }
+      // A failed read zeroes the key: no namespace has inum 0, so the call is dropped.
+      return {
+        code: [
+          call(Helper.getCurrentTask),
+          ...derefToR3(R0, layout.task.nsproxy, SCRATCH),
+          ...derefToR3(R3, layout.nsproxyMntNs, SCRATCH),
+          ...probeRead(R10, SCRATCH, 4, R3, layout.mntNsInum),
+        ],
+        slot: SCRATCH,
+      };
+    case 'comms':
+      return { code: [mov64Reg(R1, R10), add64Imm(R1, SCOPE_KEY), mov64Imm(R2, 16), call(Helper.getCurrentComm)], slot: SCOPE_KEY };
+  }
+}
+
+/** Jumps to `match` when the key at `slot` equals one of `keys`; falls through otherwise. Clobbers R1-R4. `tag` keeps labels unique per use. */
+export function compareInline(kind: ScopeKind, keys: readonly Uint8Array[], slot: number, match: string, tag = 'scope'): Instruction[] {
   const u64 = (k: Uint8Array, at: number): bigint => new DataView(k.buffer, k.byteOffset, k.byteLength).getBigUint64(at, true);
   switch (kind) {
     case 'uids':
@@ -186,10 +194,10 @@ function compareInline(kind: ScopeKind, keys: readonly Uint8Array[], slot: numbe
         ldxDW(R2, R10, slot + 8),
         ...keys.flatMap((k, i) => [
           ldImm64(R3, u64(k, 0)),
-          jmpReg('jne', R1, R3, `scope_comm_next${i}`),
+          jmpReg('jne', R1, R3, `${tag}_comm_next${i}`),
           ldImm64(R4, u64(k, 8)),
           jmpReg('jeq', R2, R4, match),
-          label(`scope_comm_next${i}`),
+          label(`${tag}_comm_next${i}`),
         ]),
       ];
   }

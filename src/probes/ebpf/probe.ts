@@ -16,6 +16,7 @@ import { forkProgram, processExitProgram } from './follow-forks.js';
 import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
 import { EVENT_LOSS_SLOTS, eventLossKey, ID_MAP_SIZE, LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
 import { prepareScope, type ScopeCheck } from './kernel-scope.js';
+import type { EnforceLayout } from './kill-check.js';
 import { enterProgram, exitProgram, type HookKind, ID_COMPAT, ID_NATIVE, TracepointRecord } from './syscall-programs.js';
 import { exit, mov64Imm, R0 } from './asm.js';
 import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
@@ -82,6 +83,20 @@ function currentBtf(): Btf {
 export function currentKernelLayout(): KernelLayout {
   cachedLayout ??= diskCachedLayout(() => kernelLayout(currentBtf()));
   return cachedLayout;
+}
+
+/** Offsets the kill rules' exemptions read, from BTF (cached per kernel like type ids). */
+function enforceLayout(): EnforceLayout {
+  const off = (struct: string, member: string): number => cachedTypeId(`offset:${struct}.${member}`, () => currentBtf().offsetOf(struct, member));
+  return {
+    taskFlags: off('task_struct', 'flags'),
+    taskMm: off('task_struct', 'mm'),
+    mmExeFile: off('mm_struct', 'exe_file'),
+    fileInode: off('file', 'f_inode'),
+    inodeIno: off('inode', 'i_ino'),
+    inodeSb: off('inode', 'i_sb'),
+    sbDev: off('super_block', 's_dev'),
+  };
 }
 
 export class EbpfProbe implements Probe {
@@ -193,6 +208,7 @@ export class EbpfProbe implements Probe {
     const perf = options.events.find((e) => e.name === 'perf_event_open');
     const perfAttr = perf && { nr: perf.nr, compatNr: options.compat ? perf.compatNr : undefined };
     const exitPerf = perf !== undefined;
+    const enforce = options.enforce && options.enforce.rules.length > 0 ? { rules: options.enforce, layout: enforceLayout() } : undefined;
     if (this.hook !== 'tracepoint' && new Set(allIds).size > MAX_INLINE_IDS && allIds.every((id) => id < ID_MAP_SIZE)) {
       // Hundreds of compares would cost every syscall more than one inlined array lookup.
       const ids = this.map({ name: 'wp_ids', type: MapType.array, keySize: 4, valueSize: 4, maxEntries: ID_MAP_SIZE });
@@ -205,8 +221,8 @@ export class EbpfProbe implements Probe {
     if (this.hook === 'btf') {
       const mark = { links: this.links.length, programs: this.programs.length };
       try {
-        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr }), 'sys_enter');
-        this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds, perfAttr: exitPerf }), 'sys_exit');
+        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce }), 'sys_enter');
+        this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce }), 'sys_exit');
       } catch (e) {
         if (forced === 'btf') throw e;
         // Some kernels refuse tp_btf: the same programs on raw_tp, reading pt_regs with bpf_probe_read_kernel.
@@ -218,20 +234,23 @@ export class EbpfProbe implements Probe {
       }
     }
     if (this.hook === 'raw') {
-      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr }), 'sys_enter');
-      this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds, perfAttr: exitPerf }), 'sys_exit');
+      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce }), 'sys_enter');
+      this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce }), 'sys_exit');
     } else if (this.hook === 'tracepoint') {
       // One enter program per argument count: the kernel refuses one that reads past a tracepoint's record.
       const enterByArgs = new Map<number, Program>();
-      const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds, perfAttr: exitPerf }));
+      const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce }));
       for (const e of options.events) {
         checkTracepointLayout(e);
         const n = e.args.length;
-        let enterProg = enterByArgs.get(n);
+        // With kill rules, one program per syscall: each checks its own rules only.
+        const key = enforce ? -1 - e.nr : n;
+        let enterProg = enterByArgs.get(key);
         if (!enterProg) {
-          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline, scope: this.scope, perfAttr });
+          const own = enforce && { ...enforce, onlyNr: e.nr };
+          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce: own || undefined });
           enterProg = this.load(`wp_sys_enter${n}`, ProgramType.tracepoint, code);
-          enterByArgs.set(n, enterProg);
+          enterByArgs.set(key, enterProg);
         }
         const tp = e.tracepoint ?? e.name;
         this.links.push(attachTracepoint(enterProg.fd, 'syscalls', `sys_enter_${tp}`));

@@ -47,6 +47,7 @@ export const REGS = -304; // copy of pt_regs (up to 176 bytes), enter program on
 export const UPID = -144; // struct upid of the task (16 bytes), exit program only
 export const PUPID = -160; // struct upid of the parent
 export const SCOPE_KEY = -320; // comm key of the kernelScope check (16 bytes), enter program only
+export const KILL = -328; // u32 kill bits for the entry's flags (kill rules), enter program only
 
 /** bpf_probe_read_kernel into a record or stack slot; clobbers R0-R5. */
 export function probeRead(dstBase: Register, dstOff: number, size: number, src: Register, srcOff: number): Instruction[] {

@@ -68,6 +68,11 @@ export const FILENAME_MAX = 256;
 export const FLAG_COMPAT = 1;
 /** perf_event_open: *attr was read at entry (absent: the read failed, e.g. a NULL or unmapped pointer). */
 export const FLAG_PERF_ATTR = 2;
+/** A kill rule matched and SIGKILL was sent (absent with a match: a dry run). */
+export const FLAG_KILLED = 0x10;
+/** Bits 8-15: index + 1 of the kill rule that matched at entry (0: none). */
+export const KILL_RULE_SHIFT = 8;
+export const KILL_RULE_MASK = 0xff00;
 
 /** Turns ring-buffer records back into CompletedSyscall objects, using the catalog for ids and arg types. */
 export class RecordDecoder {
@@ -141,6 +146,7 @@ export class RecordDecoder {
     if (event === this.perfEvent) {
       s.perfAttr = flags & FLAG_PERF_ATTR ? { type: d.getUint32(o + Rec.perfAttr, true), config: d.getBigUint64(o + Rec.perfAttr + 8, true) } : null;
     }
+    if (flags & KILL_RULE_MASK) s.enforcement = { rule: ((flags & KILL_RULE_MASK) >> KILL_RULE_SHIFT) - 1, killed: (flags & FLAG_KILLED) !== 0 };
     return s;
   }
 }

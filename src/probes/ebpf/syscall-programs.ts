@@ -1,14 +1,16 @@
 import {
-  add64Imm, alu64Imm, and64Imm, call, exit, Helper, type Instruction, ja, jeqImm, jmpImm, jneImm, label, ldMapFd, ldxDW, ldxW,
+  add64Imm, alu64Imm, alu64Reg, and64Imm, call, exit, Helper, type Instruction, ja, jeqImm, jmpImm, jneImm, label, ldMapFd, ldxDW, ldxW,
   mov32Reg, mov64Imm, mov64Reg, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10, type Register, rsh64Imm, stW, stxDW, stxW,
 } from './asm.js';
 import { type KernelLayout, TS_COMPAT } from './kernel-layout.js';
 import {
-  BPF_ANY, BPF_LOCAL_STORAGE_GET_F_CREATE, BPF_RB_NO_WAKEUP, countEventLoss, countLoss, derefToR3, ENTRY, ID_MAP_SIZE, LossSlot,
+  BPF_ANY, BPF_LOCAL_STORAGE_GET_F_CREATE, BPF_RB_NO_WAKEUP, countEventLoss, countLoss, derefToR3, ENTRY, ID_MAP_SIZE, KILL, LossSlot,
   type MapFds, matchAny, probeRead, REGS, SCRATCH, TID_KEY,
 } from './program-parts.js';
 import { type ScopeCheck, scopeFilter } from './kernel-scope.js';
-import { Entry, FLAG_COMPAT, FLAG_PERF_ATTR, Rec, RecordKind } from './record.js';
+import { Entry, FLAG_COMPAT, FLAG_KILLED, FLAG_PERF_ATTR, KILL_RULE_MASK, Rec, RecordKind } from './record.js';
+import { type EnforceLayout, killCheck } from './kill-check.js';
+import type { ProbeEnforcement } from '../types.js';
 import { contextByBtf, contextByProbeRead } from './task-context.js';
 
 /**
@@ -62,6 +64,8 @@ export interface EnterOptions {
   scope?: readonly ScopeCheck[];
   /** perf_event_open is selected: its ids (compat only when compat calls are caught), to read *attr at entry. */
   perfAttr?: { nr: number; compatNr?: number };
+  /** Kill rules, checked after the pid filters; a match skips the kernelScope pre-filter (the call is always recorded). */
+  enforce?: { rules: ProbeEnforcement; layout: EnforceLayout; onlyNr?: number };
 }
 
 /**
@@ -83,7 +87,7 @@ function readPerfAttr(ids: { nr: number; compatNr?: number }, base: Register, at
     mov64Imm(R2, 16),
     call(Helper.probeReadUser),
     jneImm(R0, 0, 'perf_done'),
-    mov64Reg(R1, R8),
+    ldxW(R1, base, at + Entry.flags),
     alu64Imm('or', R1, FLAG_PERF_ATTR),
     stxW(base, at + Entry.flags, R1),
     label('perf_done'),
@@ -133,7 +137,9 @@ export function enterProgram(o: EnterOptions): Instruction[] {
   if (maps.tracked !== undefined) {
     p.push(ldMapFd(R1, maps.tracked), mov64Reg(R2, R10), add64Imm(R2, SCRATCH), call(Helper.mapLookupElem), jeqImm(R0, 0, 'out'));
   }
+  if (o.enforce) p.push(...killCheck(o.enforce.rules, o.hook, L, o.enforce.layout, 'kill_done', o.enforce.onlyNr));
   p.push(...scopeFilter(o.scope ?? [], L, o.hook !== 'raw', 'out'));
+  if (o.enforce) p.push(label('kill_done'));
   // The in-flight entry: in the task's own storage (written in place), or built on the stack for the hash map.
   let base: Register = R10;
   let at = ENTRY;
@@ -155,7 +161,9 @@ export function enterProgram(o: EnterOptions): Instruction[] {
     base = R9;
     at = 0;
   }
-  p.push(call(Helper.ktimeGetNs), stxDW(base, at + Entry.enterNs, R0), stxW(base, at + Entry.id, R7), stxW(base, at + Entry.flags, R8));
+  p.push(call(Helper.ktimeGetNs), stxDW(base, at + Entry.enterNs, R0), stxW(base, at + Entry.id, R7));
+  if (o.enforce) p.push(ldxW(R1, R10, KILL), alu64Reg('or', R1, R8), stxW(base, at + Entry.flags, R1));
+  else p.push(stxW(base, at + Entry.flags, R8));
   if (o.hook !== 'tracepoint') {
     // R2 = the registers: a BTF pointer we can load from (tp_btf), or a copy on the stack (raw_tp).
     p.push(ldxDW(R2, R6, 0));
@@ -203,6 +211,8 @@ export interface ExitOptions {
   maps: MapFds;
   /** perf_event_open is selected: every record is Rec.perfSize and carries Entry.perfAttr. */
   perfAttr?: boolean;
+  /** Kill rules are armed or dry-run: the record keeps the kill bits of the entry's flags. */
+  enforce?: boolean;
 }
 
 export function exitProgram(o: ExitOptions): Instruction[] {
@@ -262,7 +272,7 @@ export function exitProgram(o: ExitOptions): Instruction[] {
     ldxW(R1, R8, Entry.id),
     stxW(R9, Rec.id, R1),
     ldxW(R1, R8, Entry.flags),
-    and64Imm(R1, o.perfAttr ? FLAG_COMPAT | FLAG_PERF_ATTR : FLAG_COMPAT),
+    and64Imm(R1, (o.perfAttr ? FLAG_COMPAT | FLAG_PERF_ATTR : FLAG_COMPAT) | (o.enforce ? FLAG_KILLED | KILL_RULE_MASK : 0)),
     stxW(R9, Rec.flags, R1),
   );
   if (o.perfAttr) p.push(ldxDW(R1, R8, Entry.perfAttr), stxDW(R9, Rec.perfAttr, R1), ldxDW(R1, R8, Entry.perfAttr + 8), stxDW(R9, Rec.perfAttr + 8, R1));
