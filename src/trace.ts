@@ -8,7 +8,7 @@ import { EventBuilder } from './pipeline/to-event.js';
 import { applyPolicies, kernelScopeOf, setupPolicies, subjectOf, type PolicySetup } from './pipeline/policy-stage.js';
 import type { Policies, PolicyEnvironment } from './policy/policy.js';
 import { distance } from './policy/problem.js';
-import { planPushdown, explainPlan } from './policy/pushdown.js';
+import { planPushdown, explainPlan, refuseUnreadStrings } from './policy/pushdown.js';
 import type { PolicySpec } from './policy/spec.js';
 import { syscallArgFieldNames } from './catalog/kernel-syscalls.js';
 import { tracefsRoot } from './probes/tracefs/tracefs-root.js';
@@ -130,6 +130,7 @@ class LiveTrace implements Trace {
         },
         startedAtNs: Date.now() * 1e6,
       });
+      refuseUnreadStrings(setup.specs);
       this.policies = setup.policies;
       const events = setup.events;
       for (const e of events) this.delivered[e.name] = 0;
@@ -267,7 +268,7 @@ function kernelFiltersOf(specs: readonly PolicySpec[], events: readonly EventDef
 
 /** Checks events, scope and policy files without tracing: throws the UsageError a bad input deserves. */
 export function checkTraceOptions(options: TraceOptions): void {
-  policySetup(options, {});
+  policySetup(options, {}); // string-argument filters pass here so --explain can say where they run; trace() refuses them
 }
 
 /** `--explain`: each condition of each policy and where it runs (tracefs filter in the kernel, or user space). */

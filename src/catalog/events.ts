@@ -1,10 +1,11 @@
-import { isSyscallName, isTraceable, syscallDefinition, syscallNames } from './kernel-syscalls.js';
+import { isTraceable, syscallDefinition, syscallNames, traceeSets } from './kernel-syscalls.js';
 import type { ArgDefinition, EventDefinition } from './types.js';
 
 /** One source of truth per event: CLI listing, docs, decoding and filters all read this table. */
 
-function k(name: string, kernelType: string, type: ArgDefinition['type'], description: string): ArgDefinition {
-  return { name, kernelType, type, tags: ['K'], description };
+/** `kernelName`: the kernel's format-file name where it differs from Tracee's (ioctl's `cmd`). */
+function k(name: string, kernelType: string, type: ArgDefinition['type'], description: string, kernelName?: string): ArgDefinition {
+  return { name, kernelType, type, tags: ['K'], description, ...(kernelName ? { aliases: [kernelName] } : {}) };
 }
 
 export const EVENTS: readonly EventDefinition[] = [
@@ -42,7 +43,7 @@ export const EVENTS: readonly EventDefinition[] = [
     arches: ['x86_64', 'i386', 'arm64'],
     args: [
       k('fd', 'unsigned int', 'int32', 'file descriptor of the device or file'),
-      k('request', 'unsigned int', 'uint64', 'device-dependent request code'),
+      k('request', 'unsigned int', 'uint64', 'device-dependent request code', 'cmd'),
       k('arg', 'unsigned long', 'uint64', 'request argument, often a user pointer'),
     ],
     description: 'Sends a device-specific request to the driver behind a file descriptor.',
@@ -55,7 +56,7 @@ export const EVENTS: readonly EventDefinition[] = [
     sets: ['syscalls', 'system'],
     arches: ['x86_64', 'i386', 'arm64'],
     args: [
-      k('attr', 'struct perf_event_attr *', 'pointer', 'user pointer to the event attributes'),
+      k('attr', 'struct perf_event_attr *', 'pointer', 'user pointer to the event attributes', 'attr_uptr'),
       k('pid', 'pid_t', 'int32', 'process to measure (-1: all processes on cpu)'),
       k('cpu', 'int', 'int32', 'CPU to measure (-1: any CPU)'),
       k('group_fd', 'int', 'int32', 'group leader fd, or -1'),
@@ -94,7 +95,12 @@ export function allEventNames(): string[] {
 
 /** The sets an event belongs to, without reading any format file. */
 export function eventSets(name: string): readonly string[] {
-  return byName.get(name)?.sets ?? (isTraceable(name) ? ['syscalls'] : []);
+  return byName.get(name)?.sets ?? (isTraceable(name) ? (traceeSets(name) ?? ['syscalls']) : []);
+}
+
+/** Every set name some selectable event belongs to (Tracee's sets: syscalls, fs, net, proc, ipc, signals, time, …). */
+export function allSets(): string[] {
+  return [...new Set(allEventNames().flatMap((n) => eventSets(n)))].sort();
 }
 
 /** Names of the 64-bit syscalls that share a number with a compat syscall we watch (101 is ptrace on x86_64). */

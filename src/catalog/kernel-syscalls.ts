@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import type { ArgDefinition, ArgType, EventDefinition } from './types.js';
 import { I386, X86_64 } from './syscall-table.js';
-import { readFormat } from './tracepoint-format.js';
+import { TRACEE_EVENTS } from './tracee-events.js';
+import { type FormatField, readFormat } from './tracepoint-format.js';
 
 /**
  * Every other syscall the kernel has a tracepoint for, selectable by name: numbers from the syscall table,
@@ -23,6 +24,39 @@ export function traceeType(cType: string): ArgType {
   if (INT64.test(t)) return 'int64';
   if (UINT32.test(t)) return 'uint32';
   return 'int32';
+}
+
+const NUMERIC: Readonly<Record<string, ArgType>> = { int32: 'int32', uint32: 'uint32', int64: 'int64', uint64: 'uint64', uint16: 'uint32', uint8: 'uint32', bool: 'int32' };
+
+/** A C type standing for a Tracee type, where no format file says the kernel's (replay without tracefs). */
+const C_TYPE: Readonly<Record<string, string>> = { int32: 'int', uint32: 'unsigned int', uint16: 'umode_t', int64: 'long', uint64: 'unsigned long', string: 'const char *' };
+
+/**
+ * One argument as Tracee names and types it (its event table), read from the kernel's slot: Tracee's numeric type where it
+ * has one, else the kernel's (strings and structs are addresses in the record); the kernel's name stays an alias.
+ */
+function argOf(f: FormatField, tracee: readonly [string, string, string?] | undefined): ArgDefinition {
+  const arg: ArgDefinition = {
+    name: tracee?.[0] ?? f.name,
+    kernelType: f.cType,
+    type: (tracee && NUMERIC[tracee[1]]) ?? traceeType(f.cType),
+    tags: ['K'],
+    description: `${f.cType} argument (from the kernel's tracepoint format)`,
+  };
+  if (tracee && tracee[1] !== arg.type) arg.traceeType = tracee[1];
+  // the kernel's name: from its format file, else as the table recorded it
+  const kernelName = f.name !== arg.name ? f.name : tracee?.[2];
+  if (kernelName !== undefined) arg.aliases = [kernelName];
+  if (tracee?.[1] === 'string' || tracee?.[1] === '[]string') {
+    arg.tags = ['U', 'TOCTOU'];
+    arg.description = `${f.cType}: ${tracee[1] === 'string' ? 'a string' : 'a list of strings'} in the caller's memory (the record holds its address)`;
+  }
+  return arg;
+}
+
+/** Tracee's sets of a syscall event (Tracee's membership), or just `syscalls` for one Tracee does not list. */
+export function traceeSets(name: string): readonly string[] | undefined {
+  return Object.hasOwn(TRACEE_EVENTS, name) ? TRACEE_EVENTS[name].sets : undefined;
 }
 
 /** Names of every x86_64 syscall in the table. */
@@ -89,25 +123,21 @@ export function syscallDefinition(name: string): EventDefinition | undefined {
   }
   const tracepoint = tracepointOf(name);
   const dir = tracepoint ? formatDir(tracepoint) : undefined;
-  const args: ArgDefinition[] = dir
-    ? readFormat(dir).argFields.map((f) => ({
-        name: f.name,
-        kernelType: f.cType,
-        type: traceeType(f.cType),
-        tags: ['K'],
-        description: `${f.cType} argument (from the kernel's tracepoint format)`,
-      }))
-    : [];
+  const tracee = Object.hasOwn(TRACEE_EVENTS, name) ? TRACEE_EVENTS[name].args : [];
+  // Tracee's arguments are the syscall's, in call order: matched by position (where it lists fewer, the rest keep the kernel's names)
+  // without the format files (no root, no tracefs: replay), Tracee's table alone names and types them
+  const fields = dir ? readFormat(dir).argFields : tracee.map(([argName, t]) => ({ name: argName, cType: C_TYPE[t] ?? 'void *', offset: 0, size: 8, signed: false }));
+  const args: ArgDefinition[] = fields.map((f, i) => argOf(f, tracee[i]));
   const def: EventDefinition = {
     name,
     nr: X86_64[name],
     compatNr: Object.hasOwn(I386, name) ? I386[name] : undefined,
-    sets: ['syscalls'],
+    sets: [...(traceeSets(name) ?? ['syscalls'])],
     arches: ['x86_64'],
     args,
     description: dir
       ? `The ${name} syscall; arguments as the kernel's sys_enter_${name} tracepoint records them (pointers shown as addresses).`
-      : `The ${name} syscall (this kernel has no tracepoint for it, or tracefs is not readable).`,
+      : `The ${name} syscall (this kernel has no tracepoint for it, or tracefs is not readable${tracee.length ? ": arguments as Tracee's event table defines them" : ''}).`,
     related: [],
   };
   if (tracepoint && tracepoint !== name) def.tracepoint = tracepoint;

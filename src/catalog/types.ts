@@ -11,6 +11,10 @@ export interface ArgDefinition {
   type: ArgType;
   tags: ArgTag[];
   description: string;
+  /** Tracee's type name when it says more than `type`: `string`, `[]string`, `SockAddr`, `uint16`, … */
+  traceeType?: string;
+  /** Other names filters and recordings may use: the kernel's format-file name where Tracee's differs (openat's `filename`). */
+  aliases?: string[];
 }
 
 export interface EventDefinition {
@@ -35,3 +39,14 @@ export const TAG_MEANING: Record<ArgTag, string> = {
   TOCTOU: 'user memory the caller can change between the check and the use',
   OPT: 'optional: may be absent (null)',
 };
+
+/** Is the argument a user-memory string (Tracee's `string`), whose text filters compare with = != and * patterns? */
+export function isStringArg(arg: ArgDefinition): boolean {
+  return arg.traceeType === 'string';
+}
+
+/** The argument a filter or a recording names: by its name or one of its aliases. */
+export function findArg(args: readonly ArgDefinition[], name: string): number {
+  const i = args.findIndex((a) => a.name === name);
+  return i >= 0 ? i : args.findIndex((a) => a.aliases?.includes(name));
+}

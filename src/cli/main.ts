@@ -106,7 +106,10 @@ program
   .option('-o, --output <spec>', 'where findings go: table (default), json, or KIND:TARGET; repeat for several', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
   .option('--rules <file>', 'YAML detection rules (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
   .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
-  .action(async (file: string, opts: { output: string[]; rules: string[]; allowHwTool: string[] }) => {
+  .option('-e, --events <expr>', 'only events these filters select, as for trace (e.g. openat.data.pathname=/tmp*); repeatable', (v: string, prev: string[] = []) => prev.concat(v))
+  .option('-s, --scope <expr>', 'only events of this scope, as for trace; repeatable', (v: string, prev: string[] = []) => prev.concat(v))
+  .option('--policy <path>', 'only events a Tracee Policy YAML file (or directory) selects; repeatable', (v: string, prev: string[] = []) => prev.concat(v))
+  .action(async (file: string, opts: { output: string[]; rules: string[]; allowHwTool: string[]; events?: string[]; scope?: string[]; policy?: string[] }) => {
     try {
       await (await import('./replay.js')).replayCommand(file, opts);
     } catch (err) {

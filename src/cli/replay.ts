@@ -4,6 +4,8 @@ import { UsageError } from '../model/errors.js';
 import type { SyscallEvent, TraceStats } from '../model/event.js';
 import { parseRecordedLine } from '../detect/recording.js';
 import { createDetector, type DetectOptions } from '../detect/setup.js';
+import { allEventNames } from '../catalog/events.js';
+import { applyPolicies, setupPolicies } from '../pipeline/policy-stage.js';
 import { tableView } from '../detect/table-view.js';
 import '../sinks/all.js';
 import type { Output } from '../sinks/output.js';
@@ -14,6 +16,10 @@ import { outputSummaryLine } from './status-line.js';
 export interface ReplayOptions extends DetectOptions {
   /** `-o` values; default table. */
   output: string[];
+  /** Filters as in `trace` (-e, --scope, --policy): only matching events reach the detections; none given: every event. */
+  events?: string[];
+  scope?: string[];
+  policy?: string[];
 }
 
 const BATCH = 1000;
@@ -39,6 +45,9 @@ export async function writeAll(outputs: readonly Output[], batch: readonly Sysca
 
 /** `watchpost replay FILE`: the detections over a recording (ours or Tracee's JSON lines); prints the findings, no root needed. */
 export async function replayCommand(file: string, opts: ReplayOptions): Promise<void> {
+  const filtering = Boolean(opts.events?.length || opts.scope?.length || opts.policy?.length);
+  const policies = filtering ? setupPolicies({ events: opts.events, scope: opts.scope, policyFiles: opts.policy }, allEventNames(), {}).policies : undefined;
+  let filtered = 0;
   const detector = await createDetector(opts);
   const specs = opts.output.length ? opts.output : ['table'];
   const outputs = specs.map(createOutput);
@@ -61,6 +70,10 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
       lineNo++;
       const r = parseRecordedLine(line);
       if (r.kind === 'event') {
+        if (policies && !applyPolicies(policies, r.event)) {
+          filtered++;
+          continue;
+        }
         delivered[r.event.eventName] = (delivered[r.event.eventName] ?? 0) + 1;
         batch.push(r.event);
         if (batch.length >= BATCH) await flush();
@@ -77,12 +90,12 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   const events = Object.values(delivered).reduce((a, b) => a + b, 0);
   const counts = Object.entries(detector.counts()).filter(([, n]) => n > 0);
   const findings = counts.reduce((a, [, n]) => a + n, 0);
-  const summary = { file, lines: lineNo, events, findings: Object.fromEntries(counts), findingsInRecording: earlierFindings, otherLines: other, malformed, firstMalformed };
+  const summary = { file, lines: lineNo, events, filtered, findings: Object.fromEntries(counts), findingsInRecording: earlierFindings, otherLines: other, malformed, firstMalformed };
   if (specs.includes('json')) process.stderr.write(`${JSON.stringify({ replay: summary })}\n`);
   else {
     const per = counts.map(([id, n]) => `${id} ${n}`).join(', ');
     process.stderr.write(
-      `watchpost replay: ${file}: ${events} events, ${findings} findings${per ? ` (${per})` : ''}` +
+      `watchpost replay: ${file}: ${events} events${filtering ? ` (${filtered} filtered out)` : ''}, ${findings} findings${per ? ` (${per})` : ''}` +
         `${earlierFindings ? `, ${earlierFindings} findings already in the recording (not re-emitted)` : ''}, ${other} other lines skipped, ` +
         `${malformed} malformed${malformed ? ` (first: ${firstMalformed})` : ''}\n`,
     );

@@ -1,6 +1,6 @@
-import { allEventNames, DEFAULT_EVENTS, EVENTS, eventSets, findEvent } from '../catalog/events.js';
-import type { EventDefinition } from '../catalog/types.js';
-import { parseNumbers, splitComparison } from './comparison.js';
+import { allEventNames, allSets, DEFAULT_EVENTS, eventSets, findEvent } from '../catalog/events.js';
+import { type EventDefinition, findArg, isStringArg } from '../catalog/types.js';
+import { parseNumbers, parseStringPattern, requireEquality, splitComparison } from './comparison.js';
 import { type Locate, flagLocation, problem, show, suggest } from './problem.js';
 import { parseEventScope } from './scope-grammar.js';
 import type { Condition } from './spec.js';
@@ -13,34 +13,36 @@ export interface EventsSelection {
   filters: Record<string, Condition[]>;
 }
 
-const SETS = [...new Set(EVENTS.flatMap((e) => e.sets))];
 let names: string[] | undefined;
+let sets: string[] | undefined;
 /** Every selectable name (family and every syscall), computed on first use. */
 const allNames = (): string[] => (names ??= allEventNames());
+/** Tracee's sets, with Tracee's membership, computed on first use. */
+const SETS = (): string[] => (sets ??= allSets());
 const SELECTOR_RE = /^[A-Za-z0-9_*]+$/;
 const FILTER_RE = /^([^.,=!<>]+)\.(data|args|retval|scope)(?=[.=!<>]|$)/;
 
 /** Catalog names a selector stands for: an event name, a set (`syscalls`, `system`, …) or a glob (`io*`, `*fd*`). */
-export function resolveSelector(selector: string, offset: number, locate: Locate): string[] {
+export function resolveSelector(selector: string, offset: number, locate: Locate, preferSet = false): string[] {
   if (!SELECTOR_RE.test(selector)) {
     throw problem(locate, offset, `${show(selector)} is not an event name, set or glob`, 'use letters, digits, _ and * only, e.g. ioperm, io* or syscalls');
   }
-  if (findEvent(selector)) return [selector];
-  if (SETS.includes(selector)) return allNames().filter((n) => eventSets(n).includes(selector));
+  if (findEvent(selector) && !(preferSet && SETS().includes(selector))) return [selector]; // `time` is a syscall and a set: tag=time means the set
+  if (SETS().includes(selector)) return allNames().filter((n) => eventSets(n).includes(selector));
   if (selector.includes('*')) {
     const re = new RegExp(`^${selector.split('*').map((p) => p.replace(/[^A-Za-z0-9_]/g, '')).join('.*')}$`);
     const matched = allNames().filter((n) => re.test(n));
     if (matched.length === 0) throw problem(locate, offset, `${show(selector)} matches no event`, `run \`watchpost list --all\` to see the ${allNames().length} events`);
     return matched;
   }
-  throw problem(locate, offset, `unknown event ${show(selector)}`, suggest(selector, [...allNames(), ...SETS], `run \`watchpost list --all\` to see the ${allNames().length} events and sets ${SETS.join(', ')}`));
+  throw problem(locate, offset, `unknown event ${show(selector)}`, suggest(selector, [...allNames(), ...SETS()], `run \`watchpost list --all\` to see the ${allNames().length} events and sets ${SETS().join(', ')}`));
 }
 
 /** The catalog event a filter names (no sets or globs: a filter is about one event's fields). */
 function eventForFilter(name: string, offset: number, locate: Locate): EventDefinition {
   const event = findEvent(name);
   if (event) return event;
-  const fix = SETS.includes(name) || name.includes('*') ? 'name one event, e.g. ioperm.data.turn_on=1' : suggest(name, allNames(), 'run `watchpost list --all` to see the events');
+  const fix = SETS().includes(name) || name.includes('*') ? 'name one event, e.g. ioperm.data.turn_on=1' : suggest(name, allNames(), 'run `watchpost list --all` to see the events');
   throw problem(locate, offset, `unknown event ${show(name)} in filter`, fix);
 }
 
@@ -75,16 +77,26 @@ function dataCondition(event: EventDefinition, text: string, start: number, loca
   if (c === undefined) {
     throw problem(locate, start, `data filter ${show(text.slice(start))} has no operator`, `write e.g. ${event.name}.data.${event.args[0]?.name ?? 'field'}=1`);
   }
-  const index = event.args.findIndex((a) => a.name === c.name);
+  const index = findArg(event.args, c.name);
   if (index < 0) {
     throw problem(locate, start, `${event.name} has no data field ${show(c.name)}`, `${suggest(c.name, event.args.map((a) => a.name), '')} its fields are ${fields || 'none'}`.trim());
   }
   const arg = event.args[index];
+  const target = { kind: 'arg', name: arg.name, index, type: arg.type, kernelType: arg.kernelType } as const;
+  const what = `${event.name}.data.${arg.name}`;
+  if (isStringArg(arg)) {
+    const op = requireEquality(c, start, what, locate);
+    return { kind: 'argString', target, op, values: c.values.map((v) => parseStringPattern(v.text, v.offset, what, locate)), text: `data.${text.slice(start)}` };
+  }
+  const opaque = c.values.find((v) => !/^-?(0x[0-9a-f]+|\d+)$/i.test(v.text));
+  if (arg.type === 'pointer' && arg.traceeType !== undefined && arg.traceeType !== 'trace.Pointer' && opaque) {
+    throw problem(locate, opaque.offset, `${what} is a ${arg.traceeType} in the caller's memory: filters compare only its address`, `filter on a string or number argument of ${event.name} (${fields}), or on retval`);
+  }
   return {
     kind: 'number',
-    target: { kind: 'arg', name: arg.name, index, type: arg.type, kernelType: arg.kernelType },
+    target,
     op: c.op,
-    values: parseNumbers(c, arg.type, `${event.name}.data.${arg.name}`, locate),
+    values: parseNumbers(c, arg.type, what, locate),
     text: `data.${text.slice(start)}`,
   };
 }
@@ -116,7 +128,7 @@ export function parseEventsFlags(values: readonly string[], flag = '--events'): 
     }
     for (const item of value.slice(offset).split(',')) {
       const exclude = item.startsWith('-');
-      const names = resolveSelector(exclude ? item.slice(1) : item, exclude ? offset + 1 : offset, locate);
+      const names = resolveSelector(exclude ? item.slice(1) : item, exclude ? offset + 1 : offset, locate, value.startsWith('tag='));
       for (const name of names) (exclude ? excluded : included).add(name);
       offset += item.length + 1;
     }

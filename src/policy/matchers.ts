@@ -26,6 +26,8 @@ function groupKey(c: Condition): string {
       return c.target.kind === 'arg' ? `arg:${c.target.index}` : c.target.kind === 'retval' ? 'retval' : `field:${c.target.field}`;
     case 'string':
       return `field:${c.target.field}`;
+    case 'argString':
+      return `arg:${c.target.index}`;
     case 'tree':
       return 'tree';
     case 'flag':
@@ -80,6 +82,13 @@ function compileGroup(group: Condition[], env: PolicyEnvironment): Test<SyscallE
       return numberGroup(first.target, group as (Condition & { kind: 'number' })[]);
     case 'string':
       return stringGroup(scopeField(first.target.field).get, group as (Condition & { kind: 'string' })[]);
+    case 'argString': {
+      const read = argValueGetter(first.target);
+      return stringGroup((e: SyscallEvent) => {
+        const v = read(e);
+        return typeof v === 'string' ? v : undefined; // a string the source read (replay of Tracee's lines); nothing else matches
+      }, group as (Condition & { kind: 'argString' })[]);
+    }
     case 'tree':
       return treeGroup(group as (Condition & { kind: 'tree' })[], env);
     case 'flag':
@@ -116,14 +125,19 @@ export function kernelWidth(t: ArgTarget): 32 | 64 | 'pointer' {
   return /\blong\b/.test(t.kernelType) ? 64 : 32;
 }
 
-function argGetter(t: ArgTarget): NumberGetter {
+/** An argument's value by catalog position, or by name when the event carries fewer args (a recording left some out). */
+function argValueGetter(t: ArgTarget): NumberGetter {
   const { index, name } = t;
-  const read: NumberGetter = (e) => {
+  return (e) => {
     const a = e.args[index];
     if (a !== undefined && a.name === name) return a.value;
     for (let i = 0; i < e.args.length; i++) if (e.args[i].name === name) return e.args[i].value;
     return undefined;
   };
+}
+
+function argGetter(t: ArgTarget): NumberGetter {
+  const read = argValueGetter(t);
   if (kernelWidth(t) !== 32) return read;
   // Judge a 32-bit argument as the kernel does, even if the record kept junk in the upper half of the register.
   const signed = t.type === 'int32' || t.type === 'int64';
@@ -215,8 +229,8 @@ function patternTest(p: StringPattern): PatternTest {
   }
 }
 
-/** Strings: any `=` pattern matches, or (there is no `=` pattern and) no `!=` pattern matches. */
-function stringGroup(get: (s: ScopeSubject) => number | string, group: (Condition & { kind: 'string' })[]): Test<ScopeSubject> {
+/** Strings: any `=` pattern matches, or (there is no `=` pattern and) no `!=` pattern matches; no value at all matches nothing. */
+function stringGroup<S extends ScopeSubject>(get: (s: S) => number | string | undefined, group: (Condition & { kind: 'string' | 'argString' })[]): Test<S> {
   const eqExact = new Set<string>();
   const neExact = new Set<string>();
   const eqTests: PatternTest[] = [];
@@ -230,6 +244,7 @@ function stringGroup(get: (s: ScopeSubject) => number | string, group: (Conditio
   const hasEq = eqExact.size > 0 || eqTests.length > 0;
   return (s) => {
     const value = get(s) as string;
+    if (value === undefined) return false;
     if (eqExact.has(value)) return true;
     for (let i = 0; i < eqTests.length; i++) if (eqTests[i](value, s)) return true;
     if (hasEq || neExact.has(value)) return false;

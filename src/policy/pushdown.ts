@@ -1,3 +1,4 @@
+import { UsageError } from '../model/errors.js';
 import { groupConditions, kernelWidth, rangeBound } from './matchers.js';
 import type { Condition, PolicySpec } from './spec.js';
 
@@ -83,6 +84,7 @@ function pushGroup(group: Condition[], fields: readonly string[] | undefined, in
   if (first.kind === 'tree') return { why: 'needs the process tree, kept in user space' };
   if (first.kind === 'flag') return { why: 'needs container or process facts from enrichment' };
   if (first.kind === 'string') return { why: 'string fields are not in the syscall record' };
+  if (first.kind === 'argString') return { why: UNREAD_STRING };
   const numbers = group as (Condition & { kind: 'number' })[];
   const target = first.target;
   if (target.kind === 'retval') return { why: 'the return value exists only at syscall exit' };
@@ -184,6 +186,21 @@ export function renderTracefsFilter(expr: KernelExpr, fields: readonly string[])
   }
   const parts = expr.items.map((i) => (i.kind === 'cmp' ? renderTracefsFilter(i, fields) : `(${renderTracefsFilter(i, fields)})`));
   return parts.join(expr.kind === 'and' ? ' && ' : ' || ');
+}
+
+/** Why a string-argument filter runs in replay only: say it once, for --explain and for the refusal. */
+const UNREAD_STRING = "the syscall record holds the string's address, not its text (neither backend reads user memory for it yet): evaluated when replaying a recording that has the text, e.g. Tracee's; refused live";
+
+/** Live tracing refuses string-argument filters: they would silently match nothing. */
+export function refuseUnreadStrings(policies: readonly PolicySpec[]): void {
+  for (const p of policies) {
+    for (const r of p.rules) {
+      const c = r.conditions.find((x) => x.kind === 'argString');
+      if (c) {
+        throw new UsageError(`${p.origin}: ${r.event}.${c.text}: live tracing sees only the address of ${c.target.name}, not its text (neither backend reads user-memory strings yet); replay a recording with \`watchpost replay FILE -e '${r.event}.${c.text}'\`, or filter live on a number argument or the scope (e.g. --scope comm=NAME)`);
+      }
+    }
+  }
 }
 
 /** The plan for --explain: each event's kernel filter, then each condition and where it runs. */

@@ -58,6 +58,8 @@ export type ScopeFlag = 'container' | 'container-new' | 'container-started' | 'p
 export type Condition =
   | { kind: 'number'; target: NumberTarget; op: Operator; values: bigint[]; text: string }
   | { kind: 'string'; target: StringTarget; op: '=' | '!='; values: StringPattern[]; text: string }
+  /** A string argument (Tracee's `string` type, e.g. openat's pathname): needs its text, not the address in the record. */
+  | { kind: 'argString'; target: ArgTarget; op: '=' | '!='; values: StringPattern[]; text: string }
   | { kind: 'tree'; op: '=' | '!='; values: bigint[]; text: string }
   | { kind: 'flag'; flag: ScopeFlag; value: boolean; text: string };
 

@@ -14,18 +14,21 @@ describe('every syscall by name', () => {
     for (const [c, t] of cases) assert.equal(traceeType(c), t, c);
   });
 
-  it('builds openat from the table and the kernel format file', () => {
+  it("builds openat from the table and the kernel format file, with Tracee's names and sets (the kernel's names kept as aliases)", () => {
     const e = findEvent('openat')!;
     assert.equal(e.nr, 257);
     assert.equal(e.compatNr, 295);
-    assert.deepEqual(e.args.map((a) => `${a.type} ${a.name}`), ['int32 dfd', 'pointer filename', 'int32 flags', 'uint32 mode']);
-    assert.deepEqual(e.sets, ['syscalls']);
+    assert.deepEqual(e.args.map((a) => `${a.type} ${a.name}`), ['int32 dirfd', 'pointer pathname', 'int32 flags', 'uint32 mode']);
+    assert.deepEqual(e.args.map((a) => a.aliases ?? []), [['dfd'], ['filename'], [], []]);
+    assert.deepEqual(e.args.map((a) => a.traceeType ?? a.type), ['int32', 'string', 'int32', 'uint16']);
+    assert.deepEqual(e.sets, ['syscalls', 'fs', 'fs_file_ops']);
   });
 
   it('finds the tracepoint x86_64 kept under another name (stat is newstat)', () => {
     const e = findEvent('stat')!;
     assert.equal(e.tracepoint, 'newstat');
-    assert.equal(e.args[0].name, 'filename');
+    assert.equal(e.args[0].name, 'pathname');
+    assert.deepEqual(e.args[0].aliases, ['filename']);
   });
 
   it('the set "syscalls" holds the family and every traceable syscall', () => {

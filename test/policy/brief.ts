@@ -9,6 +9,8 @@ export function brief(c: Condition): string {
     }
     case 'string':
       return `field:${c.target.field} ${c.op} ${c.values.map((v) => `${v.match}:${v.text}${v.mntns !== undefined ? `@${v.mntns}` : ''}`).join(',')}`;
+    case 'argString':
+      return `arg:${c.target.name} ${c.op} ${c.values.map((v) => `${v.match}:${v.text}`).join(',')}`;
     case 'tree':
       return `tree ${c.op} ${c.values.join(',')}`;
     case 'flag':

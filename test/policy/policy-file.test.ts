@@ -45,8 +45,10 @@ describe('Policy YAML', () => {
 
   it('expands a set or a list with exclusions into one rule per event', () => {
     const [p] = parsePolicyText(policy('sets', '    - event: system,-perf_event_open\n      filters: [retval<0]\n'), 'p.yaml');
-    assert.deepEqual(p.rules.map((r) => r.event), ['ioperm', 'iopl', 'userfaultfd']);
-    assert.deepEqual(p.rules.map((r) => r.conditions.map(brief)), [['retval < 0'], ['retval < 0'], ['retval < 0']]);
+    const events = p.rules.map((r) => r.event);
+    for (const e of ['ioperm', 'iopl', 'userfaultfd', 'reboot']) assert.ok(events.includes(e), e); // Tracee's system set
+    assert.ok(!events.includes('perf_event_open'));
+    for (const r of p.rules) assert.deepEqual(r.conditions.map(brief), ['retval < 0']);
   });
 
   it("reads Tracee's plain format too", () => {
@@ -72,7 +74,7 @@ describe('Policy YAML', () => {
     ['unknown event', policy('x', '    - event: ioprem\n'), /^p.yaml:9:14: unknown event 'ioprem'; did you mean ioperm\?/],
     ['duplicate event', policy('x', '    - event: ioperm\n    - event: io*\n'), /^p.yaml:10:14: policy 'x' already has a rule for ioperm \(spec.rules\[0\]\); merge the filters/],
     ['unknown data field', policy('x', '    - event: ioperm\n      filters:\n        - data.port=1\n'), /^p.yaml:11:16: ioperm has no data field 'port'/],
-    ['data filter on a set', policy('x', '    - event: system\n      filters:\n        - data.from=1\n'), /data filter on 'system', which selects 4 events; give data filters a rule with a single event/],
+    ['data filter on a set', policy('x', '    - event: system\n      filters:\n        - data.from=1\n'), /data filter on 'system', which selects \d+ events; give data filters a rule with a single event/],
     ['bad retval', policy('x', '    - event: ioperm\n      filters:\n        - retval!=ok\n'), /^p.yaml:11:19: retval value 'ok' is not a number/],
     ['quoted filter positions count past the quote', policy('x', '    - event: ioperm\n      filters:\n        - "retval!=ok"\n'), /^p.yaml:11:20: /],
     ['filters not a list', policy('x', '    - event: ioperm\n      filters: data.from=1\n'), /spec.rules\[0\].filters must be a list/],
