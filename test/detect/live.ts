@@ -1,10 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SyscallEvent } from '../../src/model/event.js';
 import { eventToJson } from '../../src/sinks/json.js';
 import { trace } from '../../src/trace.js';
 import { type ObservedCall, startSyscaller, syscallerPath } from '../support/syscaller.js';
+import { TestCgroups } from '../support/cgroups.js';
 
 /** Live scenarios for the detection tests: real syscalls from the C helper, traced by pid, as Watchpost reports them. */
 
@@ -86,29 +87,10 @@ export function unifiedCgroupRoot(): string | undefined {
   return undefined;
 }
 
-/** A runtime-shaped cgroup (e.g. system.slice/docker-<id>.scope) under root/BASE; remove() deletes what was made, deepest first. */
-export function makeCgroup(root: string, rel: string): { dir: string; remove: () => void } {
-  const made: string[] = [];
-  let dir = root;
-  for (const part of [`wp-detect-${process.pid}`, ...rel.split('/')]) {
-    dir = join(dir, part);
-    if (!existsSync(dir)) {
-      mkdirSync(dir);
-      made.push(dir);
-    }
-  }
-  return {
-    dir,
-    remove: () => {
-      for (const d of made.reverse()) {
-        try {
-          rmdirSync(d);
-        } catch (err) {
-          console.error(`could not remove test cgroup ${d}: ${(err as Error).message}`);
-        }
-      }
-    },
-  };
+/** A runtime-shaped cgroup (e.g. system.slice/docker-<id>.scope) under root/wp-detect-<pid>; remove() deletes what was made, deepest first. */
+export function makeCgroup(root: string, rel: string): { dir: string; remove: () => Promise<void> } {
+  const cgroups = new TestCgroups(`wp-detect-${process.pid}`);
+  return { dir: cgroups.make(root, rel), remove: () => cgroups.removeAll() };
 }
 
 export function removeTree(path: string): void {

@@ -9,46 +9,23 @@ import { cgroupIdOf, readContainer, readUnifiedCgroupPath } from '../../src/enri
 import { ContainerResolver } from '../../src/enrich/containers.js';
 import { hasCompiler } from './c-oracle.js';
 import { startSleeper, stopChild } from './children.js';
+import { cgroupMounts, TestCgroups } from '../support/cgroups.js';
 
 const ID = (n: number) => n.toString(16).padStart(2, '0').repeat(32);
 const POD = '7d3c1e0a-52b4-4c9f-a8e6-0f1b2c3d4e5f';
 const POD_ = POD.replaceAll('-', '_');
 
-/** Mount point of a cgroup hierarchy, found independently of the module under test. */
-function mountOf(test: (fstype: string, superOptions: string) => boolean): string | undefined {
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [left, right] = line.split(' - ');
-    if (!right) continue;
-    const [fstype, , superOptions] = right.split(' ');
-    const fields = left.split(' ');
-    if (fields[3] === '/' && test(fstype, superOptions)) return fields[4];
-  }
-  return undefined;
-}
-
-const UNIFIED = mountOf((fs) => fs === 'cgroup2');
-const PIDS_V1 = mountOf((fs, opts) => fs === 'cgroup' && opts.split(',').includes('pids'));
+const MOUNTS = cgroupMounts();
+const UNIFIED = MOUNTS.v2;
+const PIDS_V1 = MOUNTS.v1.find((m) => m.options.includes('pids'))?.dir;
 const BASE = `wp-test-${process.pid}`;
 
 const children: ChildProcess[] = [];
-const made: string[] = [];
-
-/** Creates the cgroup directories of a path under root/BASE, remembering each for cleanup. */
-function makeCgroup(root: string, rel: string): string {
-  let dir = root;
-  for (const part of [BASE, ...rel.split('/')]) {
-    dir = join(dir, part);
-    if (!existsSync(dir)) {
-      mkdirSync(dir);
-      made.push(dir);
-    }
-  }
-  return dir;
-}
+const cgroups = new TestCgroups(BASE);
 
 /** A sleeping child placed in the cgroup root/BASE/rel. */
 function childIn(root: string, rel: string): { pid: number; dir: string } {
-  const dir = makeCgroup(root, rel);
+  const dir = cgroups.make(root, rel);
   const child = startSleeper();
   children.push(child);
   writeFileSync(join(dir, 'cgroup.procs'), String(child.pid));
@@ -58,13 +35,7 @@ function childIn(root: string, rel: string): { pid: number; dir: string } {
 after(async () => {
   // Children first (a cgroup with a live task cannot be removed), then the directories, deepest first.
   for (const child of children) await stopChild(child);
-  for (const dir of made.sort((a, b) => b.length - a.length)) {
-    try {
-      rmdirSync(dir);
-    } catch (err) {
-      console.error(`could not remove test cgroup ${dir}: ${(err as Error).message}`);
-    }
-  }
+  await cgroups.removeAll();
 });
 
 describe('containers recognised in real cgroups', { skip: UNIFIED === undefined && 'no cgroup2 mount', timeout: 60_000 }, () => {
@@ -159,7 +130,7 @@ describe('containers recognised on a cgroup v1 hierarchy', { skip: PIDS_V1 === u
 
   it('shows an exiting task at / on v1, so the resolver leaves it to its parent instead of calling it a host process', async () => {
     // sh forks a child that exits at once, then becomes `sleep`, which never reaps it: a zombie kept in the container
-    const dir = makeCgroup(PIDS_V1 ?? '', `docker/${ID(8)}`);
+    const dir = cgroups.make(PIDS_V1 ?? '', `docker/${ID(8)}`);
     const sh = spawn('sh', ['-c', 'read x; true & exec sleep 1000'], { stdio: ['pipe', 'ignore', 'ignore'] });
     children.push(sh);
     writeFileSync(join(dir, 'cgroup.procs'), String(sh.pid));

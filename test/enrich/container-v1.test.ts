@@ -9,6 +9,7 @@ import type { SyscallEvent } from '../../src/model/event.js';
 import { trace } from '../../src/trace.js';
 import { startCli } from '../support/cli.js';
 import { startSyscaller, type Syscaller } from '../support/syscaller.js';
+import { cgroupMounts, TestCgroups, type CgroupMount } from '../support/cgroups.js';
 
 /**
  * Containers known only through cgroup v1 hierarchies (hybrid and legacy hosts: Docker's cgroupfs driver, the systemd
@@ -17,28 +18,6 @@ import { startSyscaller, type Syscaller } from '../support/syscaller.js';
  */
 
 const isRoot = process.getuid?.() === 0;
-
-interface Mount {
-  dir: string;
-  /** v1: the controllers or name=…; v2: empty. */
-  options: string[];
-}
-
-/** cgroup mount points from mountinfo (root "/" only), found independently of the module under test. */
-function cgroupMounts(): { v2: string | undefined; v1: Mount[] } {
-  let v2: string | undefined;
-  const v1: Mount[] = [];
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [left, right] = line.split(' - ');
-    if (!right) continue;
-    const [fstype, , superOptions] = right.split(' ');
-    const fields = left.split(' ');
-    if (fields[3] !== '/') continue;
-    if (fstype === 'cgroup2') v2 ??= fields[4];
-    if (fstype === 'cgroup') v1.push({ dir: fields[4], options: superOptions.split(',').filter((o) => o !== 'rw' && o !== 'ro') });
-  }
-  return { v2, v1 };
-}
 
 const MOUNTS = cgroupMounts();
 const SYSTEMD_V1 = MOUNTS.v1.find((m) => m.options.includes('name=systemd'));
@@ -85,26 +64,13 @@ const CASES: Case[] = [
   { what: 'docker in cgroup2 (reference)', where: 'v2', rel: `system.slice/docker-${ID(9)}.scope`, want: { id: ID(9), runtime: 'docker' } },
 ];
 
-const made: string[] = [];
+const cgroups = new TestCgroups(BASE);
 const helpers: Syscaller[] = [];
-
-/** Creates root/BASE/rel, remembering each directory made for cleanup. */
-function makeCgroup(root: string, rel: string): string {
-  let dir = root;
-  for (const part of [BASE, ...rel.split('/')]) {
-    dir = join(dir, part);
-    if (!existsSync(dir)) {
-      mkdirSync(dir);
-      made.push(dir);
-    }
-  }
-  return dir;
-}
 
 /** A task joins each hierarchy separately: one write to cgroup.procs per hierarchy. */
 function place(pid: number, c: Case): void {
   const roots = c.where === 'v2' ? [MOUNTS.v2!] : c.where === 'systemd' ? [SYSTEMD_V1!.dir] : V1_ALL.map((m) => m.dir);
-  for (const root of roots) writeFileSync(join(makeCgroup(root, c.rel), 'cgroup.procs'), String(pid));
+  for (const root of roots) writeFileSync(join(cgroups.make(root, c.rel), 'cgroup.procs'), String(pid));
 }
 
 async function removeAll(): Promise<void> {
@@ -113,21 +79,7 @@ async function removeAll(): Promise<void> {
     h.child.kill('SIGKILL');
     await h.end();
   }
-  for (const dir of made.splice(0).sort((a, b) => b.length - a.length)) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        rmdirSync(dir);
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EBUSY' && attempt < 20) {
-          await new Promise((r) => setTimeout(r, 50)); // the reaped task leaves its css_set a moment later
-          continue;
-        }
-        console.error(`could not remove test cgroup ${dir}: ${(err as Error).message}`);
-        break;
-      }
-    }
-  }
+  await cgroups.removeAll();
 }
 
 const POLICIES = {
