@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (root): Watchpost against no tracer and against the peer tracers present, on workloads built here.
  * Writes BENCHMARKS.md and bench/results.json. See BENCHMARKS.md for the method.
- * Options: --quick (1 run each, smaller suites: for trying the harness, not for publishing).
+ * Options: --quick (1 run each, smaller suites: for trying the harness, not for publishing); --rare-only (the rare-target
+ * suite alone, printed, no report written).
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -108,6 +109,12 @@ async function main(): Promise<void> {
     const tools = [...wp, ...peers.tools];
 
     const rare = await rareSuite(bins, tools, dir);
+    if (process.argv.includes('--rare-only')) {
+      // a look at the default mode on this kernel (e.g. under test/fixtures/no32.c); writes no report
+      log(`rare only: 32-bit calls in the workload: ${rare.compatCalls} (${rare.compatDetail})`);
+      for (const row of rare.rows) log(`rare: ${row.label}: ratio ${row.ratio?.toFixed(2) ?? '–'}, delivered ${row.delivered ?? '–'} of ${row.issued ?? '–'}`);
+      return;
+    }
     const storms = [await stormSuite(bins, 'ioperm', tools, dir), await stormSuite(bins, 'ioctl', tools, dir)];
     const accounting = await accountingSuite(bins, ['ebpf', 'tracefs']);
     const startup = await liveSuite(bins, ['ebpf', 'tracefs'], 10_000, 0, 'startup');
