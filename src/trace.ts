@@ -1,6 +1,6 @@
 import { DEFAULT_EVENTS, EVENTS, findEvent } from './catalog/events.js';
 import type { EventDefinition } from './catalog/types.js';
-import { UsageError } from './model/errors.js';
+import { EnvironmentError, UsageError } from './model/errors.js';
 import type { SyscallEvent, TraceStats } from './model/event.js';
 import { trackForCleanup } from './pipeline/cleanup.js';
 import { EpochClock } from './pipeline/clock.js';
@@ -14,10 +14,12 @@ import { syscallArgFieldNames } from './catalog/kernel-syscalls.js';
 import { tracefsRoot } from './probes/tracefs/tracefs-root.js';
 import { existsSync } from 'node:fs';
 import { ProcessTree } from './enrich/process-tree.js';
-import { openProbe, type BackendChoice } from './probes/open.js';
+import { openProbe, TRACEFS_CANNOT_ENFORCE, type BackendChoice } from './probes/open.js';
 import { decideCompat, type CompatMode } from './probes/compat-support.js';
 import type { CompletedSyscall, Probe, ProbeOptions, TaskEvent } from './probes/types.js';
 import { agentHost } from './enrich/agent-host.js';
+import { allowedExecutables, type KillRule, killRulesOf, procHost } from './enforce/kill-rules.js';
+import { enforcementFinding, type EnforcementAction } from './detect/enforcement.js';
 
 export type { SyscallEvent, TraceStats } from './model/event.js';
 export type { CompatMode } from './probes/compat-support.js';
@@ -47,6 +49,12 @@ export interface TraceOptions {
   pollMs?: number;
   /** Events held for a slow consumer before reading pauses (the kernel buffer then absorbs, and counts, the excess). */
   queueLimit?: number;
+  /** --kill expressions (-e grammar): calls to kill at syscall entry, in the kernel (eBPF only). */
+  kill?: readonly string[];
+  /** Arm the kill rules (policy files' `actions: [kill]` and `kill`): without it they only report `would kill`. */
+  enforce?: boolean;
+  /** Executables kill rules never kill (paths, or names in system directories). */
+  allowHwTools?: readonly string[];
 }
 
 export interface Trace extends AsyncIterable<SyscallEvent> {
@@ -104,9 +112,23 @@ class LiveTrace implements Trace {
   private policies: Policies | undefined;
   private readonly filtered: Record<string, number> = {};
   private readonly host = agentHost; // WATCHPOST_HOSTNAME under the DaemonSet (the pod's UTS name is not the node's)
+  private killRules: KillRule[] = [];
+  private readonly enforcements: Record<EnforcementAction, Record<string, number>> = { killed: {}, 'would kill': {} };
   private readonly emit = (s: CompletedSyscall): void => {
     const ev = this.builder.build(s);
     if (ev.hostProcessId === process.pid) return; // never report ourselves
+    if (s.enforcement) {
+      // Decided in the kernel: the call and what was done to it are always delivered.
+      const rule = this.killRules[s.enforcement.rule];
+      const action: EnforcementAction = s.enforcement.killed ? 'killed' : 'would kill';
+      const byPolicy = this.enforcements[action];
+      byPolicy[rule.policy] = (byPolicy[rule.policy] ?? 0) + 1;
+      if (this.policies) applyPolicies(this.policies, ev);
+      if (!ev.matchedPolicies?.includes(rule.policy)) ev.matchedPolicies = [...(ev.matchedPolicies ?? []), rule.policy];
+      this.delivered[ev.eventName] = (this.delivered[ev.eventName] ?? 0) + 1;
+      this.queue.push(ev, enforcementFinding(ev, action, rule.text, rule.policy));
+      return;
+    }
     if (this.policies && !applyPolicies(this.policies, ev)) {
       this.filtered[ev.eventName] = (this.filtered[ev.eventName] ?? 0) + 1;
       return;
@@ -138,6 +160,8 @@ class LiveTrace implements Trace {
       const decision = decideCompat(mode === true ? 'on' : mode === false ? 'off' : mode);
       this.compat = decision.compat;
       this.compatNote = decision.note;
+      const enforce = await enforcementOf(setup.specs, this.options, decision.compat);
+      this.killRules = enforce?.rules ?? [];
       const probeOptions: ProbeOptions = {
         events,
         compat: decision.compat,
@@ -148,6 +172,7 @@ class LiveTrace implements Trace {
         lifecycle: true,
         kernelFilters: kernelFiltersOf(setup.specs, events),
         kernelScope: kernelScopeOf(setup.specs),
+        enforce: enforce?.probe,
       };
       const opened = await openProbe(this.options.backend ?? 'auto', probeOptions);
       this.probe = opened.probe;
@@ -199,7 +224,9 @@ class LiveTrace implements Trace {
       lostEvents = 0;
       for (const n of Object.values(losses.byEvent)) lostEvents += n;
     }
-    return { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostEvents, lostByReason: { ...losses.byReason }, filtered };
+    const out: TraceStats = { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostEvents, lostByReason: { ...losses.byReason }, filtered };
+    if (this.killRules.length) out.enforcements = { killed: { ...this.enforcements.killed }, 'would kill': { ...this.enforcements['would kill'] } };
+    return out;
   }
 
   async stop(): Promise<void> {
@@ -245,7 +272,27 @@ class LiveTrace implements Trace {
 }
 
 function policySetup(options: TraceOptions, env: PolicyEnvironment): PolicySetup {
-  return setupPolicies({ events: options.events, scope: options.scope, policyFiles: options.policyFiles }, DEFAULT_EVENTS, env);
+  return setupPolicies({ events: options.events, scope: options.scope, policyFiles: options.policyFiles, kill: options.kill }, DEFAULT_EVENTS, env);
+}
+
+/** The kill rules for the probe, or undefined without any; a rule the kernel cannot evaluate, or deny here, throws. */
+async function enforcementOf(specs: readonly PolicySpec[], options: TraceOptions, compat: boolean): Promise<{ rules: KillRule[]; probe: NonNullable<ProbeOptions['enforce']> } | undefined> {
+  const { kill, deny } = killRulesOf(specs, compat, procHost);
+  if (deny.length) {
+    const { probeLsm } = await import('./probes/ebpf/lsm.js');
+    const lsm = probeLsm('locked_down');
+    throw new EnvironmentError(
+      lsm.ok
+        ? `${deny[0]}: deny is not implemented yet (this kernel does let BPF LSM programs attach); use actions: [kill]`
+        : `${deny[0]}: deny needs BPF LSM programs, which this kernel refuses (${lsm.reason}); use actions: [kill] (see \`watchpost doctor\`)`,
+    );
+  }
+  if (kill.length === 0) {
+    if (options.enforce) throw new UsageError('--enforce: no rule to enforce; add --kill EXPR or a policy rule with actions: [kill]');
+    return undefined;
+  }
+  if (options.backend === 'tracefs') throw new UsageError(TRACEFS_CANNOT_ENFORCE);
+  return { rules: kill, probe: { rules: kill.map((r) => r.kernel), armed: options.enforce === true, allowExecutables: allowedExecutables(options.allowHwTools ?? []) } };
 }
 
 /** The kernel's argument field names, from tracefs when it is there, else the catalog's (for --explain without root). */
@@ -268,6 +315,10 @@ function kernelFiltersOf(specs: readonly PolicySpec[], events: readonly EventDef
 
 /** Checks events, scope and policy files without tracing: throws the UsageError a bad input deserves. */
 export function checkTraceOptions(options: TraceOptions): void {
+  const setup = policySetup(options, {});
+  const { kill } = killRulesOf(setup.specs, false, { hostMntns: () => 0n }); // the host's namespace is read when tracing starts (root)
+  if (options.enforce && kill.length === 0) throw new UsageError('--enforce: no rule to enforce; add --kill EXPR or a policy rule with actions: [kill]');
+  if (kill.length && options.backend === 'tracefs') throw new UsageError(TRACEFS_CANNOT_ENFORCE);
   policySetup(options, {}); // string-argument filters pass here so --explain can say where they run; trace() refuses them
 }
 

@@ -60,8 +60,10 @@ program
   .option('--detect-only', 'print only findings of the detections (they still see every event they need)')
   .option('--no-detect', 'run no detections: events only, and only the events asked for')
   .option('--rules <file>', 'YAML detection rules: CEL conditions over the event (repeatable; see docs/detections.md)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
-  .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access without a WP-005 finding (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
-  .action(async (opts: { events?: string[]; scope?: string[]; policy?: string[]; explain?: boolean; output: string[]; compat: CompatMode | false; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string }) => {
+  .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access without a WP-005 finding, and never killed by a kill rule (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
+  .option('--kill <expr>', 'kill the caller of matching calls, decided in the kernel at syscall entry (eBPF), -e grammar: iopl.data.level=3 | ioperm.scope.container | userfaultfd.scope.uid>=1000 (repeatable; a dry run without --enforce; see docs/enforcement.md)', (v: string, prev: string[] = []) => prev.concat(v))
+  .option('--enforce', 'arm the kill rules (--kill and policy rules with actions: [kill]); without it they only report `would kill`')
+  .action(async (opts: { events?: string[]; scope?: string[]; policy?: string[]; explain?: boolean; output: string[]; compat: CompatMode | false; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string; kill?: string[]; enforce?: boolean }) => {
     try {
       await traceCommand({ ...opts, compat: opts.compat === false ? 'off' : opts.compat });
     } catch (err) {

@@ -26,12 +26,16 @@ export interface TraceCommandOptions extends DetectOptions {
   metrics?: string;
   backend: 'auto' | 'ebpf' | 'tracefs';
   parseArguments?: boolean;
+  /** --kill values and --enforce (see TraceOptions). */
+  kill?: string[];
+  enforce?: boolean;
 }
 
 export function summaryLine(s: TraceStats): string {
   const per = Object.keys(s.delivered).map((name) => `${name} ${s.delivered[name]} delivered, ${s.lostByEvent[name] ?? 0} lost`);
   const reasons = Object.entries(s.lostByReason).map(([r, n]) => `${r}: ${n}`);
-  return `watchpost: ${per.join('; ')}; ${s.lostEvents} events lost in all; ${s.lostRecords} kernel records lost${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
+  const enforced = Object.entries(s.enforcements ?? {}).map(([action, byPolicy]) => `${Object.values(byPolicy).reduce((a, n) => a + n, 0)} ${action}`);
+  return `watchpost: ${per.join('; ')}; ${s.lostEvents} events lost in all; ${s.lostRecords} kernel records lost${reasons.length ? ` (${reasons.join(', ')})` : ''}${enforced.length ? `; enforcement: ${enforced.join(', ')}` : ''}`;
 }
 
 function statsJson(s: TraceStats, final: boolean): string {
@@ -43,7 +47,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   const plan = detector ? livePlan(detector, opts.events?.length ? opts.events : undefined, opts) : undefined;
   if (plan) opts = { ...opts, events: plan.events };
   const events = opts.events?.length ? opts.events : undefined;
-  const selection = { events, scope: opts.scope, policyFiles: opts.policy };
+  const selection = { events, scope: opts.scope, policyFiles: opts.policy, kill: opts.kill, enforce: opts.enforce, allowHwTools: opts.allowHwTool, backend: opts.backend };
   checkTraceOptions(selection); // usage errors before the root check
   if (opts.explain) {
     process.stdout.write(`${explainTrace(selection)}\n`);
@@ -55,7 +59,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new EnvironmentError('tracing needs root (tracefs and the syscall tracepoints are root-only): run `sudo ./watchpost`');
   }
-  const t = trace({ ...selection, compat: opts.compat, bufferKb: opts.bufferKb, backend: opts.backend, parseArguments: opts.parseArguments });
+  const t = trace({ ...selection, compat: opts.compat, bufferKb: opts.bufferKb, parseArguments: opts.parseArguments });
   await t.ready;
   if (t.backendNote) process.stderr.write(`watchpost: ${t.backendNote}\n`);
   if (t.compatNote) process.stderr.write(`watchpost: ${t.compatNote}\n`);

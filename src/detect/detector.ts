@@ -1,4 +1,5 @@
 import type { SyscallEvent } from '../model/event.js';
+import { isEnforcement } from './enforcement.js';
 import { findingToEvent, isFinding } from './finding-event.js';
 import type { Signature } from './signature.js';
 
@@ -44,7 +45,7 @@ export class Detector {
   process(batch: readonly SyscallEvent[], show: (ev: SyscallEvent) => boolean = () => true): SyscallEvent[] {
     const out: SyscallEvent[] = [];
     for (const ev of batch) {
-      if (show(ev)) out.push(ev);
+      if (show(ev) || isEnforcement(ev)) out.push(ev);
       const findings = this.detect(ev);
       for (const f of findings) out.push(f);
     }

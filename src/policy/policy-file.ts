@@ -19,7 +19,7 @@ import { parseWorkloadScope } from './scope-grammar.js';
 import { type Condition, MAX_POLICIES, type PolicySpec, type RuleSpec, type ScopeSpec } from './spec.js';
 
 const API_VERSION = 'tracee.aquasec.com/v1beta1';
-const ACTIONS = ['log', 'print'];
+const ACTIONS = ['log', 'print', 'kill', 'deny'];
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Positions in one YAML file, as `file:line:column`. */

@@ -44,6 +44,7 @@ export function renderMetrics(src: MetricsSource): string {
   const filtered = (s as { filtered?: Record<string, number> }).filtered ?? {}; // absent in stats from before the policy stage
   family('watchpost_events_filtered_total', 'counter', 'Events dropped on purpose by filters and policies, by event name.', Object.entries(filtered).map(([e, n]) => [{ event: e }, n]));
   family('watchpost_events_lost_all_total', 'counter', 'Events (syscalls) lost in all: delivered + filtered + this accounts for every syscall seen.', [[{}, s.lostEvents]]);
+  family('watchpost_enforcements_total', 'counter', 'Calls kill rules matched at syscall entry, by action (killed, would kill) and policy.', Object.entries(s.enforcements ?? {}).flatMap(([action, byPolicy]) => Object.entries(byPolicy).map(([policy, n]): [Record<string, string>, number] => [{ action, policy }, n])));
   family('watchpost_kernel_records_lost_total', 'counter', 'Kernel ring-buffer records lost before they were read.', [[{}, s.lostRecords]]);
   family('watchpost_output_queue_depth', 'gauge', 'Events waiting in each output queue.', outputs.map((o) => [{ output: o.name }, o.queued]));
   family('watchpost_output_sent_total', 'counter', 'Events each output delivered.', outputs.map((o) => [{ output: o.name }, o.sent]));
