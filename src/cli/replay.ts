@@ -48,6 +48,7 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   const filtering = Boolean(opts.events?.length || opts.scope?.length || opts.policy?.length);
   const policies = filtering ? setupPolicies({ events: opts.events, scope: opts.scope, policyFiles: opts.policy }, allEventNames(), {}).policies : undefined;
   let filtered = 0;
+  let droppedArgs = 0;
   const detector = await createDetector(opts);
   const specs = opts.output.length ? opts.output : ['table'];
   const outputs = specs.map(createOutput);
@@ -70,6 +71,7 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
       lineNo++;
       const r = parseRecordedLine(line);
       if (r.kind === 'event') {
+        droppedArgs += r.droppedArgs;
         if (policies && !applyPolicies(policies, r.event)) {
           filtered++;
           continue;
@@ -90,14 +92,15 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   const events = Object.values(delivered).reduce((a, b) => a + b, 0);
   const counts = Object.entries(detector.counts()).filter(([, n]) => n > 0);
   const findings = counts.reduce((a, [, n]) => a + n, 0);
-  const summary = { file, lines: lineNo, events, filtered, findings: Object.fromEntries(counts), findingsInRecording: earlierFindings, otherLines: other, malformed, firstMalformed };
+  const summary = { file, lines: lineNo, events, filtered, findings: Object.fromEntries(counts), findingsInRecording: earlierFindings, otherLines: other, malformed, firstMalformed, droppedArgs };
   if (specs.includes('json')) process.stderr.write(`${JSON.stringify({ replay: summary })}\n`);
   else {
     const per = counts.map(([id, n]) => `${id} ${n}`).join(', ');
     process.stderr.write(
       `watchpost replay: ${file}: ${events} events${filtering ? ` (${filtered} filtered out)` : ''}, ${findings} findings${per ? ` (${per})` : ''}` +
         `${earlierFindings ? `, ${earlierFindings} findings already in the recording (not re-emitted)` : ''}, ${other} other lines skipped, ` +
-        `${malformed} malformed${malformed ? ` (first: ${firstMalformed})` : ''}\n`,
+        `${malformed} malformed${malformed ? ` (first: ${firstMalformed})` : ''}` +
+        `${droppedArgs ? `, ${droppedArgs} args the catalog does not define left out` : ''}\n`,
     );
   }
   for (const o of outputs) {

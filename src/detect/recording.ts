@@ -6,7 +6,8 @@ import { isFinding } from './finding-event.js';
 
 /** One line of a recording: Watchpost's JSON (`-o json`, `-o json:FILE`) or Tracee's (`tracee -o json`). */
 export type RecordedLine =
-  | { kind: 'event'; event: SyscallEvent }
+  /** `droppedArgs`: args the catalog does not define for this event (left out, counted). */
+  | { kind: 'event'; event: SyscallEvent; droppedArgs: number }
   /** A finding already in the recording: replay makes its own. */
   | { kind: 'finding' }
   /** Valid JSON that is not an event of the catalog (statistics, other syscalls). */
@@ -24,9 +25,12 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 function argValue(raw: unknown, type: ArgType): ArgValue | undefined {
   if (raw === null) return null;
+  // Tracee's lists of strings (execve's argv), socket addresses and other structures: kept whole, as their JSON text
+  if (typeof raw === 'object') return type === 'pointer' ? JSON.stringify(raw) : undefined;
+  if (typeof raw === 'boolean') return raw ? 1 : 0;
   const wide = type === 'uint64' || type === 'int64';
   if (typeof raw === 'number') {
-    if (!Number.isInteger(raw)) return undefined;
+    if (!Number.isInteger(raw)) return type === 'pointer' ? String(raw) : undefined;
     if (type === 'pointer') return `0x${raw.toString(16)}`;
     return wide ? BigInt(raw) : raw;
   }
@@ -40,8 +44,8 @@ function argValue(raw: unknown, type: ArgType): ArgValue | undefined {
   return undefined;
 }
 
-/** Args by the catalog's definition (names and types), whatever type names the recording used (Tracee: C types). */
-function catalogArgs(eventName: string, raw: unknown): EventArg[] | string {
+/** Args by the catalog's definition (names and types), whatever type names the recording used (Tracee: C types); `dropped` counts the others. */
+function catalogArgs(eventName: string, raw: unknown): { args: EventArg[]; dropped: number } | string {
   const def = findEvent(eventName)!;
   if (raw !== undefined && raw !== null && !Array.isArray(raw)) return 'args is not a list';
   const given = new Map<string, Json>();
@@ -50,19 +54,41 @@ function catalogArgs(eventName: string, raw: unknown): EventArg[] | string {
     given.set(a.name, a);
   }
   const args: EventArg[] = [];
+  let used = 0;
   for (const d of def.args) {
-    const a = given.get(d.name);
+    const name = given.has(d.name) ? d.name : d.aliases?.find((n) => given.has(n)); // an older recording may use the kernel's name
+    const a = name === undefined ? undefined : given.get(name);
     if (!a) continue; // Tracee leaves out args it could not read
+    used++;
     // the catalog's type, not the recording's name for it ("unsigned long", "int", …): values come out as live ones do
     const value = argValue(a.value, d.type);
     if (value === undefined) return `arg ${d.name} has a value of the wrong kind (${JSON.stringify(a.value)})`;
     args.push({ name: d.name, type: d.type, value });
   }
-  return args;
+  return { args, dropped: given.size - used };
 }
 
-/** Parses one line; never throws. */
+const isPortRange = (p: unknown): boolean =>
+  isObject(p) && Number.isInteger(p.first) && Number.isInteger(p.last) && typeof p.owner === 'string' && (p.source === 'ioports' || p.source === 'legacy' || p.source === 'unknown');
+
+/** Watchpost's own additions, checked: a hostile line must be skipped and counted, never trusted into a detection. */
+function additionsProblem(o: Json): string | undefined {
+  if (o.ports !== undefined && o.ports !== null && !(Array.isArray(o.ports) && o.ports.every(isPortRange))) return 'ports is not a list of {first, last, owner, source}';
+  if (o.decoded !== undefined && o.decoded !== null && !(isObject(o.decoded) && Object.values(o.decoded).every((v) => typeof v === 'string'))) return 'decoded is not an object of strings';
+  if (o.errno !== undefined && o.errno !== null && typeof o.errno !== 'string') return 'errno is not a string';
+  return undefined;
+}
+
+/** Parses one line; never throws: a line no check foresaw is malformed, with the reason, never the end of the replay. */
 export function parseRecordedLine(line: string): RecordedLine {
+  try {
+    return parseLine(line);
+  } catch (err) {
+    return { kind: 'malformed', why: `unreadable (${(err as Error).message})` };
+  }
+}
+
+function parseLine(line: string): RecordedLine {
   const text = line.trim();
   if (text === '') return { kind: 'other' };
   let o: unknown;
@@ -76,8 +102,11 @@ export function parseRecordedLine(line: string): RecordedLine {
   if (isFinding({ metadata: isObject(o.metadata) ? o.metadata : {} })) return { kind: 'finding' };
   const def = findEvent(o.eventName);
   if (!def) return { kind: 'other' };
-  const args = catalogArgs(o.eventName, o.args);
-  if (typeof args === 'string') return { kind: 'malformed', why: `${o.eventName}: ${args}` };
+  const parsed = catalogArgs(o.eventName, o.args);
+  if (typeof parsed === 'string') return { kind: 'malformed', why: `${o.eventName}: ${parsed}` };
+  const { args, dropped } = parsed;
+  const problem = additionsProblem(o);
+  if (problem) return { kind: 'malformed', why: `${o.eventName}: ${problem}` };
   if (typeof o.returnValue !== 'number' || !Number.isInteger(o.returnValue)) return { kind: 'malformed', why: `${o.eventName}: returnValue is not an integer` };
   const c = isObject(o.container) ? o.container : {};
   const k = isObject(o.kubernetes) ? o.kubernetes : {};
@@ -131,5 +160,5 @@ export function parseRecordedLine(line: string): RecordedLine {
   const decoded = isObject(o.decoded) ? (o.decoded as Record<string, string>) : decodedArgs(ev.eventName, args);
   if (decoded) ev.decoded = decoded;
   if (typeof o.containerRuntime === 'string' && o.containerRuntime) ev.containerRuntime = o.containerRuntime;
-  return { kind: 'event', event: ev };
+  return { kind: 'event', event: ev, droppedArgs: dropped };
 }
