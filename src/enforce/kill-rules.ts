@@ -23,15 +23,14 @@ export interface KillRule {
 }
 
 /**
- * The policies `--kill EXPR` values make, over every process: one per expression (`kill`, `kill-2`, …: a policy has
- * one rule per event), its rules with actions [kill].
+ * The policy `--kill EXPR` values make, over every process, read as -e reads its values: the events named, and per
+ * event the filters of every value ANDed (`--kill iopl.data.level=3 --kill iopl.scope.container`); one rule per
+ * event, with actions [kill]. Several rules for one event need a policy file.
  */
-export function killPoliciesFromFlags(values: readonly string[]): PolicySpec[] {
-  return values.map((v, i) => {
-    const sel = parseEventsFlags([v], '--kill');
-    const rules = sel.events.map((event) => ({ event, conditions: sel.filters[event] ?? [], actions: ['kill'] }));
-    return { name: i === 0 ? 'kill' : `kill-${i + 1}`, origin: `--kill ${v}`, description: 'kill rule from the command line', scope: { global: true, conditions: [], follow: false }, rules, defaultActions: ['log'] };
-  });
+export function killPolicyFromFlags(values: readonly string[]): PolicySpec {
+  const sel = parseEventsFlags(values, '--kill');
+  const rules = sel.events.map((event) => ({ event, conditions: sel.filters[event] ?? [], actions: ['kill'] }));
+  return { name: 'kill', origin: '--kill', description: 'kill rules from the command line', scope: { global: true, conditions: [], follow: false }, rules, defaultActions: ['log'] };
 }
 
 /** Where kill rules need facts about this host: the mount namespace of pid 1 (what `container` is compared to). */

@@ -7,7 +7,7 @@ import { loadPolicies } from '../policy/policy-file.js';
 import { Policies, policyFromFlags, type PolicyEnvironment } from '../policy/policy.js';
 import type { ScopeSubject } from '../policy/scope-fields.js';
 import type { PolicySpec } from '../policy/spec.js';
-import { killPoliciesFromFlags } from '../enforce/kill-rules.js';
+import { killPolicyFromFlags } from '../enforce/kill-rules.js';
 
 export interface PolicyInput {
   /** -e/--events values (names, globs, sets, -exclusions, EVENT.data.ARG=…, EVENT.retval…, EVENT.scope.…). */
@@ -16,7 +16,7 @@ export interface PolicyInput {
   scope?: readonly string[];
   /** --policy files or directories of Tracee Policy YAML. */
   policyFiles?: readonly string[];
-  /** --kill values (-e grammar): one more policy each (`kill`, `kill-2`, …), whose rules have actions [kill]. */
+  /** --kill values (-e grammar, filters AND per event): one more policy, `kill`, whose rules have actions [kill]. */
   kill?: readonly string[];
 }
 
@@ -35,7 +35,7 @@ export function setupPolicies(input: PolicyInput, defaults: readonly string[], e
   const specs = input.policyFiles?.length
     ? loadPolicies(input.policyFiles)
     : [policyFromFlags({ events: input.events?.length ? input.events : defaults, scope: input.scope })];
-  if (input.kill?.length) specs.push(...killPoliciesFromFlags(input.kill));
+  if (input.kill?.length) specs.push(killPolicyFromFlags(input.kill));
   const policies = Policies.compile(specs, env);
   const events = [...policies.selectedEvents()].map((name) => findEvent(name)!).filter(Boolean);
   if (events.length === 0) throw new UsageError('the events and policies select no event: check the -e exclusions');
