@@ -1,4 +1,5 @@
 import { agentHost } from '../enrich/agent-host.js';
+import { errnoOf } from '../enrich/details.js';
 import type { SyscallEvent } from '../model/event.js';
 import { FALCO_PRIORITY, syslogSeverity } from './severity.js';
 
@@ -15,11 +16,20 @@ export interface FalcoPayload {
   hostname: string;
 }
 
-/** RFC 3339 with nanoseconds, as Falco writes `time`. */
+/**
+ * RFC 3339 with nanoseconds, as Falco writes `time`. The fraction is the last nine digits of the number JSON prints for
+ * evt.time, so both say the same instant to the nanosecond (float arithmetic on ns % 1e9 lost the last digits).
+ */
 function rfc3339Nanos(ns: number): string {
-  const ms = Math.floor(ns / 1e6);
-  const frac = String(Math.floor(ns % 1e9)).padStart(9, '0');
-  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+  const digits = Math.round(ns).toString().padStart(10, '0');
+  const seconds = Number(digits.slice(0, -9));
+  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${digits.slice(-9)}Z`;
+}
+
+/** Falco's evt.res: "SUCCESS", or the errno name of a failed call (the number is evt.rawres). */
+function resultText(ev: SyscallEvent): string {
+  if (ev.returnValue >= 0) return 'SUCCESS';
+  return ev.errno ?? errnoOf(ev.returnValue) ?? String(ev.returnValue);
 }
 
 function argText(ev: SyscallEvent): string {
@@ -44,8 +54,10 @@ export function toFalco(ev: SyscallEvent): FalcoPayload {
     `by ${ev.processName} (pid=${ev.hostProcessId} tid=${ev.hostThreadId} ppid=${ev.hostParentProcessId} uid=${ev.userId} exe=${ev.executable.path})${container}`;
   const fields: FalcoPayload['output_fields'] = {
     'evt.time': Math.round(ev.timestamp),
+    'evt.rawtime': Math.round(ev.timestamp),
     'evt.type': ev.eventName,
-    'evt.res': ev.returnValue,
+    'evt.res': resultText(ev),
+    'evt.rawres': ev.returnValue,
     'evt.args': argText(ev),
     'evt.is_compat': ev.contextFlags.isCompat,
     'proc.name': ev.processName,
@@ -60,7 +72,8 @@ export function toFalco(ev: SyscallEvent): FalcoPayload {
     'k8s.pod.name': ev.kubernetes.podName || null,
     'k8s.ns.name': ev.kubernetes.podNamespace || null,
   };
-  for (const a of ev.args) fields[`evt.arg.${a.name}`] = typeof a.value === 'bigint' ? a.value.toString() : a.value;
+  // Falco renders every evt.arg.* as text: one type whatever the argument's width
+  for (const a of ev.args) fields[`evt.arg.${a.name}`] = a.value === null ? null : String(a.value);
   const tags = ['watchpost', ev.eventName, ...(Array.isArray(meta.Tags) ? meta.Tags.map(String) : [])];
   return { uuid: crypto.randomUUID(), output, priority, rule, time, output_fields: fields, source: 'syscall', tags, hostname: ev.hostName || agentHost };
 }
