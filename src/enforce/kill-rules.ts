@@ -38,9 +38,18 @@ export interface KillHost {
   hostMntns(): bigint;
 }
 
-/** The host as /proc shows it (root only: /proc/1/ns/mnt). */
+/**
+ * The host as /proc shows it: pid 1's mount namespace; where pid 1 refuses even root a look (a sandbox's init, as on
+ * the dev VM), Watchpost's own, which is the host's when Watchpost runs on the host as it should.
+ */
 export const procHost: KillHost = {
-  hostMntns: () => statSync('/proc/1/ns/mnt', { bigint: true }).ino,
+  hostMntns: () => {
+    try {
+      return statSync('/proc/1/ns/mnt', { bigint: true }).ino;
+    } catch {
+      return statSync('/proc/self/ns/mnt', { bigint: true }).ino;
+    }
+  },
 };
 
 /** The kill (and deny) rules of the policies, in order; `compat`: also the rules' 32-bit syscall numbers. */
