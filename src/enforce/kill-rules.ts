@@ -126,8 +126,8 @@ export function kernelDev(stDev: bigint): number {
   return Number((major << 20n) | minor);
 }
 
-/** Directories a bare tool name is looked up in (root-writable only, as for WP-005). */
-const SYSTEM_DIRS = ['/usr/bin/', '/usr/sbin/', '/bin/', '/sbin/', '/usr/local/bin/', '/usr/local/sbin/'];
+/** Where a tool given by bare name must live: directories only root can write (kill exemptions and WP-005 alike). */
+export const SYSTEM_DIRS = ['/usr/bin/', '/usr/sbin/', '/bin/', '/sbin/', '/usr/local/bin/', '/usr/local/sbin/'];
 
 /** The files `--allow-hw-tool` names (paths, or bare names in system directories), by the identity the kernel sees. */
 export function allowedExecutables(entries: readonly string[]): Array<{ dev: number; ino: bigint }> {

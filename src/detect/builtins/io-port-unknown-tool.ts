@@ -1,6 +1,7 @@
 import type { SyscallEvent } from '../../model/event.js';
 import { outcome, portsText, programName, requestsPortAccess } from '../event-facts.js';
 import { defineSignature } from './define.js';
+import { SYSTEM_DIRS } from '../../enforce/kill-rules.js';
 
 /** Programs that touch I/O ports for a living (flashrom, pciutils, i2c-tools, lm-sensors, coreboot utils, …). */
 export const DEFAULT_HW_TOOLS: readonly string[] = [
@@ -8,8 +9,6 @@ export const DEFAULT_HW_TOOLS: readonly string[] = [
   'superiotool', 'inteltool', 'ectool', 'nvramtool', 'x86info', 'hwinfo', 'sensors', 'sensors-detect',
 ];
 
-/** Where a tool found by name must live: directories only root can write. */
-const SYSTEM_DIRS = ['/usr/bin/', '/usr/sbin/', '/bin/', '/sbin/', '/usr/local/bin/', '/usr/local/sbin/'];
 
 /**
  * An allow-list entry with a slash is an exact executable path; a bare name matches an executable of that name in a
