@@ -330,7 +330,10 @@ export function explainTrace(options: TraceOptions): string {
   const ebpf = scope
     ? `the eBPF backend selects events and pids in the kernel, pre-filters ${Object.entries(scope).map(([k, v]) => `${k} in {${(v as Array<string | number>).join(', ')}}`).join(' and ')} there, and evaluates every condition again in user space`
     : 'the eBPF backend selects events and pids in the kernel and evaluates these conditions in user space';
-  return `${explainPlan(plan)}\n(${ebpf})`;
+  const { kill } = killRulesOf(setup.specs, false, { hostMntns: () => 0n });
+  const kills = kill.map((r) => `  ${r.policy}: ${r.text}`);
+  const enforcement = kills.length ? `\nkill rules, evaluated by the eBPF program at syscall entry (SIGKILL with --enforce, else a dry run that reports \`would kill\`):\n${kills.join('\n')}` : '';
+  return `${explainPlan(plan)}\n(${ebpf})${enforcement}`;
 }
 
 /** Events held between the kernel and a consumer: bounded, so memory stays flat whatever the event rate. */

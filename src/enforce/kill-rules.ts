@@ -16,7 +16,7 @@ export interface KillRule {
   /** The policy that holds the rule, and where it came from (a file, or --kill). */
   policy: string;
   origin: string;
-  /** The rule as written: `iopl.data.level=3 scope.container`. */
+  /** The rule as written, its policy's scope included: `iopl container data.level=3`. */
   text: string;
   event: EventDefinition;
   kernel: KernelKillRule;
@@ -59,7 +59,7 @@ export function killRulesOf(specs: readonly PolicySpec[], compat: boolean, host:
   for (const spec of specs) {
     for (const rule of spec.rules) {
       const actions = rule.actions.length ? rule.actions : spec.defaultActions;
-      const text = [rule.event, ...rule.conditions.map((c) => c.text)].join(' ');
+      const text = [rule.event, ...spec.scope.conditions.map((c) => c.text), ...rule.conditions.map((c) => c.text)].join(' ');
       const where = `kill rule "${text}" of policy ${spec.name} (${spec.origin})`;
       if (actions.includes('deny')) deny.push(`${where.replace('kill rule', 'deny rule')}`);
       if (!actions.includes('kill')) continue;
