@@ -43,6 +43,8 @@ export interface TraceOptions {
   followForks?: boolean;
   /** Tracee's parse-arguments: arg values replaced by their decoded names (ioctl request, flags) where known. */
   parseArguments?: boolean;
+  /** Tracee's relative-time: timestamps in CLOCK_MONOTONIC ns (since boot) instead of ns since the epoch. */
+  relativeTime?: boolean;
   /** Per-CPU kernel buffer size in KiB. */
   bufferKb?: number;
   /** How often the kernel buffers are read, in ms (default 5). */
@@ -138,7 +140,7 @@ class LiveTrace implements Trace {
   };
 
   constructor(private readonly options: TraceOptions) {
-    this.builder = new EventBuilder(new EpochClock(), (tid) => this.tree.lookup(tid), { parseArguments: options.parseArguments });
+    this.builder = new EventBuilder(new EpochClock(options.relativeTime), (tid) => this.tree.lookup(tid), { parseArguments: options.parseArguments });
     this.ready = this.start();
     this.ready.catch(() => {}); // surfaced through iteration too
   }

@@ -9,7 +9,7 @@ import { applyPolicies, setupPolicies } from '../pipeline/policy-stage.js';
 import { tableView } from '../detect/table-view.js';
 import '../sinks/all.js';
 import type { Output } from '../sinks/output.js';
-import { createOutput } from '../sinks/registry.js';
+import { createOutputs, planOutputs } from '../sinks/registry.js';
 import { StdoutOutput } from '../sinks/stdout-output.js';
 import { outputSummaryLine } from './status-line.js';
 
@@ -40,7 +40,7 @@ function openInput(file: string): NodeJS.ReadableStream {
 export async function writeAll(outputs: readonly Output[], batch: readonly SyscallEvent[], colour: boolean): Promise<void> {
   if (batch.length === 0) return;
   let table: SyscallEvent[] | undefined;
-  await Promise.all(outputs.map((o) => o.write(o.name === 'stdout:table' ? (table ??= tableView(batch, colour)) : batch)));
+  await Promise.all(outputs.map((o) => o.write(o instanceof StdoutOutput && o.isTable ? (table ??= tableView(batch, colour)) : batch)));
 }
 
 /** `watchpost replay FILE`: the detections over a recording (ours or Tracee's JSON lines); prints the findings, no root needed. */
@@ -50,8 +50,11 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   let filtered = 0;
   let droppedArgs = 0;
   const detector = await createDetector(opts);
-  const specs = opts.output.length ? opts.output : ['table'];
-  const outputs = specs.map(createOutput);
+  const outputPlan = planOutputs(opts.output);
+  const optionSpec = opts.output.find((s) => s.startsWith('option:'));
+  if (optionSpec) throw new UsageError(`-o ${optionSpec}: output options change events as they are traced; replay prints a recording's values as they are`);
+  const outputs = createOutputs(outputPlan);
+  const jsonSummary = outputPlan.outputs.some((o) => o.kind === 'json' && o.target === undefined);
   const input = openInput(file);
   const colour = process.stdout.isTTY === true;
   const delivered: Record<string, number> = {};
@@ -93,7 +96,7 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   const counts = Object.entries(detector.counts()).filter(([, n]) => n > 0);
   const findings = counts.reduce((a, [, n]) => a + n, 0);
   const summary = { file, lines: lineNo, events, filtered, findings: Object.fromEntries(counts), findingsInRecording: earlierFindings, otherLines: other, malformed, firstMalformed, droppedArgs };
-  if (specs.includes('json')) process.stderr.write(`${JSON.stringify({ replay: summary })}\n`);
+  if (jsonSummary) process.stderr.write(`${JSON.stringify({ replay: summary })}\n`);
   else {
     const per = counts.map(([id, n]) => `${id} ${n}`).join(', ');
     process.stderr.write(
@@ -105,7 +108,7 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   }
   for (const o of outputs) {
     if (o instanceof StdoutOutput) continue;
-    process.stderr.write(`${specs.includes('json') ? JSON.stringify({ output: o.stats() }) : outputSummaryLine(o.stats())}\n`);
+    process.stderr.write(`${jsonSummary ? JSON.stringify({ output: o.stats() }) : outputSummaryLine(o.stats())}\n`);
   }
   for (const p of detector.problems()) process.stderr.write(`watchpost: ${p}\n`);
 }

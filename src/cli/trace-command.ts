@@ -3,7 +3,7 @@ import type { TraceStats } from '../model/event.js';
 import '../sinks/all.js';
 import { startMetricsServer } from '../sinks/metrics-server.js';
 import type { Output } from '../sinks/output.js';
-import { createOutput } from '../sinks/registry.js';
+import { createOutputs, planOutputs } from '../sinks/registry.js';
 import { StdoutOutput } from '../sinks/stdout-output.js';
 import { checkTraceOptions, explainTrace, trace, type CompatMode } from '../trace.js';
 import { outputSummaryLine, StatusLine } from './status-line.js';
@@ -49,17 +49,17 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   const events = opts.events?.length ? opts.events : undefined;
   const selection = { events, scope: opts.scope, policyFiles: opts.policy, kill: opts.kill, enforce: opts.enforce, allowHwTools: opts.allowHwTool, backend: opts.backend };
   checkTraceOptions(selection); // usage errors before the root check
+  const outputPlan = planOutputs(opts.output);
   if (opts.explain) {
     process.stdout.write(`${explainTrace(selection)}\n`);
     return;
   }
-  const specs = opts.output.length ? opts.output : ['table'];
-  const outputs: Output[] = specs.map(createOutput);
-  const jsonStats = specs.includes('json');
+  const outputs: Output[] = createOutputs(outputPlan);
+  const jsonStats = outputPlan.outputs.some((o) => o.kind === 'json' && o.target === undefined);
   if (process.getuid?.() !== 0) {
     throw new EnvironmentError('tracing needs root (tracefs and the syscall tracepoints are root-only): run `sudo ./watchpost`');
   }
-  const t = trace({ ...selection, compat: opts.compat, bufferKb: opts.bufferKb, parseArguments: opts.parseArguments });
+  const t = trace({ ...selection, compat: opts.compat, bufferKb: opts.bufferKb, parseArguments: opts.parseArguments || outputPlan.options.parseArguments, relativeTime: outputPlan.options.relativeTime });
   await t.ready;
   if (t.backendNote) process.stderr.write(`watchpost: ${t.backendNote}\n`);
   if (t.compatNote) process.stderr.write(`watchpost: ${t.compatNote}\n`);
@@ -93,7 +93,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
     if (sharesTerminal) status?.suspend();
     await writeAll(outputs, detector && plan ? detector.process(batch, plan.show) : batch, process.stdout.isTTY === true);
     if (sharesTerminal) status?.resume();
-    if (outputs.every((o) => o instanceof StdoutOutput && o.isBroken)) stop(); // `watchpost | head` ended
+    if (outputs.length && outputs.every((o) => o instanceof StdoutOutput && o.isBroken)) stop(); // `watchpost | head` ended
   }
   if (statsTimer) clearInterval(statsTimer);
   status?.stop();

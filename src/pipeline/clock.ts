@@ -2,8 +2,9 @@
 export class EpochClock {
   readonly offsetNs: number;
 
-  constructor() {
-    this.offsetNs = sampleOffset();
+  /** relative: Tracee's relative-time, the probes' CLOCK_MONOTONIC ns (time since boot, less any suspend) as they are. */
+  constructor(relative = false) {
+    this.offsetNs = relative ? 0 : sampleOffset();
   }
 
   toEpoch(monoNs: number): number {

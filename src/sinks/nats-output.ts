@@ -158,4 +158,4 @@ registerOutput('nats', (target) => {
   const queue = queueSettings(options, { maxBatch: 256, retries: 10 });
   options.rejectUnknown();
   return new NatsOutput({ servers, subject, stream, ackTimeoutMs, queue });
-});
+}, 'nats:nats://HOST:PORT[?subject=S]');

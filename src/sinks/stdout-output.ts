@@ -2,9 +2,18 @@ import { once } from 'node:events';
 import type { SyscallEvent, TraceStats } from '../model/event.js';
 import { eventToJson } from './json.js';
 import type { Output, OutputStats } from './output.js';
-import { eventToRow, TABLE_HEADER } from './table.js';
+import { eventToRow, eventToVerboseRow, TABLE_HEADER, TABLE_VERBOSE_HEADER } from './table.js';
 
 const CHUNK = 256 * 1024;
+
+/** What stdout prints: Tracee's table, its table-verbose (more columns), or JSON lines. */
+export type StdoutFormat = 'table' | 'table-verbose' | 'json';
+
+const FORMATS: Record<StdoutFormat, { header?: string; line: (e: SyscallEvent) => string }> = {
+  table: { header: TABLE_HEADER, line: eventToRow },
+  'table-verbose': { header: TABLE_VERBOSE_HEADER, line: eventToVerboseRow },
+  json: { line: eventToJson },
+};
 
 /** Table or JSON lines on stdout; waits for the pipe to drain rather than buffering without bound. */
 export class StdoutOutput implements Output {
@@ -13,7 +22,7 @@ export class StdoutOutput implements Output {
   private headerDone = false;
   private broken = false;
 
-  constructor(private readonly format: 'table' | 'json', private readonly out: NodeJS.WriteStream = process.stdout) {
+  constructor(private readonly format: StdoutFormat, private readonly out: NodeJS.WriteStream = process.stdout) {
     this.name = `stdout:${format}`;
     out.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') this.broken = true; // reader went away (e.g. `| head`): stop writing, keep tracing counts
@@ -24,11 +33,12 @@ export class StdoutOutput implements Output {
   /** Writes in chunks of about CHUNK bytes, so a large batch never becomes one huge string in memory. */
   async write(batch: readonly SyscallEvent[]): Promise<void> {
     if (this.broken) return;
+    const { header, line } = FORMATS[this.format];
     let text = '';
-    if (!this.headerDone && this.format === 'table') text = `${TABLE_HEADER}\n`;
+    if (!this.headerDone && header) text = `${header}\n`;
     this.headerDone = true;
     for (const ev of batch) {
-      text += `${this.format === 'json' ? eventToJson(ev) : eventToRow(ev)}\n`;
+      text += `${line(ev)}\n`;
       this.sent++;
       if (text.length >= CHUNK) {
         await this.flush(text);
@@ -47,6 +57,11 @@ export class StdoutOutput implements Output {
       if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
       this.broken = true;
     }
+  }
+
+  /** Prints a table (findings get the table's view of them). */
+  get isTable(): boolean {
+    return this.format !== 'json';
   }
 
   get isBroken(): boolean {

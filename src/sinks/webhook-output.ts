@@ -76,4 +76,4 @@ registerOutput('webhook', (target) => {
   const timeoutMs = options.duration('timeout', 10_000);
   const queue = queueSettings(options, { maxBatch: format === 'falco' ? 50 : 500 });
   return new WebhookOutput({ url: url.toString(), format, timeoutMs, queue });
-});
+}, 'webhook:URL[?format=falco]');
