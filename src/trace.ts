@@ -2,7 +2,7 @@ import { DEFAULT_EVENTS, EVENTS, findEvent } from './catalog/events.js';
 import type { EventDefinition } from './catalog/types.js';
 import { EnvironmentError, UsageError } from './model/errors.js';
 import type { SyscallEvent, TraceStats } from './model/event.js';
-import { trackForCleanup } from './pipeline/cleanup.js';
+import { guardSignals, trackForCleanup } from './pipeline/cleanup.js';
 import { EpochClock } from './pipeline/clock.js';
 import { EventBuilder } from './pipeline/to-event.js';
 import { applyPolicies, kernelScopeOf, setupPolicies, subjectOf, type PolicySetup } from './pipeline/policy-stage.js';
@@ -12,6 +12,7 @@ import { planPushdown, explainPlan, refuseUnreadStrings } from './policy/pushdow
 import type { PolicySpec } from './policy/spec.js';
 import { syscallArgFieldNames } from './catalog/kernel-syscalls.js';
 import { tracefsRoot } from './probes/tracefs/tracefs-root.js';
+import { sweepLeftovers } from './probes/tracefs/instance.js';
 import { existsSync } from 'node:fs';
 import { ProcessTree } from './enrich/process-tree.js';
 import { openProbe, TRACEFS_CANNOT_ENFORCE, type BackendChoice } from './probes/open.js';
@@ -105,6 +106,8 @@ class LiveTrace implements Trace {
   private waiter: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private done = false;
+  /** stop() came while the probes were still being attached: undo them as soon as they are. */
+  private stopRequested = false;
   private failure: unknown;
   private readonly delivered: Record<string, number> = {};
   private untrack: (() => void) | undefined;
@@ -176,13 +179,14 @@ class LiveTrace implements Trace {
         kernelScope: kernelScopeOf(setup.specs),
         enforce: enforce?.probe,
       };
+      sweepLeftovers();
       const opened = await openProbe(this.options.backend ?? 'auto', probeOptions);
       this.probe = opened.probe;
       this.backendNote = opened.note;
       this.tree.seed(); // after the probe records fork/exec/exit, so no task falls between the scan and the records
       this.backend = this.probe.backend;
       this.untrack = trackForCleanup(this.probe);
-      this.timer = setInterval(() => this.tick(), this.options.pollMs ?? 5);
+      if (!this.stopRequested) this.timer = setInterval(() => this.tick(), this.options.pollMs ?? 5);
     } catch (err) {
       this.failure = err;
       this.done = true;
@@ -232,6 +236,10 @@ class LiveTrace implements Trace {
   }
 
   async stop(): Promise<void> {
+    if (!this.probe && !this.done) {
+      this.stopRequested = true;
+      await this.ready.catch(() => {}); // still attaching: let it finish, then undo it below
+    }
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     const probe = this.probe;

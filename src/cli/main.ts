@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { EnvironmentError, UsageError } from '../model/errors.js';
 import { listCommand } from './list.js';
+import { guardSignals } from '../pipeline/cleanup.js';
 import { traceCommand } from './trace-command.js';
 import type { CompatMode } from '../trace.js';
 
@@ -20,6 +21,7 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
+guardSignals(); // from the first line on: a signal during start-up must not kill us with kernel state half made
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
 

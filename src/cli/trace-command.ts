@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import { EnvironmentError } from '../model/errors.js';
 import type { TraceStats } from '../model/event.js';
 import '../sinks/all.js';
@@ -5,7 +6,7 @@ import { startMetricsServer } from '../sinks/metrics-server.js';
 import type { Output } from '../sinks/output.js';
 import { createOutputs, planOutputs } from '../sinks/registry.js';
 import { StdoutOutput } from '../sinks/stdout-output.js';
-import { checkTraceOptions, explainTrace, trace, type CompatMode } from '../trace.js';
+import { checkTraceOptions, explainTrace, trace, type CompatMode, type Trace } from '../trace.js';
 import { outputSummaryLine, StatusLine } from './status-line.js';
 import { createDetector, type DetectOptions, livePlan } from '../detect/setup.js';
 import { writeAll } from './replay.js';
@@ -43,6 +44,15 @@ function statsJson(s: TraceStats, final: boolean): string {
 }
 
 export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
+  // a signal at any moment from here on is a request to stop: what was attached is undone and the summary printed
+  let t: Trace | undefined;
+  let stopping: NodeJS.Signals | 'pipe' | undefined;
+  const stop = (why: NodeJS.Signals | 'pipe'): void => {
+    if (stopping) return;
+    stopping = why;
+    void t?.stop();
+  };
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
   const detector = opts.detect === false ? undefined : await createDetector(opts); // a bad rules file is a usage error, before the root check
   const plan = detector ? livePlan(detector, opts.events?.length ? opts.events : undefined, opts) : undefined;
   if (plan) opts = { ...opts, events: plan.events };
@@ -59,7 +69,12 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new EnvironmentError('tracing needs root (tracefs and the syscall tracepoints are root-only): run `sudo ./watchpost`');
   }
-  const t = trace({ ...selection, compat: opts.compat, bufferKb: opts.bufferKb, parseArguments: opts.parseArguments || outputPlan.options.parseArguments, relativeTime: outputPlan.options.relativeTime });
+  if (stopping && stopping !== 'pipe') {
+    process.stderr.write(`watchpost: ${stopping} before tracing started; nothing was traced\n`);
+    process.exitCode = 128 + osConstants.signals[stopping];
+    return;
+  }
+  t = trace({ ...selection, compat: opts.compat, bufferKb: opts.bufferKb, parseArguments: opts.parseArguments || outputPlan.options.parseArguments, relativeTime: outputPlan.options.relativeTime });
   await t.ready;
   if (t.backendNote) process.stderr.write(`watchpost: ${t.backendNote}\n`);
   if (t.compatNote) process.stderr.write(`watchpost: ${t.compatNote}\n`);
@@ -69,13 +84,6 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
         throw err;
       })
     : undefined;
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    void t.stop();
-  };
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
   process.stderr.write(`watchpost: tracing with ${t.backend}${t.compat ? '' : ' (64-bit callers only)'}${metrics ? `; metrics at ${metrics.url}` : ''}; Ctrl-C to stop\n`);
   const status = StatusLine.start({ stats: () => t.stats(), outputs });
   const sharesTerminal = process.stdout.isTTY && outputs.some((o) => o instanceof StdoutOutput); // the table and the status line take turns
@@ -93,7 +101,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
     if (sharesTerminal) status?.suspend();
     await writeAll(outputs, detector && plan ? detector.process(batch, plan.show) : batch, process.stdout.isTTY === true);
     if (sharesTerminal) status?.resume();
-    if (outputs.length && outputs.every((o) => o instanceof StdoutOutput && o.isBroken)) stop(); // `watchpost | head` ended
+    if (outputs.length && outputs.every((o) => o instanceof StdoutOutput && o.isBroken)) stop('pipe'); // `watchpost | head` ended
   }
   if (statsTimer) clearInterval(statsTimer);
   status?.stop();

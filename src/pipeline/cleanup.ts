@@ -29,12 +29,19 @@ function onSignal(signal: NodeJS.Signals): void {
   process.kill(process.pid, signal);
 }
 
+/**
+ * Catches SIGINT/SIGTERM/SIGHUP from now on. Call it before making any kernel object: without a handler the kernel
+ * kills the process at once, in the middle of start-up, and what was made so far (an armed instance) stays behind.
+ */
+export function guardSignals(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', closeAll);
+  for (const s of SIGNALS) process.on(s, onSignal);
+}
+
 export function trackForCleanup(c: Closable): () => void {
-  if (!installed) {
-    installed = true;
-    process.on('exit', closeAll);
-    for (const s of SIGNALS) process.on(s, onSignal);
-  }
+  guardSignals();
   open.add(c);
   return () => open.delete(c);
 }

@@ -42,6 +42,20 @@ const support = ebpfSupport();
 const skip = process.getuid?.() !== 0 ? 'needs root to trace' : support.ok ? false : `needs eBPF: ${support.reason}`;
 
 describe('deny where BPF LSM programs cannot load (eBPF)', { skip, timeout: 60_000 }, () => {
+  it('doctor says whether deny works here, and why not', async () => {
+    const { checkDeny } = await import('../../src/doctor/deny.js');
+    const { probeLsm } = await import('../../src/probes/ebpf/lsm.js');
+    const r = await checkDeny();
+    assert.equal(r.name, 'enforcement (deny)');
+    if (probeLsm('locked_down').ok) assert.equal(r.status, 'ok');
+    else {
+      assert.equal(r.status, 'warn');
+      assert.match(r.detail, /^deny is unavailable: .*(errno \d+|not active|cannot read|no bpf_lsm_).*; kill rules still work/);
+      assert.ok(r.fix);
+    }
+    process.stderr.write(`# doctor: ${r.status} ${r.detail}\n`);
+  });
+
   it('is one line naming the rule and the reason, and exit 1 (or runs where the kernel allows it)', async () => {
     const { probeLsm } = await import('../../src/probes/ebpf/lsm.js');
     const lsm = probeLsm('locked_down');

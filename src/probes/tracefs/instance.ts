@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mountedTracefsRoot } from './tracefs-root.js';
 
 const NAME_RE = /^watchpost-(\d+)(?:-\d+)?$/;
 let instancesMade = 0;
@@ -113,4 +114,10 @@ export function sweepStaleInstances(root: string): string[] {
     }
   }
   return swept;
+}
+
+/** Every start, whatever the backend: a dead run's instance keeps the syscall slow path armed for the whole machine. */
+export function sweepLeftovers(): string[] {
+  const root = mountedTracefsRoot();
+  return root ? sweepStaleInstances(root) : [];
 }

@@ -6,7 +6,8 @@ const CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 
 /** Finds the mounted tracefs, mounting it at /sys/kernel/tracing when it is not (that changes no tracing state). */
 export function tracefsRoot(): string {
-  for (const dir of CANDIDATES) if (existsSync(`${dir}/instances`)) return dir;
+  const mounted = mountedTracefsRoot();
+  if (mounted) return mounted;
   try {
     execFileSync('mount', ['-t', 'tracefs', 'nodev', CANDIDATES[0]], { stdio: 'ignore' });
   } catch {
@@ -16,4 +17,9 @@ export function tracefsRoot(): string {
   throw new EnvironmentError(
     'tracefs is not mounted and could not be mounted: run `mount -t tracefs nodev /sys/kernel/tracing` as root (kernel needs CONFIG_TRACING)',
   );
+}
+
+/** The mounted tracefs, or undefined: never mounts it (for work that only matters where it is already there). */
+export function mountedTracefsRoot(): string | undefined {
+  return CANDIDATES.find((dir) => existsSync(`${dir}/instances`));
 }
