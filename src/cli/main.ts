@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { EnvironmentError, UsageError } from '../model/errors.js';
 import { listCommand } from './list.js';
+import { outputUsage } from '../sinks/registry.js';
 import { guardSignals } from '../pipeline/cleanup.js';
 import { traceCommand } from './trace-command.js';
 import type { CompatMode } from '../trace.js';
@@ -27,6 +28,7 @@ process.on('unhandledRejection', fail);
 
 const program = new Command()
   .name('watchpost')
+  .usage('[trace options]          (trace, the default command)\n       watchpost <command> [options]')
   .description('Trace the syscalls that reach for hardware and kernel internals (ioperm, iopl, ioctl, perf_event_open, userfaultfd), system-wide.')
   .showSuggestionAfterError()
   .exitOverride((err) => {
@@ -34,14 +36,14 @@ const program = new Command()
     process.exit(2);
   });
 
-program
+const traceCli = program
   .command('trace', { isDefault: true })
   .description('trace events system-wide until Ctrl-C (the default command)')
   .option('-e, --events <expr>', 'events and filters, Tracee syntax: ioperm,iopl | io* | -ioctl | ioperm.data.turn_on=1 | ioperm.retval!=0 | ioperm.scope.comm=x (repeatable)', (v: string, prev: string[] = []) => prev.concat(v))
   .option('-s, --scope <expr>', 'who to trace, Tracee syntax: uid=0 | pid=1234 | pid=new | tree=1 | comm=bash | executable=/usr/bin/x | container | not-container | container=ID | mntns=N | pidns=N | follow (repeatable: AND)', (v: string, prev: string[] = []) => prev.concat(v))
   .option('--policy <path>', 'Tracee Policy YAML file or directory (repeatable; instead of -e/--scope)', (v: string, prev: string[] = []) => prev.concat(v))
   .option('--explain', 'print each filter condition and where it runs (kernel or user space), then exit')
-  .option('-o, --output <spec>', 'where events go: table (default), json (JSON lines on stdout), or KIND:TARGET; repeat for several', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
+  .option('-o, --output <spec>', `where events go (repeatable): ${outputUsage()}`, (v: string, prev: string[] = []) => prev.concat(v))
   .addOption(
     new Option(
       '--compat <mode>',
@@ -61,17 +63,26 @@ program
   .option('--metrics <addr>', 'serve Prometheus metrics at HOST:PORT (e.g. 127.0.0.1:9464; a bare PORT binds 127.0.0.1)')
   .option('--detect-only', 'print only findings of the detections (they still see every event they need)')
   .option('--no-detect', 'run no detections: events only, and only the events asked for')
-  .option('--rules <file>', 'YAML detection rules: CEL conditions over the event (repeatable; see docs/detections.md)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
-  .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access without a WP-005 finding, and never killed by a kill rule (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
+  .option('--rules <file>', 'YAML detection rules: CEL conditions over the event (repeatable; see docs/detections.md)', (v: string, prev: string[] = []) => prev.concat(v))
+  .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access without a WP-005 finding, and never killed by a kill rule (repeatable)', (v: string, prev: string[] = []) => prev.concat(v))
   .option('--kill <expr>', 'kill the caller of matching calls, decided in the kernel at syscall entry (eBPF), -e grammar: iopl.data.level=3 | ioperm.scope.container | userfaultfd.scope.uid>=1000 (repeatable; a dry run without --enforce; see docs/enforcement.md)', (v: string, prev: string[] = []) => prev.concat(v))
   .option('--enforce', 'arm the kill rules (--kill and policy rules with actions: [kill]); without it they only report `would kill`')
-  .action(async (opts: { events?: string[]; scope?: string[]; policy?: string[]; explain?: boolean; output: string[]; compat: CompatMode | false; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string; kill?: string[]; enforce?: boolean }) => {
+  .action(async (opts: { events?: string[]; scope?: string[]; policy?: string[]; explain?: boolean; output?: string[]; compat: CompatMode | false; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string; kill?: string[]; enforce?: boolean }) => {
     try {
-      await traceCommand({ ...opts, compat: opts.compat === false ? 'off' : opts.compat });
+      await traceCommand({ ...opts, output: opts.output ?? [], compat: opts.compat === false ? 'off' : opts.compat });
     } catch (err) {
       fail(err);
     }
   });
+
+// `watchpost --help` shows the flags of trace too: `watchpost -e ioperm` runs trace, so they are the program's flags
+for (const o of traceCli.options) o.helpGroup('Trace options:');
+program.configureHelp({
+  visibleOptions(cmd) {
+    const own = Help.prototype.visibleOptions.call(this, cmd);
+    return cmd === program ? [...Help.prototype.visibleOptions.call(this, traceCli).filter((o) => o.long !== '--help'), ...own] : own;
+  },
+});
 
 program
   .command('list')
@@ -107,15 +118,15 @@ program
   .command('replay')
   .argument('<file>', 'JSON lines from -o json / -o json:FILE, or from tracee -o json; - reads stdin')
   .description('run the detections on a recording and print their findings (no root needed)')
-  .option('-o, --output <spec>', 'where findings go: table (default), json, or KIND:TARGET; repeat for several', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
-  .option('--rules <file>', 'YAML detection rules (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
-  .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access (repeatable)', (v: string, prev: string[] = []) => prev.concat(v), [] as string[])
+  .option('-o, --output <spec>', `where findings go (repeatable): ${outputUsage()}`, (v: string, prev: string[] = []) => prev.concat(v))
+  .option('--rules <file>', 'YAML detection rules (repeatable)', (v: string, prev: string[] = []) => prev.concat(v))
+  .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access (repeatable)', (v: string, prev: string[] = []) => prev.concat(v))
   .option('-e, --events <expr>', 'only events these filters select, as for trace (e.g. openat.data.pathname=/tmp*); repeatable', (v: string, prev: string[] = []) => prev.concat(v))
   .option('-s, --scope <expr>', 'only events of this scope, as for trace; repeatable', (v: string, prev: string[] = []) => prev.concat(v))
   .option('--policy <path>', 'only events a Tracee Policy YAML file (or directory) selects; repeatable', (v: string, prev: string[] = []) => prev.concat(v))
-  .action(async (file: string, opts: { output: string[]; rules: string[]; allowHwTool: string[]; events?: string[]; scope?: string[]; policy?: string[] }) => {
+  .action(async (file: string, opts: { output?: string[]; rules?: string[]; allowHwTool?: string[]; events?: string[]; scope?: string[]; policy?: string[] }) => {
     try {
-      await (await import('./replay.js')).replayCommand(file, opts);
+      await (await import('./replay.js')).replayCommand(file, { ...opts, output: opts.output ?? [] });
     } catch (err) {
       fail(err);
     }

@@ -55,10 +55,13 @@ export interface OutputPlan {
 export function outputUsage(): string {
   const kinds = [...factories.entries()].filter(([k]) => k !== 'json').map(([, v]) => v.usage);
   return [
-    'table (default), table-verbose (adds UTS_NAME CONTAINER_ID MNT_NS PID_NS PPID), json (JSON lines on stdout), none (no events, only the summary)',
-    'json:FILE[,FILE…] (JSON lines in files)',
+    'table (the default)',
+    'table-verbose (adds UTS_NAME CONTAINER_ID MNT_NS PID_NS PPID)',
+    'json (JSON lines on stdout)',
+    'none (no events, the summary only)',
+    'json:FILE[,FILE…]',
     ...kinds,
-    `option:${Object.keys(OPTIONS).filter((k) => 'set' in OPTIONS[k]).join(',')}`,
+    `option:${Object.keys(OPTIONS).filter((k) => 'set' in OPTIONS[k]).join(',')} (Tracee's)`,
   ].join(' | ');
 }
 

@@ -207,4 +207,4 @@ registerOutput('syslog', (target) => {
   const queue = queueSettings(options);
   options.rejectUnknown();
   return new SyslogOutput(transport, facility, format, queue, target);
-}, 'syslog:udp://HOST:PORT|tcp://HOST:PORT|unix:PATH');
+}, 'syslog:udp://HOST:PORT (or tcp://HOST:PORT, unix:PATH)');
