@@ -70,6 +70,8 @@ export interface Trace extends AsyncIterable<SyscallEvent> {
   readonly compat: boolean;
   /** Set when the 32-bit choice deserves a word (this kernel runs no 32-bit syscalls): why, in one line. */
   readonly compatNote: string | undefined;
+  /** Set when there are kill rules (known once ready): armed or a dry run, in one line. */
+  readonly enforcementNote: string | undefined;
   stats(): TraceStats;
   /** The same events in the batches the kernel buffers were read in (fewer wake-ups for printers). */
   batches(): AsyncIterable<SyscallEvent[]>;
@@ -118,6 +120,7 @@ class LiveTrace implements Trace {
   private readonly filtered: Record<string, number> = {};
   private readonly host = agentHost; // WATCHPOST_HOSTNAME under the DaemonSet (the pod's UTS name is not the node's)
   private killRules: KillRule[] = [];
+  enforcementNote: string | undefined;
   private readonly enforcements: Record<EnforcementAction, Record<string, number>> = { killed: {}, 'would kill': {} };
   private readonly emit = (s: CompletedSyscall): void => {
     const ev = this.builder.build(s);
@@ -167,6 +170,8 @@ class LiveTrace implements Trace {
       this.compatNote = decision.note;
       const enforce = await enforcementOf(setup.specs, this.options, decision.compat);
       this.killRules = enforce?.rules ?? [];
+      const n = `${this.killRules.length} kill rule${this.killRules.length === 1 ? '' : 's'}`;
+      if (enforce) this.enforcementNote = enforce.probe.armed ? `${n} armed: matching callers get SIGKILL at syscall entry` : `${n} in dry run: matching calls are reported as \`would kill\`; --enforce arms them`;
       const probeOptions: ProbeOptions = {
         events,
         compat: decision.compat,

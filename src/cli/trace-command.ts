@@ -78,6 +78,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   await t.ready;
   if (t.backendNote) process.stderr.write(`watchpost: ${t.backendNote}\n`);
   if (t.compatNote) process.stderr.write(`watchpost: ${t.compatNote}\n`);
+  if (t.enforcementNote) process.stderr.write(`watchpost: ${t.enforcementNote}\n`);
   const metrics = opts.metrics
     ? await startMetricsServer(opts.metrics, { stats: () => t.stats(), get backend() { return t.backend; }, outputs }).catch(async (err: unknown) => {
         await t.stop();
@@ -111,6 +112,11 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   for (const o of outputs) {
     if (o instanceof StdoutOutput) continue;
     process.stderr.write(`${jsonStats ? JSON.stringify({ output: o.stats() }) : outputSummaryLine(o.stats())}\n`);
+  }
+  const dropped = outputs.filter((o) => o.stats().dropped > 0);
+  if (dropped.length) {
+    process.stderr.write(`watchpost: events were dropped by ${dropped.map((o) => `${o.name} (${o.stats().dropped})`).join(', ')}; exit status 1\n`);
+    process.exitCode = 1;
   }
   // before the summary: the summary (or final stats) stays the last line
   const found = Object.entries(detector?.counts() ?? {}).filter(([, n]) => n > 0);

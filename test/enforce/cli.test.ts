@@ -99,5 +99,6 @@ describe('watchpost --kill --enforce (eBPF)', { skip, timeout: 120_000 }, () => 
     assert.ok(finding, 'no enforcement finding on the JSON output');
     assert.deepEqual(Object.fromEntries(finding.args.map((a) => [a.name, a.value])), { action: 'killed', rule: `ioperm data.from=0x64 comm=${K}`, policy: 'kill' });
     assert.match(cli.stderr(), /"enforcements":\{"killed":\{"kill":1\},"would kill":\{\}\}/);
+    assert.match(cli.stderr(), /^watchpost: 1 kill rule armed: matching callers get SIGKILL at syscall entry$/m);
   });
 });
