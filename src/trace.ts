@@ -303,7 +303,7 @@ async function enforcementOf(specs: readonly PolicySpec[], options: TraceOptions
     );
   }
   if (kill.length === 0) {
-    if (options.enforce) throw new UsageError('--enforce: no rule to enforce; add --kill EXPR or a policy rule with actions: [kill]');
+    if (options.enforce) throw new UsageError(NOTHING_TO_ENFORCE);
     return undefined;
   }
   if (options.backend === 'tracefs') throw new UsageError(TRACEFS_CANNOT_ENFORCE);
@@ -330,12 +330,13 @@ function kernelFiltersOf(specs: readonly PolicySpec[], events: readonly EventDef
 
 /** Checks events, scope and policy files without tracing: throws the UsageError a bad input deserves. */
 export function checkTraceOptions(options: TraceOptions): void {
-  const setup = policySetup(options, {});
+  const setup = policySetup(options, {}); // string-argument filters pass here so --explain can say where they run; trace() refuses them
   const { kill } = killRulesOf(setup.specs, false, { hostMntns: () => 0n }); // the host's namespace is read when tracing starts (root)
-  if (options.enforce && kill.length === 0) throw new UsageError('--enforce: no rule to enforce; add --kill EXPR or a policy rule with actions: [kill]');
+  if (options.enforce && kill.length === 0) throw new UsageError(NOTHING_TO_ENFORCE);
   if (kill.length && options.backend === 'tracefs') throw new UsageError(TRACEFS_CANNOT_ENFORCE);
-  policySetup(options, {}); // string-argument filters pass here so --explain can say where they run; trace() refuses them
 }
+
+const NOTHING_TO_ENFORCE = '--enforce: no rule to enforce; add --kill EXPR or a policy rule with actions: [kill]';
 
 /** `--explain`: each condition of each policy and where it runs (tracefs filter in the kernel, or user space). */
 export function explainTrace(options: TraceOptions): string {
