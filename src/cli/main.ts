@@ -94,9 +94,10 @@ program
   .command('describe')
   .argument('<event>', 'event name (see `watchpost list`)')
   .description("print an event's page: args and their types, how it is hooked, kernel requirements, a real example")
-  .action(async (event: string) => {
+  .option('--markdown', 'print the page as Markdown (what it prints when stdout is not a terminal)')
+  .action(async (event: string, opts: { markdown?: boolean }) => {
     try {
-      (await import('./describe.js')).describeCommand(event);
+      (await import('./describe.js')).describeCommand(event, opts);
     } catch (err) {
       fail(err);
     }
