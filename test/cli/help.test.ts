@@ -26,7 +26,7 @@ describe('help a person can use', { timeout: 60_000 }, () => {
       assert.ok(text.includes(`  ${flag} `) || text.includes(`  ${flag}\n`), `${flag} missing from watchpost --help`);
     }
     assert.match(text, /\nCommands:\n {2}trace \[options\] /);
-    for (const command of ['list [options]', 'describe <event>', 'doctor [options]', 'replay [options] <file>']) assert.ok(text.includes(`\n  ${command} `), command);
+    for (const command of ['list [options]', 'describe [options] <event>', 'doctor [options]', 'replay [options] <file>']) assert.ok(text.includes(`\n  ${command} `), command);
     assert.equal(help(['-h']), text);
   });
 
