@@ -42,7 +42,7 @@ describe('watchpost doctor on this machine', { timeout: 120_000 }, () => {
     const checks = lines.slice(0, -1);
     assert.deepEqual(
       checks.map((l) => l.slice(5, l.indexOf(':'))),
-      ['root and capabilities', 'tracefs', 'BPF', 'BTF', 'catalog vs kernel', '32-bit syscalls', 'round trip (tracefs)', 'round trip (ebpf)', 'kernel options', 'kernel lockdown'],
+      ['root and capabilities', 'tracefs', 'BPF', 'BTF', 'catalog vs kernel', '32-bit syscalls', 'round trip (tracefs)', 'round trip (ebpf)', 'kernel options', 'enforcement (deny)', 'kernel lockdown'],
     );
     for (const l of checks) assert.match(l, /^ok   /, l);
     assert.equal(lines.at(-1), `watchpost doctor: all ${checks.length} checks ok`);

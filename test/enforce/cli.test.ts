@@ -47,12 +47,9 @@ describe('deny where BPF LSM programs cannot load (eBPF)', { skip, timeout: 60_0
     const { probeLsm } = await import('../../src/probes/ebpf/lsm.js');
     const r = await checkDeny();
     assert.equal(r.name, 'enforcement (deny)');
-    if (probeLsm('locked_down').ok) assert.equal(r.status, 'ok');
-    else {
-      assert.equal(r.status, 'warn');
-      assert.match(r.detail, /^deny is unavailable: .*(errno \d+|not active|cannot read|no bpf_lsm_).*; kill rules still work/);
-      assert.ok(r.fix);
-    }
+    assert.equal(r.status, 'ok', 'a kernel without deny can still trace and kill: not a fault');
+    if (probeLsm('locked_down').ok) assert.match(r.detail, /^BPF LSM programs attach/);
+    else assert.match(r.detail, /^deny is unavailable: .*(errno \d+|not active|cannot read|no bpf_lsm_).*Kill rules work/);
     process.stderr.write(`# doctor: ${r.status} ${r.detail}\n`);
   });
 

@@ -15,13 +15,15 @@ const BPF_LSM_MAC = 27;
 
 export type LsmSupport = { ok: true; lsms: string[] } | { ok: false; lsms: string[] | undefined; errno?: number; reason: string };
 
-/** The active LSMs from securityfs, mounting it when absent (a filesystem view, not tracing state). */
+/** The active LSMs from securityfs; mounted for the look when absent, and unmounted after: the machine stays as found. */
 export function activeLsms(): string[] | undefined {
   const file = `${SECURITYFS}/lsm`;
+  let mounted = false;
   if (!existsSync(file)) {
     try {
       mkdirSync(SECURITYFS, { recursive: true });
       execFileSync('mount', ['-t', 'securityfs', 'none', SECURITYFS], { stdio: 'ignore' });
+      mounted = true;
     } catch {
       return undefined;
     }
@@ -30,6 +32,14 @@ export function activeLsms(): string[] | undefined {
     return readFileSync(file, 'utf8').trim().split(',').filter(Boolean);
   } catch {
     return undefined;
+  } finally {
+    if (mounted) {
+      try {
+        execFileSync('umount', [SECURITYFS], { stdio: 'ignore' });
+      } catch {
+        // busy: someone else uses it now; leaving it mounted is harmless
+      }
+    }
   }
 }
 
