@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { ebpfSupport } from '../../src/probes/ebpf/probe.js';
 import { CLI, startCli } from '../support/cli.js';
 import { helperCopy, startCaller } from './caller.js';
+
+after(() => rmSync(join(tmpdir(), `wp-enforce-${process.pid}`), { recursive: true, force: true })); // the helper copies
 
 /** `watchpost --kill/--enforce` and `actions: [kill|deny]`: one-line errors, and a kill seen on every output. */
 

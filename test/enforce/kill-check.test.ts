@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { assemble, Helper, type Instruction } from '../../src/probes/ebpf/asm.js';
 import type { KernelLayout } from '../../src/probes/ebpf/kernel-layout.js';
 import { type EnforceLayout, killCheck, PF_KTHREAD } from '../../src/probes/ebpf/kill-check.js';
@@ -8,6 +11,8 @@ import { FLAG_KILLED } from '../../src/probes/ebpf/record.js';
 import type { CompletedSyscall, ProbeEnforcement, TaskEvent } from '../../src/probes/types.js';
 import { findEvent } from '../../src/catalog/events.js';
 import { helperCopy, startCaller } from './caller.js';
+
+after(() => rmSync(join(tmpdir(), `wp-enforce-${process.pid}`), { recursive: true, force: true })); // the helper copies
 
 /** The kill check as instructions (exemptions in front of the signal), and the time the kernel takes to end a caller. */
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +7,9 @@ import koffi from 'koffi';
 import { ebpfSupport } from '../../src/probes/ebpf/probe.js';
 import { trace, type SyscallEvent, type Trace } from '../../src/trace.js';
 import { helperCopy, startCaller, type CallerEnd } from './caller.js';
+import { NO_32BIT } from '../support/kernel-features.js';
+
+after(() => rmSync(join(tmpdir(), `wp-enforce-${process.pid}`), { recursive: true, force: true })); // the helper copies
 
 /**
  * Kill rules on the real kernel: a matching caller dies by SIGKILL before it prints the line it writes after its
@@ -88,6 +91,16 @@ describe('kill rules armed with --enforce (eBPF)', { skip, timeout: 120_000 }, (
     assert.match(String(argOf(f, 'rule')), /^ioperm data\.from=0x64 comm=wpk\d+ uid=0$/);
     assert.equal((f.metadata as { Properties: { signatureID: string } }).Properties.signatureID, 'WP-100');
     assert.ok(t.stats().enforcements!.killed.kill >= 1);
+  });
+
+  it('kills a 32-bit (int $0x80) caller of ioperm(0x64, 1, 1) too: switching ABI does not evade a kill rule', { skip: NO_32BIT }, async () => {
+    const { pid, end } = await run(['ioperm32:0x64:1:1', 'ioperm:0x70:1:1']);
+    assert.equal(end.signal, 'SIGKILL');
+    assert.deepEqual(end.lines, [], 'the caller printed a line after its call: it ran on in user space');
+    const mine = await eventually(bg.events, (evs) => (findingOf(of(pid)(evs)) ? of(pid)(evs) : undefined));
+    const call = mine.find((e) => e.eventName === 'ioperm')!;
+    assert.equal(call.contextFlags.isCompat, true);
+    assert.equal(argOf(findingOf(mine)!, 'action'), 'killed');
   });
 
   it('kills callers of perf_event_open and userfaultfd under their rules', async () => {
