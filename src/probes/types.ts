@@ -32,6 +32,11 @@ export interface CompletedSyscall {
   context?: KernelContext;
   /** perf_event_open: attr->type and attr->config, read from user memory at entry (eBPF only); null when that read failed. */
   perfAttr?: { type: number; config: bigint } | null;
+  /**
+   * eBPF: string args read from user memory at entry, as bit masks by arg index. `read` args carry their text instead of
+   * the address (null where `unread`: bad pointer, page not present); `truncated` ones only their first STRING_MAX - 1 bytes.
+   */
+  strings?: { read: number; truncated: number; unread: number };
   /** A kill rule matched this call at entry (eBPF): its index in ProbeOptions.enforce.rules, and whether SIGKILL was sent. */
   enforcement?: { rule: number; killed: boolean };
 }

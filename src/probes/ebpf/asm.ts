@@ -51,6 +51,7 @@ export const Helper = {
   sendSignal: 109,
   probeReadUser: 112,
   probeReadKernel: 113,
+  probeReadUserStr: 114,
   probeReadKernelStr: 115,
   ringbufReserve: 131,
   ringbufSubmit: 132,

@@ -10,14 +10,14 @@ import { attachRawTracepoint, attachTracepoint, attachTracing, type Link, TRACEF
 import { loadValueBtf } from './btf-blob.js';
 import { BPF_F_NO_PREALLOC, BpfMap, cpuCount, MapType, u32Key } from './maps.js';
 import { BPF_TRACE_RAW_TP, Program, programInfo, type ProgramInfo, type ProgramSpec, ProgramType } from './programs.js';
-import { decodeTask, Entry, FLAG_COMPAT, RecordDecoder, RecordKind } from './record.js';
+import { decodeTask, Entry, entrySize, FLAG_COMPAT, RecordDecoder, RecordKind, stringArgs, stringSlots } from './record.js';
 import { RingBuffer } from './ringbuf.js';
 import { forkProgram, processExitProgram } from './follow-forks.js';
 import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
 import { EVENT_LOSS_SLOTS, eventLossKey, ID_MAP_SIZE, LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
 import { prepareScope, type ScopeCheck } from './kernel-scope.js';
 import type { EnforceLayout } from './kill-check.js';
-import { enterProgram, exitProgram, type HookKind, ID_COMPAT, ID_NATIVE, TracepointRecord } from './syscall-programs.js';
+import { enterProgram, exitProgram, type HookKind, ID_COMPAT, ID_NATIVE, type StringRead, TracepointRecord } from './syscall-programs.js';
 import { exit, mov64Imm, R0 } from './asm.js';
 import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
 
@@ -119,6 +119,8 @@ export class EbpfProbe implements Probe {
   private inflight: BpfMap | undefined;
   private excludedInline: number[] = [];
   private scope: ScopeCheck[] = [];
+  /** String slots per entry and record: 0 unless a selected event has string args (see record.ts). */
+  readonly stringSlots: number;
 
   /** `hook` forces a hook kind (tests); by default compat picks tp_btf, falling back to raw_tp if the kernel refuses it. */
   constructor(options: ProbeOptions, hook?: HookKind) {
@@ -130,6 +132,7 @@ export class EbpfProbe implements Probe {
     this.decoder = new RecordDecoder(options.events);
     this.events = options.events;
     this.compat = options.compat;
+    this.stringSlots = stringSlots(options.events);
     try {
       const layout = currentKernelLayout();
       const cpus = cpuCount();
@@ -161,12 +164,13 @@ export class EbpfProbe implements Probe {
    * Where enter leaves the args for exit. Task storage (BPF_MAP_TYPE_TASK_STORAGE) hangs off the task itself: no hashing,
    * no locking, freed with the task; it needs BTF task pointers, so the raw_tp fallback keeps a hash keyed by tid.
    */
-  private inflightStore(taskStorage: boolean): Pick<MapFds, 'inflight' | 'inflightKind'> {
+  private inflightStore(taskStorage: boolean): Pick<MapFds, 'inflight' | 'inflightKind' | 'entryScratch'> {
+    const size = entrySize(this.stringSlots);
     if (taskStorage) {
       try {
-        const btf = loadValueBtf(Entry.size);
+        const btf = loadValueBtf(size);
         try {
-          const spec = { name: 'wp_inflight', type: MapType.taskStorage, keySize: 4, valueSize: Entry.size, maxEntries: 0, flags: BPF_F_NO_PREALLOC, btf };
+          const spec = { name: 'wp_inflight', type: MapType.taskStorage, keySize: 4, valueSize: size, maxEntries: 0, flags: BPF_F_NO_PREALLOC, btf };
           this.inflight = this.map(spec);
           return { inflight: this.inflight.fd, inflightKind: 'task' };
         } finally {
@@ -176,8 +180,10 @@ export class EbpfProbe implements Probe {
         // Kernels before 5.11 have no task storage: fall through to the hash.
       }
     }
-    this.inflight = this.map({ name: 'wp_inflight', type: MapType.hash, keySize: 4, valueSize: Entry.size, maxEntries: INFLIGHT_ENTRIES });
-    return { inflight: this.inflight.fd, inflightKind: 'hash' };
+    this.inflight = this.map({ name: 'wp_inflight', type: MapType.hash, keySize: 4, valueSize: size, maxEntries: INFLIGHT_ENTRIES });
+    if (size <= Entry.size) return { inflight: this.inflight.fd, inflightKind: 'hash' };
+    const scratch = this.map({ name: 'wp_entry_build', type: MapType.percpuArray, keySize: 4, valueSize: size, maxEntries: 1 });
+    return { inflight: this.inflight.fd, inflightKind: 'hash', entryScratch: scratch.fd };
   }
 
   /** The in-kernel set of traced tgids; with followForks kept current by fork/exit hooks (see follow-forks.ts). */
@@ -208,6 +214,12 @@ export class EbpfProbe implements Probe {
     const perf = options.events.find((e) => e.name === 'perf_event_open');
     const perfAttr = perf && { nr: perf.nr, compatNr: options.compat ? perf.compatNr : undefined };
     const exitPerf = perf !== undefined;
+    // Events with string args: enter reads them (branching on the id), every record carries the slots.
+    const strings: StringRead[] = options.events.flatMap((e) => {
+      const args = stringArgs(e);
+      return args.length === 0 ? [] : [{ nr: e.nr, compatNr: options.compat ? e.compatNr : undefined, args }];
+    });
+    const slots = this.stringSlots;
     const enforce = options.enforce && options.enforce.rules.length > 0 ? { rules: options.enforce, layout: enforceLayout() } : undefined;
     if (this.hook !== 'tracepoint' && new Set(allIds).size > MAX_INLINE_IDS && allIds.every((id) => id < ID_MAP_SIZE)) {
       // Hundreds of compares would cost every syscall more than one inlined array lookup.
@@ -221,8 +233,8 @@ export class EbpfProbe implements Probe {
     if (this.hook === 'btf') {
       const mark = { links: this.links.length, programs: this.programs.length };
       try {
-        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce }), 'sys_enter');
-        this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce }), 'sys_exit');
+        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce, strings }), 'sys_enter');
+        this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce, stringSlots: slots }), 'sys_exit');
       } catch (e) {
         if (forced === 'btf') throw e;
         // Some kernels refuse tp_btf: the same programs on raw_tp, reading pt_regs with bpf_probe_read_kernel.
@@ -234,12 +246,12 @@ export class EbpfProbe implements Probe {
       }
     }
     if (this.hook === 'raw') {
-      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce }), 'sys_enter');
-      this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce }), 'sys_exit');
+      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce, strings }), 'sys_enter');
+      this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce, stringSlots: slots }), 'sys_exit');
     } else if (this.hook === 'tracepoint') {
       // One enter program per argument count: the kernel refuses one that reads past a tracepoint's record.
       const enterByArgs = new Map<number, Program>();
-      const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce }));
+      const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce, stringSlots: slots }));
       for (const e of options.events) {
         checkTracepointLayout(e);
         const n = e.args.length;
@@ -248,7 +260,7 @@ export class EbpfProbe implements Probe {
         let enterProg = enterByArgs.get(key);
         if (!enterProg) {
           const own = enforce && { ...enforce, onlyNr: e.nr };
-          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce: own || undefined });
+          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce: own || undefined, strings });
           enterProg = this.load(`wp_sys_enter${n}`, ProgramType.tracepoint, code);
           enterByArgs.set(key, enterProg);
         }

@@ -15,6 +15,8 @@ export interface MapFds {
   eventLosses: number;
   excluded?: number;
   tracked?: number;
+  /** Per-CPU array of one entry: where a hash-kept entry too big for the stack (string slots) is built. */
+  entryScratch?: number;
   /** Array by syscall id of ID_NATIVE | ID_COMPAT bits, used instead of compares when many ids are selected. */
   ids?: number;
 }

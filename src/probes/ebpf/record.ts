@@ -1,4 +1,4 @@
-import type { EventDefinition } from '../../catalog/types.js';
+import { type EventDefinition, isStringArg } from '../../catalog/types.js';
 import { argReader, type ArgReader } from '../arg-readers.js';
 import type { ArgValue } from '../../model/event.js';
 import type { CompletedSyscall, TaskEvent } from '../types.js';
@@ -17,7 +17,8 @@ export const Entry = {
   args: 16, // u64[6]
   armed: 64, // u32: 1 from entry until exit (task storage is never deleted, only disarmed)
   perfAttr: 72, // perf_event_open: the first 16 bytes of *attr (u32 type, u32 size, u64 config), valid with FLAG_PERF_ATTR
-  size: 88,
+  size: 88, // without string slots
+  strings: 88, // StrSlot[stringSlots], only when a selected event has string args
 } as const;
 
 /** What a ring-buffer record is: its first u32. */
@@ -47,7 +48,35 @@ export const Rec = {
   size: 152,
   perfAttr: 152, // Entry.perfAttr copied, valid with FLAG_PERF_ATTR (only when perf_event_open is selected)
   perfSize: 168, // the record's size when perf_event_open is selected
+  strings: 168, // StrSlot[stringSlots] copied from the entry, only when a selected event has string args
 } as const;
+
+/**
+ * String args (Tracee's `string`: openat's pathname, execve's filename), read from user memory at syscall entry with
+ * bpf_probe_read_user_str into fixed slots: the j-th string arg of the call in slot j. A fixed slot keeps the ring-buffer
+ * reservation a constant (the verifier wants one) and the copy to the record one helper call; the price is
+ * StrSlot.size bytes per slot in every record of a run that selects such an event.
+ */
+export const STRING_MAX = 256;
+export const StrSlot = {
+  result: 0, // s32: what bpf_probe_read_user_str returned: bytes copied with the NUL, or -errno (unreadable)
+  truncated: 4, // u32: 1 when the string goes on past STRING_MAX - 1 bytes
+  text: 8, // char[STRING_MAX], NUL-terminated
+  size: 8 + STRING_MAX,
+} as const;
+
+/** Positions of an event's string args, in slot order. */
+export function stringArgs(event: EventDefinition): number[] {
+  return event.args.flatMap((a, i) => (isStringArg(a) ? [i] : []));
+}
+
+/** Slots the entry and the record carry: as many as the selected event with the most string args has. */
+export function stringSlots(events: readonly EventDefinition[]): number {
+  return Math.max(0, ...events.map((e) => stringArgs(e).length));
+}
+
+export const entrySize = (slots: number): number => Entry.strings + slots * StrSlot.size;
+export const recordSize = (slots: number, perfAttr: boolean): number => (slots > 0 ? Rec.strings + slots * StrSlot.size : perfAttr ? Rec.perfSize : Rec.size);
 
 /** Task lifecycle records (fork, exec, exit) for the process tree; rare next to syscalls. */
 export const TaskRec = {
@@ -91,6 +120,7 @@ export class RecordDecoder {
     }
   }
 
+  private readonly stringArgs = new Map<EventDefinition, number[]>();
   private readonly nativeReaders = new Map<EventDefinition, ArgReader[]>();
   private readonly compatReaders = new Map<EventDefinition, ArgReader[]>();
 
@@ -143,12 +173,36 @@ export class RecordDecoder {
         startTime: u64(d, o + Rec.startTime),
       },
     };
+    let strings = this.stringArgs.get(event);
+    if (strings === undefined) this.stringArgs.set(event, (strings = stringArgs(event)));
+    if (strings.length > 0) s.strings = readStrings(d, o, strings, args);
     if (event === this.perfEvent) {
       s.perfAttr = flags & FLAG_PERF_ATTR ? { type: d.getUint32(o + Rec.perfAttr, true), config: d.getBigUint64(o + Rec.perfAttr + 8, true) } : null;
     }
     if (flags & KILL_RULE_MASK) s.enforcement = { rule: ((flags & KILL_RULE_MASK) >> KILL_RULE_SHIFT) - 1, killed: (flags & FLAG_KILLED) !== 0 };
     return s;
   }
+}
+
+/** The text of each string arg into `args` (null where the read failed), and which ones were read, cut or unreadable. */
+function readStrings(d: DataView, o: number, strings: readonly number[], args: ArgValue[]): NonNullable<CompletedSyscall['strings']> {
+  let read = 0;
+  let truncated = 0;
+  let unread = 0;
+  for (let j = 0; j < strings.length; j++) {
+    const at = o + Rec.strings + j * StrSlot.size;
+    const i = strings[j];
+    const result = d.getInt32(at + StrSlot.result, true);
+    read |= 1 << i;
+    if (result <= 0 || result > STRING_MAX) {
+      args[i] = null;
+      unread |= 1 << i;
+      continue;
+    }
+    args[i] = cString(bytesOf(d), at + StrSlot.text, result - 1);
+    if (d.getUint32(at + StrSlot.truncated, true) !== 0) truncated |= 1 << i;
+  }
+  return { read, truncated, unread };
 }
 
 /** A fork, exec or exit record as the process tree wants it. */

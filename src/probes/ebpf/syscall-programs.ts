@@ -1,5 +1,5 @@
 import {
-  add64Imm, alu64Imm, alu64Reg, and64Imm, call, exit, Helper, type Instruction, ja, jeqImm, jmpImm, jneImm, label, ldMapFd, ldxDW, ldxW,
+  add64Imm, alu64Imm, alu64Reg, and64Imm, call, exit, Helper, type Instruction, ja, jeqImm, jmpImm, jneImm, label, ldMapFd, ldxB, ldxDW, ldxW,
   mov32Reg, mov64Imm, mov64Reg, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10, type Register, rsh64Imm, stW, stxDW, stxW,
 } from './asm.js';
 import { type KernelLayout, TS_COMPAT } from './kernel-layout.js';
@@ -8,7 +8,7 @@ import {
   type MapFds, matchAny, probeRead, REGS, SCRATCH, TID_KEY,
 } from './program-parts.js';
 import { type ScopeCheck, scopeFilter } from './kernel-scope.js';
-import { Entry, FLAG_COMPAT, FLAG_KILLED, FLAG_PERF_ATTR, KILL_RULE_MASK, Rec, RecordKind } from './record.js';
+import { Entry, FLAG_COMPAT, FLAG_KILLED, FLAG_PERF_ATTR, KILL_RULE_MASK, Rec, RecordKind, recordSize, STRING_MAX, StrSlot } from './record.js';
 import { type EnforceLayout, killCheck } from './kill-check.js';
 import type { ProbeEnforcement } from '../types.js';
 import { contextByBtf, contextByProbeRead } from './task-context.js';
@@ -66,6 +66,62 @@ export interface EnterOptions {
   perfAttr?: { nr: number; compatNr?: number };
   /** Kill rules, checked after the pid filters; a match skips the kernelScope pre-filter (the call is always recorded). */
   enforce?: { rules: ProbeEnforcement; layout: EnforceLayout; onlyNr?: number };
+  /** Selected events with string args: their text is read from user memory at entry into the entry's string slots. */
+  strings?: readonly StringRead[];
+}
+
+/** One event whose string args enter reads: its ids (compat only when compat calls are caught) and the args' positions, in slot order. */
+export interface StringRead {
+  nr: number;
+  compatNr?: number;
+  args: readonly number[];
+}
+
+/**
+ * Each string arg of the call into its slot (bpf_probe_read_user_str, at most STRING_MAX bytes with the NUL), with the
+ * helper's result and a truncation mark. R7 = id, R8 = compat (0/1), the entry at base + at; uses R6 for the pointer
+ * (the context is not needed any more) and clobbers R0-R5.
+ */
+function readStrings(reads: readonly StringRead[], base: Register, at: number): Instruction[] {
+  const p: Instruction[] = [];
+  for (const r of reads) {
+    const tag = `str${r.nr}`;
+    const body = (compat: boolean): Instruction[] => r.args.flatMap((arg, slot) => readString(base, at, arg, slot, compat, `${tag}${compat ? 'c' : 'n'}${slot}`));
+    // Ids mean different syscalls per table: a native id is checked on native calls only.
+    p.push(jneImm(R8, 0, r.compatNr === undefined ? `${tag}_done` : `${tag}_compat`), jneImm(R7, r.nr, `${tag}_done`), ...body(false));
+    if (r.compatNr !== undefined) p.push(ja(`${tag}_done`), label(`${tag}_compat`), jneImm(R7, r.compatNr, `${tag}_done`), ...body(true));
+    p.push(label(`${tag}_done`));
+  }
+  return p;
+}
+
+function readString(base: Register, at: number, arg: number, slot: number, compat: boolean, name: string): Instruction[] {
+  const s = at + Entry.strings + slot * StrSlot.size;
+  return [
+    ldxDW(R6, base, at + Entry.args + 8 * arg),
+    ...(compat ? [mov32Reg(R6, R6)] : []), // a 32-bit caller's pointer is the register's low half
+    stW(base, s + StrSlot.truncated, 0),
+    mov64Reg(R1, base),
+    add64Imm(R1, s + StrSlot.text),
+    mov64Imm(R2, STRING_MAX),
+    mov64Reg(R3, R6),
+    call(Helper.probeReadUserStr),
+    stxW(base, s + StrSlot.result, R0),
+    jneImm(R0, STRING_MAX, `${name}_done`),
+    // The buffer is full: the string ended there only if the last byte read was its NUL.
+    mov64Reg(R1, R10),
+    add64Imm(R1, SCRATCH),
+    mov64Imm(R2, 1),
+    mov64Reg(R3, R6),
+    add64Imm(R3, STRING_MAX - 1),
+    call(Helper.probeReadUser),
+    jneImm(R0, 0, `${name}_cut`),
+    ldxB(R1, R10, SCRATCH),
+    jeqImm(R1, 0, `${name}_done`),
+    label(`${name}_cut`),
+    stW(base, s + StrSlot.truncated, 1),
+    label(`${name}_done`),
+  ];
 }
 
 /**
@@ -160,6 +216,20 @@ export function enterProgram(o: EnterOptions): Instruction[] {
     );
     base = R9;
     at = 0;
+  } else if (maps.entryScratch !== undefined) {
+    // Too big for the stack (string slots): built in a per-CPU scratch value, then copied into the hash by tid.
+    p.push(
+      stxW(R10, TID_KEY, R9),
+      stW(R10, SCRATCH, 0),
+      ldMapFd(R1, maps.entryScratch),
+      mov64Reg(R2, R10),
+      add64Imm(R2, SCRATCH),
+      call(Helper.mapLookupElem),
+      jeqImm(R0, 0, 'out'),
+      mov64Reg(R9, R0),
+    );
+    base = R9;
+    at = 0;
   }
   p.push(call(Helper.ktimeGetNs), stxDW(base, at + Entry.enterNs, R0), stxW(base, at + Entry.id, R7));
   if (o.enforce) p.push(ldxW(R1, R10, KILL), alu64Reg('or', R1, R8), stxW(base, at + Entry.flags, R1));
@@ -183,16 +253,16 @@ export function enterProgram(o: EnterOptions): Instruction[] {
     }
   }
   p.push(label('save'));
+  if (o.strings !== undefined && o.strings.length > 0) p.push(...readStrings(o.strings, base, at));
   if (o.perfAttr !== undefined) p.push(...readPerfAttr(o.perfAttr, base, at));
   p.push(stW(base, at + Entry.armed, 1));
   if (maps.inflightKind === 'hash') {
     p.push(
-      stxW(R10, TID_KEY, R9),
+      ...(base === R10 ? [stxW(R10, TID_KEY, R9)] : []),
       ldMapFd(R1, maps.inflight),
       mov64Reg(R2, R10),
       add64Imm(R2, TID_KEY),
-      mov64Reg(R3, R10),
-      add64Imm(R3, ENTRY),
+      ...(base === R10 ? [mov64Reg(R3, R10), add64Imm(R3, ENTRY)] : [mov64Reg(R3, base)]),
       mov64Imm(R4, BPF_ANY),
       call(Helper.mapUpdateElem),
       jmpImm('jsge', R0, 0, 'out'),
@@ -213,6 +283,8 @@ export interface ExitOptions {
   perfAttr?: boolean;
   /** Kill rules are armed or dry-run: the record keeps the kill bits of the entry's flags. */
   enforce?: boolean;
+  /** String slots the entry carries (see record.ts): copied into every record, which grows by as much. */
+  stringSlots?: number;
 }
 
 export function exitProgram(o: ExitOptions): Instruction[] {
@@ -254,7 +326,7 @@ export function exitProgram(o: ExitOptions): Instruction[] {
   p.push(
     mov64Reg(R8, R0),
     ldMapFd(R1, maps.ringbuf),
-    mov64Imm(R2, o.perfAttr ? Rec.perfSize : Rec.size),
+    mov64Imm(R2, recordSize(o.stringSlots ?? 0, o.perfAttr === true)),
     mov64Imm(R3, 0),
     call(Helper.ringbufReserve),
     jneImm(R0, 0, 'reserved'),
@@ -277,6 +349,7 @@ export function exitProgram(o: ExitOptions): Instruction[] {
   );
   if (o.perfAttr) p.push(ldxDW(R1, R8, Entry.perfAttr), stxDW(R9, Rec.perfAttr, R1), ldxDW(R1, R8, Entry.perfAttr + 8), stxDW(R9, Rec.perfAttr + 8, R1));
   for (let i = 0; i < 6; i++) p.push(ldxDW(R1, R8, Entry.args + 8 * i), stxDW(R9, Rec.args + 8 * i, R1));
+  if (o.stringSlots) p.push(...probeRead(R9, Rec.strings, o.stringSlots * StrSlot.size, R8, Entry.strings));
   p.push(ldxDW(R1, R6, o.hook === 'tracepoint' ? TracepointRecord.ret : 8), stxDW(R9, Rec.ret, R1), stW(R9, Rec.kind, RecordKind.syscall), stW(R9, Rec.nsPpid, 0));
   p.push(...(o.hook === 'raw' ? contextByProbeRead(L) : contextByBtf(L)));
   p.push(
