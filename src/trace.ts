@@ -8,7 +8,7 @@ import { EventBuilder } from './pipeline/to-event.js';
 import { applyPolicies, kernelScopeOf, setupPolicies, subjectOf, type PolicySetup } from './pipeline/policy-stage.js';
 import type { Policies, PolicyEnvironment } from './policy/policy.js';
 import { distance } from './policy/problem.js';
-import { planPushdown, explainPlan, refuseUnreadStrings } from './policy/pushdown.js';
+import { planPushdown, explainPlan, refuseTracefsStrings, stringFilterOf } from './policy/pushdown.js';
 import type { PolicySpec } from './policy/spec.js';
 import { syscallArgFieldNames } from './catalog/kernel-syscalls.js';
 import { tracefsRoot } from './probes/tracefs/tracefs-root.js';
@@ -160,7 +160,7 @@ class LiveTrace implements Trace {
         },
         startedAtNs: Date.now() * 1e6,
       });
-      refuseUnreadStrings(setup.specs);
+      refuseTracefsStrings(setup.specs, this.options.backend);
       this.policies = setup.policies;
       const events = setup.events;
       for (const e of events) this.delivered[e.name] = 0;
@@ -185,7 +185,8 @@ class LiveTrace implements Trace {
         enforce: enforce?.probe,
       };
       sweepLeftovers();
-      const opened = await openProbe(this.options.backend ?? 'auto', probeOptions);
+      const strings = stringFilterOf(setup.specs);
+      const opened = await openProbe(this.options.backend ?? 'auto', probeOptions, strings && `${strings.text} needs the string's text`);
       this.probe = opened.probe;
       this.backendNote = opened.note;
       this.tree.seed(); // after the probe records fork/exec/exit, so no task falls between the scan and the records
@@ -330,7 +331,8 @@ function kernelFiltersOf(specs: readonly PolicySpec[], events: readonly EventDef
 
 /** Checks events, scope and policy files without tracing: throws the UsageError a bad input deserves. */
 export function checkTraceOptions(options: TraceOptions): void {
-  const setup = policySetup(options, {}); // string-argument filters pass here so --explain can say where they run; trace() refuses them
+  const setup = policySetup(options, {});
+  refuseTracefsStrings(setup.specs, options.backend);
   const { kill } = killRulesOf(setup.specs, false, { hostMntns: () => 0n }); // the host's namespace is read when tracing starts (root)
   if (options.enforce && kill.length === 0) throw new UsageError(NOTHING_TO_ENFORCE);
   if (kill.length && options.backend === 'tracefs') throw new UsageError(TRACEFS_CANNOT_ENFORCE);

@@ -4,6 +4,12 @@ export type ArgTag = 'K' | 'U' | 'TOCTOU' | 'OPT';
 /** Tracee's JSON type names for argument values. */
 export type ArgType = 'int32' | 'uint32' | 'int64' | 'uint64' | 'pointer';
 
+/**
+ * An event's arg type: the catalog's, or `string` for a string arg whose text was read from user memory (eBPF);
+ * the catalog types such an arg by its record slot, `pointer` (the address).
+ */
+export type EventArgType = ArgType | 'string';
+
 export interface ArgDefinition {
   name: string;
   /** The C type in the kernel's syscall prototype. */

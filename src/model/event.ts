@@ -1,11 +1,11 @@
-import type { ArgType } from '../catalog/types.js';
+import type { EventArgType } from '../catalog/types.js';
 
 /** An argument value: 32-bit types are numbers, 64-bit types bigints, pointers "0x…" strings (as Tracee prints them). */
 export type ArgValue = number | bigint | string | null;
 
 export interface EventArg {
   name: string;
-  type: ArgType;
+  type: EventArgType;
   value: ArgValue;
 }
 
@@ -77,6 +77,10 @@ export interface SyscallEvent {
   decoded?: Record<string, string>;
   /** Container runtime recognised from the cgroup path (docker, containerd, crio, podman, systemd-nspawn, lxc). */
   containerRuntime?: string;
+  /** String args read from user memory whose text goes on past the first STRING_MAX - 1 bytes (eBPF reads 255): the value is that prefix. */
+  truncatedArgs?: string[];
+  /** String args whose text could not be read at entry (bad pointer, page not present): their value is null. */
+  unreadArgs?: string[];
 }
 
 /** Loss and delivery counters; delivered + lost accounts for every syscall the probes saw. */

@@ -76,7 +76,8 @@ export class EventBuilder {
     const startTime = ctx?.startTime ?? info?.startTime;
     const def = s.event;
     const args: EventArg[] = new Array(def.args.length);
-    for (let i = 0; i < def.args.length; i++) args[i] = { name: def.args[i].name, type: def.args[i].type, value: s.args[i] ?? null };
+    const text = s.strings?.read ?? 0; // string args whose value is their text (eBPF), not their address
+    for (let i = 0; i < def.args.length; i++) args[i] = { name: def.args[i].name, type: (text >> i) & 1 ? 'string' : def.args[i].type, value: s.args[i] ?? null };
     const procStart = hostPid === s.tid ? startTime : this.lookup(hostPid)?.startTime;
     const cc =
       this.containers.resolve(hostPid, procStart ?? 0, ctx?.cgroupId) ??
@@ -126,6 +127,13 @@ export class EventBuilder {
     if (ports) ev.ports = ports;
     if (decoded) ev.decoded = decoded;
     if (container) ev.containerRuntime = container.runtime;
+    if (s.strings?.truncated) ev.truncatedArgs = argNames(def.args, s.strings.truncated);
+    if (s.strings?.unread) ev.unreadArgs = argNames(def.args, s.strings.unread);
     return ev;
   }
+}
+
+/** The names of the args whose bit is set. */
+function argNames(defs: readonly { name: string }[], mask: number): string[] {
+  return defs.flatMap((d, i) => ((mask >> i) & 1 ? [d.name] : []));
 }

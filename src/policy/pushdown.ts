@@ -188,18 +188,26 @@ export function renderTracefsFilter(expr: KernelExpr, fields: readonly string[])
   return parts.join(expr.kind === 'and' ? ' && ' : ' || ');
 }
 
-/** Why a string-argument filter runs in replay only: say it once, for --explain and for the refusal. */
-const UNREAD_STRING = "the syscall record holds the string's address, not its text (neither backend reads user memory for it yet): evaluated when replaying a recording that has the text, e.g. Tracee's; refused live";
+/** Where a string-argument filter runs: say it once, for --explain and for the refusal. */
+const UNREAD_STRING =
+  "the syscall record holds the string's address: the eBPF backend reads its text (up to 255 bytes) at syscall entry and user space compares it (no kernel compare yet); tracefs cannot read it, so live tracing needs eBPF";
 
-/** Live tracing refuses string-argument filters: they would silently match nothing. */
-export function refuseUnreadStrings(policies: readonly PolicySpec[]): void {
+/** The first string-argument filter of the policies, as `event.data.arg…` text, or undefined: it needs the eBPF backend live. */
+export function stringFilterOf(policies: readonly PolicySpec[]): { origin: string; text: string } | undefined {
   for (const p of policies) {
     for (const r of p.rules) {
       const c = r.conditions.find((x) => x.kind === 'argString');
-      if (c) {
-        throw new UsageError(`${p.origin}: ${r.event}.${c.text}: live tracing sees only the address of ${c.target.name}, not its text (neither backend reads user-memory strings yet); replay a recording with \`watchpost replay FILE -e '${r.event}.${c.text}'\`, or filter live on a number argument or the scope (e.g. --scope comm=NAME)`);
-      }
+      if (c) return { origin: p.origin, text: `${r.event}.${c.text}` };
     }
+  }
+  return undefined;
+}
+
+/** Live tracing on tracefs refuses string-argument filters: they would silently match nothing (tracefs sees only the address). */
+export function refuseTracefsStrings(policies: readonly PolicySpec[], backend: string | undefined): void {
+  const f = backend === 'tracefs' ? stringFilterOf(policies) : undefined;
+  if (f) {
+    throw new UsageError(`${f.origin}: ${f.text}: --backend tracefs sees only the string's address, not its text; use --backend ebpf (or auto), which reads it at syscall entry, or replay a recording with \`watchpost replay FILE -e '${f.text}'\``);
   }
 }
 

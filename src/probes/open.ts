@@ -10,8 +10,11 @@ export interface OpenedProbe {
   note?: string;
 }
 
-/** Opens the requested backend; `auto` takes eBPF where BPF and BTF work, else tracefs, and says why. */
-export async function openProbe(backend: BackendChoice, options: ProbeOptions): Promise<OpenedProbe> {
+/**
+ * Opens the requested backend; `auto` takes eBPF where BPF and BTF work, else tracefs, and says why. `needsEbpf`: why
+ * this trace cannot fall back to tracefs (a string filter needs the text only eBPF reads).
+ */
+export async function openProbe(backend: BackendChoice, options: ProbeOptions, needsEbpf?: string): Promise<OpenedProbe> {
   const enforcing = (options.enforce?.rules.length ?? 0) > 0;
   if (backend === 'tracefs') {
     if (enforcing) throw new UsageError(TRACEFS_CANNOT_ENFORCE);
@@ -24,6 +27,10 @@ export async function openProbe(backend: BackendChoice, options: ProbeOptions): 
   // Kill rules are decided in the kernel or not at all: no fallback to a backend that can only report.
   if (enforcing) {
     if (!support.ok) throw new EnvironmentError(`kill rules need the eBPF backend, which is unavailable here (${support.reason}); drop the kill rules to trace with tracefs`);
+    return { probe: ebpf.openEbpfProbe(options) };
+  }
+  if (needsEbpf !== undefined) {
+    if (!support.ok) throw new EnvironmentError(`${needsEbpf}, which only the eBPF backend reads, and eBPF is unavailable here (${support.reason}); drop the string filter to trace with tracefs`);
     return { probe: ebpf.openEbpfProbe(options) };
   }
   if (!support.ok) return { probe: openTracefsProbe(options), note: `eBPF unavailable (${support.reason}); using tracefs` };

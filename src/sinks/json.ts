@@ -78,6 +78,8 @@ export function eventToJson(e: SyscallEvent): string {
     (e.ports ? `,"ports":${once(e.ports)}` : '') +
     (e.decoded ? `,"decoded":${str(e.decoded)}` : '') +
     (e.containerRuntime ? `,"containerRuntime":${q(e.containerRuntime)}` : '') +
+    (e.truncatedArgs ? `,"truncatedArgs":${str(e.truncatedArgs)}` : '') +
+    (e.unreadArgs ? `,"unreadArgs":${str(e.unreadArgs)}` : '') +
     '}'
   );
 }

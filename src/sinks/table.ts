@@ -23,10 +23,17 @@ function show(name: string, v: ArgValue): string {
   return String(v);
 }
 
+/** A string arg read from user memory: quoted and escaped as JSON (no control bytes reach the terminal), marked when cut or unread. */
+function text(e: SyscallEvent, name: string, v: ArgValue): string {
+  if (v === null) return 'null (unreadable)';
+  return e.truncatedArgs?.includes(name) ? `${JSON.stringify(v)}... (truncated)` : JSON.stringify(v);
+}
+
 function argsText(e: SyscallEvent): string {
   let args = e.args
     .map((a) => {
       const decoded = e.decoded?.[a.name];
+      if (a.type === 'string' || e.unreadArgs?.includes(a.name)) return `${a.name}: ${text(e, a.name, a.value)}`;
       if (decoded === undefined) return `${a.name}: ${show(a.name, a.value)}`;
       return a.type === 'pointer' ? `${a.name}: ${show(a.name, a.value)} (${decoded})` : `${a.name}: ${decoded}`; // keep the address a decoded pointer came from
     })
