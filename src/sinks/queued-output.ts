@@ -47,7 +47,12 @@ export function queueSettings(o: TargetOptions, defaults: Partial<QueueSettings>
   };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** Resolves after `ms` or with `work`, whichever is first; its timer keeps Node alive (a flush must not end in an exit with nothing left to run). */
+async function within(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 /**
  * An output that never blocks tracing: write() enqueues into a bounded queue and returns at once; one pump per
@@ -63,6 +68,8 @@ export abstract class QueuedOutput implements Output {
   private pumping: Promise<void> | undefined;
   private aborted = false;
   private lastWarn = new Map<string, number>();
+  /** Ends a back-off early when close() gives up: the pump must not sleep past the flush deadline. */
+  private wakeFromBackoff: (() => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -99,17 +106,15 @@ export abstract class QueuedOutput implements Output {
   }
 
   async close(_final: TraceStats): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.settings.flushTimeoutMs)));
-    await Promise.race([this.idle(), deadline]);
-    clearTimeout(timer);
+    await within(this.idle(), this.settings.flushTimeoutMs);
     this.aborted = true; // from here on nothing new is attempted; what is left is dropped
+    this.wakeFromBackoff?.();
     const left = this.queue.length + this.inflight;
     if (left) this.warn('flush', `${left} events still queued at the flush deadline (${this.settings.flushTimeoutMs} ms); counted as dropped`);
     this.dropped += this.queue.length;
     this.queue = [];
     await this.shutdown().catch((err: unknown) => this.warn('shutdown', String((err as Error)?.message ?? err)));
-    await Promise.race([this.idle(), sleep(1000)]);
+    await within(this.idle(), 1000);
     this.dropped += this.inflight; // a delivery still hanging after shutdown: count it, once
     this.inflight = 0;
   }
@@ -121,6 +126,18 @@ export abstract class QueuedOutput implements Output {
     this.lastWarn.set(kind, now);
     const clear = process.stderr.isTTY ? '\r\x1b[K' : ''; // over a live status line, which is redrawn within a second
     process.stderr.write(`${clear}watchpost: ${this.name}: ${message}\n`);
+  }
+
+  /** Unref'd while tracing (tracing keeps the process alive); close() wakes it, so a flush never waits on it. */
+  private backoff(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms).unref();
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeFromBackoff = done;
+    }).finally(() => (this.wakeFromBackoff = undefined));
   }
 
   private async idle(): Promise<void> {
@@ -159,7 +176,7 @@ export abstract class QueuedOutput implements Output {
         this.warn('retry', `${reason}; retrying`);
         this.retried += pending.length;
         const backoff = Math.min(this.settings.maxBackoffMs, this.settings.backoffMs * 2 ** attempt);
-        await sleep(backoff * (0.5 + Math.random() / 2));
+        await this.backoff(backoff * (0.5 + Math.random() / 2));
       }
       if (this.aborted && this.inflight) return; // close() counts the rest
       this.inflight = 0;
