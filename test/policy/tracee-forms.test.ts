@@ -148,16 +148,16 @@ describe('string filters in replay and live', { timeout: 120_000 }, () => {
     assert.equal((await summary('openat.data.pathname!=/tmp/a')).events, 3);
   });
 
-  it('--explain says where a string filter runs (replay, not live), and exits 0', () => {
+  it('--explain says where a string filter runs (eBPF reads the text, user space compares it), and exits 0', () => {
     const out = execFileSync(process.execPath, [CLI, 'trace', '-e', 'openat.data.pathname=/tmp*', '--explain'], { encoding: 'utf8' });
-    assert.match(out, /user +cli: data\.pathname=\/tmp\* +\(the syscall record holds the string's address, not its text.*refused live\)/);
+    assert.match(out, /user +cli: data\.pathname=\/tmp\* +\(the syscall record holds the string's address: the eBPF backend reads its text .*tracefs cannot read it, so live tracing needs eBPF\)/);
   });
 
-  it('a live trace refuses a string filter in one line with exit 2, instead of matching nothing', { skip: !isRoot && 'needs root to trace' }, () => {
-    const r = spawnSync(process.execPath, [CLI, 'trace', '-e', 'openat.data.pathname=/tmp*'], { encoding: 'utf8', timeout: 60_000 });
+  it('a live trace on tracefs refuses a string filter in one line with exit 2, instead of matching nothing', { skip: !isRoot && 'needs root to trace' }, () => {
+    const r = spawnSync(process.execPath, [CLI, 'trace', '-e', 'openat.data.pathname=/tmp*', '--backend', 'tracefs'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, /live tracing sees only the address of pathname.*watchpost replay FILE -e 'openat\.data\.pathname=\/tmp\*'/);
+    assert.match(r.stderr, /--backend tracefs sees only the string's address, not its text; use --backend ebpf.*watchpost replay FILE -e 'openat\.data\.pathname=\/tmp\*'/);
   });
 });
 
