@@ -1,4 +1,5 @@
 import { Environment, type ParseResult } from '@marcbachmann/cel-js';
+import { RE2JS } from 're2js';
 import { findEvent } from '../../catalog/events.js';
 import type { SyscallEvent } from '../../model/event.js';
 import { portsTouched } from '../event-facts.js';
@@ -114,15 +115,59 @@ function offsetOf(err: CelErrorShape): number {
   return err.node?.pos ?? err.range?.start ?? err.node?.start ?? 0;
 }
 
+const compiledPatterns = new Map<string, RE2JS>();
+
+/** An RE2 pattern, compiled once (a bounded cache: patterns built from event fields must not grow it forever). */
+function re2(pattern: string): RE2JS {
+  let re = compiledPatterns.get(pattern);
+  if (!re) {
+    re = RE2JS.compile(pattern);
+    if (compiledPatterns.size >= 256) compiledPatterns.clear();
+    compiledPatterns.set(pattern, re);
+  }
+  return re;
+}
+
+/** Our `matches`, in linear time: cel-js runs JavaScript's backtracking RegExp, and paths and names are attacker-controlled. */
+const LINEAR_MATCHES = 'linearMatches';
+
+interface CelNode {
+  op: string;
+  args: unknown;
+  pos?: number;
+}
+
+/** Points every `x.matches(re)` at LINEAR_MATCHES (cel-js refuses a second `string.matches`); a literal pattern RE2 cannot run is a ConditionError. */
+function useLinearMatches(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(useLinearMatches);
+  if (!node || typeof node !== 'object') return;
+  const n = node as CelNode;
+  if (n.op === 'rcall' && Array.isArray(n.args) && n.args[0] === 'matches') {
+    n.args[0] = LINEAR_MATCHES;
+    const [pattern] = (n.args[2] ?? []) as CelNode[];
+    if (pattern?.op === 'value' && typeof pattern.args === 'string') {
+      try {
+        re2(pattern.args);
+      } catch (err) {
+        throw new ConditionError(`matches("${pattern.args}"): ${(err as Error).message.split('\n')[0]} (RE2 syntax: no backreferences or lookaround)`, pattern.pos ?? 0);
+      }
+    }
+  }
+  useLinearMatches(n.args);
+}
+
 /** Parses and type-checks `text` for events of the given names; throws ConditionError. Evaluation errors are thrown as they come. */
 export function compileCondition(text: string, events: readonly string[]): CompiledCondition {
-  const env = new Environment().registerVariable({ name: 'ev', schema: schemaFor(events) } as Parameters<Environment['registerVariable']>[0]);
+  const env = new Environment()
+    .registerVariable({ name: 'ev', schema: schemaFor(events) } as Parameters<Environment['registerVariable']>[0])
+    .registerFunction(`string.${LINEAR_MATCHES}(string): bool`, (s: string, pattern: string) => re2(pattern).matcher(s).find());
   let parsed: ParseResult;
   try {
     parsed = env.parse(text);
   } catch (err) {
     throw new ConditionError(firstLine(err as CelErrorShape), offsetOf(err as CelErrorShape));
   }
+  useLinearMatches((parsed as ParseResult & { ast: unknown }).ast);
   const checked = parsed.check();
   if (!checked.valid) {
     const err = checked.error as CelErrorShape | undefined;
