@@ -12,7 +12,7 @@ const isScalar = (n: unknown): n is import('yaml').Scalar => yaml().isScalar(n);
 const isSeq = (n: unknown): n is import('yaml').YAMLSeq => yaml().isSeq(n);
 import { findEvent } from '../catalog/events.js';
 import type { EventDefinition } from '../catalog/types.js';
-import { UsageError } from '../model/errors.js';
+import { UsageError, yamlSyntaxProblem } from '../model/errors.js';
 import { parseEventFilter, resolveSelector } from './events-grammar.js';
 import { type Locate, problem, show, suggest } from './problem.js';
 import { parseWorkloadScope } from './scope-grammar.js';
@@ -208,7 +208,7 @@ export function parsePolicyText(text: string, file: string): PolicySpec[] {
   const policies: PolicySpec[] = [];
   for (const doc of docs) {
     const error = doc.errors[0];
-    if (error) throw new UsageError(`${src.at(error.pos[0])}: ${error.message.split('\n')[0]}; fix the YAML syntax there`);
+    if (error) throw new UsageError(`${src.at(error.pos[0])}: ${yamlSyntaxProblem(error.message)}; fix the YAML syntax there`);
     if (doc.contents === null) continue;
     policies.push(parseDocument(src, doc.contents));
   }

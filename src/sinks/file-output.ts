@@ -4,6 +4,7 @@ import { EnvironmentError, UsageError } from '../model/errors.js';
 import { eventToJson } from './json.js';
 import { PermanentError, QueuedOutput, queueSettings, type QueuedEvent, type QueueSettings } from './queued-output.js';
 import { registerOutput } from './registry.js';
+import { StdoutOutput } from './stdout-output.js';
 import { TargetOptions } from './target-options.js';
 
 const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW, O_EXCL } = constants;
@@ -49,6 +50,7 @@ export class FileOutput extends QueuedOutput {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ELOOP' || isSymlink(path)) throw new UsageError(`-o json:${path}: the path is a symlink; refusing to write through it (give the real file's path)`);
+      if (code === 'EISDIR') throw new UsageError(`-o json:${path}: is a directory; give a file in it, e.g. -o json:${path.replace(/\/+$/, '')}/events.jsonl`);
       if (code === 'ENOENT') throw new UsageError(`-o json:${path}: the directory does not exist; create it first`);
       throw new EnvironmentError(`-o json:${path}: cannot open for writing: ${(err as Error).message}`);
     }
@@ -125,6 +127,7 @@ export class FileOutput extends QueuedOutput {
 registerOutput('json', (target) => {
   const { base, options } = TargetOptions.split(target);
   if (!base) throw new UsageError('-o json:PATH: the path is missing');
+  if (target === '-') return new StdoutOutput('json'); // the usual "-" for stdout, never a file named "-"
   const maxSize = options.count('maxSize', 100 * 1024 * 1024, { min: 4096, bytes: true });
   const keep = options.count('keep', 5, { min: 1 });
   const queue = queueSettings(options, { retries: 3 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar, type YAMLMap } from 'yaml';
 import { findEvent } from '../../catalog/events.js';
-import { UsageError } from '../../model/errors.js';
+import { UsageError, yamlSyntaxProblem } from '../../model/errors.js';
 import type { SyscallEvent } from '../../model/event.js';
 import { resolveSelector } from '../../policy/events-grammar.js';
 import { type Locate, show, suggest } from '../../policy/problem.js';
@@ -219,7 +219,7 @@ export function parseRuleText(text: string, file: string, taken: Set<string>, fi
   const src = new Source(file, text);
   const doc = parseDocument(text, { lineCounter: src.lines, uniqueKeys: true });
   const error = doc.errors[0];
-  if (error) throw new UsageError(`${src.at(error.pos[0])}: ${error.message.split('\n')[0]}; fix the YAML syntax there`);
+  if (error) throw new UsageError(`${src.at(error.pos[0])}: ${yamlSyntaxProblem(error.message)}; fix the YAML syntax there`);
   let list = doc.contents as Node | null;
   if (isMap(list) && list.has('rules')) list = child(list, 'rules') ?? null;
   if (list === null) return [];
