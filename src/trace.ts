@@ -5,7 +5,7 @@ import type { SyscallEvent, TraceStats } from './model/event.js';
 import { guardSignals, trackForCleanup } from './pipeline/cleanup.js';
 import { EpochClock } from './pipeline/clock.js';
 import { EventBuilder } from './pipeline/to-event.js';
-import { applyPolicies, kernelScopeOf, setupPolicies, subjectOf, type PolicySetup } from './pipeline/policy-stage.js';
+import { applyPolicies, kernelScopeOf, setupPolicies, subjectOf, usesScopeFlag, type PolicySetup } from './pipeline/policy-stage.js';
 import type { Policies, PolicyEnvironment } from './policy/policy.js';
 import { distance } from './policy/problem.js';
 import { planPushdown, explainPlan, refuseTracefsStrings, stringFilterOf } from './policy/pushdown.js';
@@ -21,6 +21,8 @@ import type { CompletedSyscall, Probe, ProbeOptions, TaskEvent } from './probes/
 import { agentHost } from './enrich/agent-host.js';
 import { allowedExecutables, type KillRule, killRulesOf, procHost } from './enforce/kill-rules.js';
 import { enforcementFinding, type EnforcementAction } from './detect/enforcement.js';
+import { liveContainerIds } from './enrich/container.js';
+import { listProcesses } from './enrich/proc.js';
 
 export type { SyscallEvent, TraceStats } from './model/event.js';
 export type { CompatMode } from './probes/compat-support.js';
@@ -118,7 +120,8 @@ class LiveTrace implements Trace {
   private readonly onTask = (t: TaskEvent): void => this.tree.onTask(t);
   private policies: Policies | undefined;
   private readonly filtered: Record<string, number> = {};
-  private readonly host = agentHost; // WATCHPOST_HOSTNAME under the DaemonSet (the pod's UTS name is not the node's)
+  private readonly host = agentHost;
+  private containersAtStart = new Set<string>(); // WATCHPOST_HOSTNAME under the DaemonSet (the pod's UTS name is not the node's)
   private killRules: KillRule[] = [];
   enforcementNote: string | undefined;
   private readonly enforcements: Record<EnforcementAction, Record<string, number>> = { killed: {}, 'would kill': {} };
@@ -159,6 +162,7 @@ class LiveTrace implements Trace {
           return p ? subjectOf(p, this.host) : undefined;
         },
         startedAtNs: Date.now() * 1e6,
+        isNewContainer: (s) => !this.containersAtStart.has(s.containerId), // container=new: not alive when tracing began
       });
       refuseTracefsStrings(setup.specs, this.options.backend);
       this.policies = setup.policies;
@@ -190,6 +194,7 @@ class LiveTrace implements Trace {
       this.probe = opened.probe;
       this.backendNote = opened.note;
       this.tree.seed(); // after the probe records fork/exec/exit, so no task falls between the scan and the records
+      if (usesScopeFlag(setup.specs, 'container-new')) this.containersAtStart = liveContainerIds(listProcesses());
       this.backend = this.probe.backend;
       this.untrack = trackForCleanup(this.probe);
       if (!this.stopRequested) this.timer = setInterval(() => this.tick(), this.options.pollMs ?? 5);

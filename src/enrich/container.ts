@@ -129,6 +129,16 @@ export function readContainer(pid: number): ContainerMatch | undefined {
   return containerFromCgroups(text);
 }
 
+/** The ids of the containers that have a live process now (read from every process's cgroups, once). */
+export function liveContainerIds(pids: Iterable<number>): Set<string> {
+  const ids = new Set<string>();
+  for (const pid of pids) {
+    const c = readContainer(pid);
+    if (c) ids.add(c.id);
+  }
+  return ids;
+}
+
 /** The cgroup v2 path of a live process (the "0::" line), or undefined on a v1-only host or when the process is gone. */
 export function readUnifiedCgroupPath(pid: number): string | undefined {
   try {

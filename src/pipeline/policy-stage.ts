@@ -6,7 +6,7 @@ import type { SyscallEvent } from '../model/event.js';
 import { loadPolicies } from '../policy/policy-file.js';
 import { Policies, policyFromFlags, type PolicyEnvironment } from '../policy/policy.js';
 import type { ScopeSubject } from '../policy/scope-fields.js';
-import type { PolicySpec } from '../policy/spec.js';
+import type { Condition, PolicySpec, ScopeFlag } from '../policy/spec.js';
 import { killPolicyFromFlags } from '../enforce/kill-rules.js';
 
 export interface PolicyInput {
@@ -43,6 +43,12 @@ export function setupPolicies(input: PolicyInput, defaults: readonly string[], e
 }
 
 /** What a policy's `follow`/`tree=` see of an ancestor: the process tree's entry shaped like an event. */
+/** Does any policy scope on this flag (e.g. `container=new`, which needs the containers alive at start)? */
+export function usesScopeFlag(specs: readonly PolicySpec[], flag: ScopeFlag): boolean {
+  const has = (cs: readonly Condition[]): boolean => cs.some((c) => c.kind === 'flag' && c.flag === flag);
+  return specs.some((s) => has(s.scope.conditions) || s.rules.some((r) => has(r.conditions)));
+}
+
 export function subjectOf(p: ProcInfo, host: string): ScopeSubject {
   return {
     timestamp: 0,
