@@ -1,4 +1,4 @@
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, renameSync, write } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, renameSync, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { EnvironmentError, UsageError } from '../model/errors.js';
 import { eventToJson } from './json.js';
@@ -66,28 +66,50 @@ export class FileOutput extends QueuedOutput {
     if (this.broken) throw new PermanentError(this.broken);
     let lines: string[] = [];
     let bytes = 0;
+    let first = 0; // batch index of lines[0]
     for (let i = 0; i < batch.length; i++) {
       const line = `${eventToJson(batch[i].ev)}\n`;
       const n = Buffer.byteLength(line);
       if (this.size + bytes + n > this.opts.maxSize && this.size + bytes > 0) {
-        await this.append(lines.join(''));
+        const wrote = await this.append(lines);
+        if (wrote < lines.length) return first + wrote; // the rest is retried
         lines = [];
         bytes = 0;
+        first = i;
         if (!this.rotate()) throw new PermanentError(this.broken!, i); // the events before it are written
       }
       lines.push(line);
       bytes += n;
     }
-    await this.append(lines.join(''));
-    return batch.length;
+    return first + (await this.append(lines));
   }
 
-  private async append(text: string): Promise<void> {
-    const buf = Buffer.from(text);
-    for (let off = 0; off < buf.length; ) {
-      const { bytesWritten } = await writeAsync(this.fd, buf, off, buf.length - off, null);
-      off += bytesWritten;
-      this.size += bytesWritten;
+  /**
+   * Appends whole lines and returns how many the file holds: after a failed or short write (ENOSPC, EDQUOT, EFBIG)
+   * the file is cut back to its last whole line, so it never ends in half an event and `sent` counts only whole ones.
+   */
+  private async append(lines: readonly string[]): Promise<number> {
+    const buf = Buffer.from(lines.join(''));
+    const start = this.size;
+    let off = 0;
+    try {
+      while (off < buf.length) off += (await writeAsync(this.fd, buf, off, buf.length - off, null)).bytesWritten;
+      this.size = start + off;
+      return lines.length;
+    } catch (err) {
+      let whole = 0;
+      let kept = 0;
+      for (const line of lines) {
+        const n = Buffer.byteLength(line);
+        if (kept + n > off) break;
+        kept += n;
+        whole++;
+      }
+      ftruncateSync(this.fd, start + kept);
+      this.size = start + kept;
+      if (whole === 0) throw err;
+      this.warn('partial', `${(err as Error).message}; ${whole} of ${lines.length} events written, the rest retried`);
+      return whole;
     }
   }
 
