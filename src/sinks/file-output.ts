@@ -152,7 +152,7 @@ registerOutput('json', (target) => {
   if (target === '-') return new StdoutOutput('json'); // the usual "-" for stdout, never a file named "-"
   const maxSize = options.count('maxSize', 100 * 1024 * 1024, { min: 4096, bytes: true });
   const keep = options.count('keep', 5, { min: 1 });
-  const queue = queueSettings(options, { retries: 3 });
+  const queue = queueSettings(options, { retries: 3, maxBatch: 4096 }); // one write per tracer read (up to 4096 events): at 500 the pump fell behind a busy tracer
   options.rejectUnknown();
   return new FileOutput({ path: base, maxSize, keep, queue });
 });
