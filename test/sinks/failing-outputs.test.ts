@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { after, describe, it } from 'node:test';
-import { CLI } from '../support/cli.js';
-import { startSyscaller, syscallerPath } from '../support/syscaller.js';
+import { syscallerPath } from '../support/syscaller.js';
 import { waitFor } from './support/events.js';
+import { traceCalls } from './support/traced-calls.js';
 import { freePort, tempDir } from './support/servers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -35,23 +34,13 @@ async function httpServer(answer: 'status500' | 'hang'): Promise<{ url: string; 
 
 /** Traces 20 ioperm calls of our own child into `output`, SIGINT while the output is still retrying; returns exit, stderr and time to exit. */
 async function runAgainst(output: string): Promise<{ code: number | null; stderr: string; stopMs: number }> {
-  const cli = spawn(process.execPath, [CLI, '--backend', 'ebpf', '-e', 'ioperm', '-s', 'comm=wp-failcaller', '-o', output, '-o', `json:${dir}/events.jsonl`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  cli.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<number | null>((resolve) => cli.once('close', resolve));
+  const { cli, stderr, exit } = await traceCalls(['--backend', 'ebpf', '-e', 'ioperm', '-s', 'comm=wp-failcaller', '-o', output, '-o', `json:${dir}/events.jsonl`], exe, Array.from({ length: 20 }, (_, i) => `ioperm:${0x300 + i}:1:0`));
   try {
-    await waitFor(`watchpost to start (${stderr})`, () => (stderr.includes('tracing with') ? true : cli.exitCode !== null ? Promise.reject(new Error(stderr)) : undefined), 15_000);
-    const sc = await startSyscaller(Array.from({ length: 20 }, (_, i) => `ioperm:${0x300 + i}:1:0`), { exe });
-    try {
-      await sc.go();
-    } finally {
-      await sc.end();
-    }
-    await waitFor('the output to fail at least once', () => (/retrying|failed|refused|timed out|aborted/i.test(stderr) ? true : undefined), 20_000).catch(() => undefined);
+    await waitFor('the output to fail at least once', () => (/retrying|failed|refused|timed out|aborted/i.test(stderr()) ? true : undefined), 20_000).catch(() => undefined);
     const t0 = Date.now();
     cli.kill('SIGINT');
     const code = await exit;
-    return { code, stderr, stopMs: Date.now() - t0 };
+    return { code, stderr: stderr(), stopMs: Date.now() - t0 };
   } finally {
     if (cli.exitCode === null) cli.kill('SIGKILL');
   }
