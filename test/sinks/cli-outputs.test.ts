@@ -119,7 +119,8 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     await nc2.close();
     page = await scrape(url);
 
-    assert.equal(await wp.stop(), 0, 'a clean exit after the outage');
+    assert.equal(await wp.stop(), 1, 'exit 1: the output dropped events during the outage');
+    assert.match(wp.stderr(), new RegExp(`^watchpost: events were dropped by ${output.replace(/[.?*+]/g, '\\$&')}(\\?\\S*)? \\(\\d+\\); exit status 1$`, 'm'));
     const lines = wp.stderr().trim().split('\n');
     const outLine = lines.find((l) => l.startsWith(`watchpost: ${output}:`) && / sent, /.test(l));
     assert.ok(outLine, `the output's counts are reported at exit:\n${wp.stderr()}`);
@@ -168,7 +169,8 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     });
     assert.ok(metric(page, 'watchpost_output_dropped_total', `output="${syslog}"`)! > 0, 'the dead syslog receiver drops, counted');
     const stopping = performance.now();
-    assert.equal(await wp.stop(), 0);
+    assert.equal(await wp.stop(), 1, 'exit 1: outputs dropped events');
+    assert.match(wp.stderr(), /^watchpost: events were dropped by .*syslog:tcp:.*; exit status 1$/m);
     assert.ok(performance.now() - stopping < 5000, 'the failing outputs do not hold up the exit beyond their flush deadline');
     assert.ok(requests >= 3, `the webhook was tried, hung, then answered 500 (${requests} requests)`);
     const hookLine = /: (\d+) sent, (\d+) dropped, (\d+) retried/.exec(wp.stderr().split('\n').find((l) => l.startsWith(`watchpost: ${hook}:`) && / sent, /.test(l)) ?? '');
