@@ -100,6 +100,17 @@ export function evaluateTargets(r: Omit<Results, 'targets'>): Target[] {
     const native = rare.find((x) => x.tool === `watchpost-${backend}-nocompat`);
     if (native) out.push({ figure: 'Rare target, native-only (--compat off): ratio', who: `Watchpost ${backend}`, measured: f(native.ratio), target: '≥ 0.78', met: native.ratio === undefined ? null : native.ratio >= 0.78 });
   }
+  const armed = rare.find((x) => x.tool === 'watchpost-ebpf-kill-armed');
+  const dry = rare.find((x) => x.tool === 'watchpost-ebpf-kill-dry');
+  if (armed && dry) {
+    out.push({
+      figure: 'Rare target with a kill rule the workload never matches: ratio armed (--enforce) vs dry run',
+      who: 'Watchpost ebpf',
+      measured: `armed ${f(armed.ratio)}, dry run ${f(dry.ratio)}`,
+      target: 'within noise of each other (±0.05)',
+      met: armed.ratio === undefined || dry.ratio === undefined ? null : Math.abs(armed.ratio - dry.ratio) <= 0.05,
+    });
+  }
   const ioperm = r.storms.find((s) => s.syscall === 'ioperm');
   const ioctl = r.storms.find((s) => s.syscall === 'ioctl');
   for (const backend of ['ebpf', 'tracefs']) {

@@ -13,7 +13,7 @@ import { detectPeers, traceCmdInstance, removeInstance } from './peers.js';
 import { launchedPids, stopAll } from './process.js';
 import { evaluateTargets, markdown, type Results } from './report.js';
 import { accountingSuite, liveSuite, rareSuite, setReps, stormSuite } from './suites.js';
-import { setDist, watchpostCli } from './tools.js';
+import { setDist, watchpostCli, watchpostKillRule } from './tools.js';
 import { buildWorkloads } from './workload.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     const wp = [watchpostCli('ebpf', true), watchpostCli('ebpf', false), watchpostCli('tracefs', true), watchpostCli('tracefs', false)];
     const tools = [...wp, ...peers.tools];
 
-    const rare = await rareSuite(bins, tools, dir);
+    const rare = await rareSuite(bins, [...tools, watchpostKillRule(false), watchpostKillRule(true)], dir); // kill rules: the rare target only
     if (process.argv.includes('--rare-only')) {
       // a look at the default mode on this kernel (e.g. under test/fixtures/no32.c); writes no report
       log(`rare only: 32-bit calls in the workload: ${rare.compatCalls} (${rare.compatDetail})`);

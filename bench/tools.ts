@@ -75,6 +75,23 @@ export function watchpostCli(backend: 'ebpf' | 'tracefs', compat: boolean): Tool
   };
 }
 
+/**
+ * Watchpost eBPF in its default mode with one kill rule that the rare workload never matches (it calls ioperm(0x80…);
+ * the rule names 0x64): the rule's compares run at every ioperm entry. `armed` adds --enforce; else the rule is a dry run.
+ */
+export function watchpostKillRule(armed: boolean): Tool {
+  return {
+    id: `watchpost-ebpf-kill-${armed ? 'armed' : 'dry'}`,
+    label: `Watchpost ebpf --kill ioperm.data.from=0x64${armed ? ' --enforce' : ' (dry run)'}`,
+    kind: 'watchpost',
+    output: 'JSON lines (full decode, enrichment, detections)',
+    scale: 1,
+    start(s, w) {
+      return startWatchpost(['-o', 'json', '-e', s, '--backend', 'ebpf', '--kill', 'ioperm.data.from=0x64', ...(armed ? ['--enforce'] : []), '--scope', `pid=${w.pid}`], s);
+    },
+  };
+}
+
 export interface WatchpostProcess extends Tracer {
   readonly child: ChildProcess;
   readonly stdout: Lines | undefined;
