@@ -69,13 +69,13 @@ function load(spec: ProgramSpec): number {
   try {
     // First try without a log (cheaper); on failure load again with the log to explain why.
     fill(undefined);
-    const fd = bpfErrno(BPF_PROG_LOAD, attr);
+    const fd = progLoad(attr);
     if (fd >= 0) return fd;
     const log = new NativeBuffer(LOG_SIZE);
     try {
       attr.fill(0);
       fill(log);
-      const again = bpfErrno(BPF_PROG_LOAD, attr);
+      const again = progLoad(attr);
       if (again >= 0) return again;
       const end = log.bytes.indexOf(0);
       const text = Buffer.from(log.bytes.subarray(0, end < 0 ? log.size : end)).toString('utf8');
@@ -88,6 +88,18 @@ function load(spec: ProgramSpec): number {
     code.free();
     license.free();
   }
+}
+
+const EAGAIN = 11;
+
+/**
+ * BPF_PROG_LOAD, tried again while the verifier gives up with EAGAIN: it does whenever a signal is pending (a profiler's
+ * SIGPROF, a Ctrl-C being handled at start-up), whatever the program. libbpf retries five times too.
+ */
+function progLoad(attr: Uint8Array): number {
+  let r = bpfErrno(BPF_PROG_LOAD, attr);
+  for (let attempt = 1; r === -EAGAIN && attempt < 5; attempt++) r = bpfErrno(BPF_PROG_LOAD, attr);
+  return r;
 }
 
 const BPF_PROG_GET_NEXT_ID = 11;
