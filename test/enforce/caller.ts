@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +50,19 @@ export async function startCaller(commands: string[], options: { exe?: string; w
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/** Runs a caller that a kill rule must end: asserts it died by SIGKILL before it printed a line after its first call; returns its pid. */
+export async function expectKilled(commands: string[], options: { exe?: string; wrap?: string[] } = {}): Promise<number> {
+  const c = await startCaller(commands, options);
+  try {
+    const end = await c.go();
+    assert.equal(end.signal, 'SIGKILL', `${commands.join(' ')}: ended ${JSON.stringify(end)}`);
+    assert.deepEqual(end.lines, [], 'the caller printed a line after its call: it ran on in user space');
+  } finally {
+    c.stop();
+  }
+  return c.pid;
 }
 
 /** A copy of the helper at DIR/NAME: a comm of our own (rules match it, no one else's process does) and, per copy, its own inode. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ebpfSupport } from '../../src/probes/ebpf/probe.js';
 import { CLI, startCli } from '../support/cli.js';
-import { helperCopy, startCaller } from './caller.js';
+import { expectKilled, helperCopy } from './caller.js';
 
 after(() => rmSync(join(tmpdir(), `wp-enforce-${process.pid}`), { recursive: true, force: true })); // the helper copies
 
@@ -74,15 +74,7 @@ describe('watchpost --kill --enforce (eBPF)', { skip, timeout: 120_000 }, () => 
     const cli = await startCli(['--kill', 'ioperm.data.from=0x64', '--kill', `ioperm.scope.comm=${K}`, '--enforce', '-o', 'json', '--metrics', '127.0.0.1:0']);
     let pid = 0;
     try {
-      const c = await startCaller(['ioperm:0x64:1:1', 'ioperm:0x70:1:1'], { exe });
-      pid = c.pid;
-      try {
-        const end = await c.go();
-        assert.equal(end.signal, 'SIGKILL');
-        assert.deepEqual(end.lines, []);
-      } finally {
-        c.stop();
-      }
+      pid = await expectKilled(['ioperm:0x64:1:1', 'ioperm:0x70:1:1'], { exe });
       const url = /metrics at (\S+);/.exec(cli.stderr())![1];
       let metrics = '';
       for (let i = 0; i < 100 && !metrics.includes('action="killed"'); i++) {

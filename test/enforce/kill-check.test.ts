@@ -10,7 +10,7 @@ import { EbpfProbe, ebpfSupport, openEbpfProbe } from '../../src/probes/ebpf/pro
 import { FLAG_KILLED } from '../../src/probes/ebpf/record.js';
 import type { CompletedSyscall, ProbeEnforcement, TaskEvent } from '../../src/probes/types.js';
 import { findEvent } from '../../src/catalog/events.js';
-import { helperCopy, startCaller } from './caller.js';
+import { expectKilled, helperCopy, startCaller } from './caller.js';
 
 after(() => rmSync(join(tmpdir(), `wp-enforce-${process.pid}`), { recursive: true, force: true })); // the helper copies
 
@@ -95,18 +95,11 @@ describe('from the call to the death of the caller (eBPF, real kernel)', { skip,
     const deltas: number[] = [];
     try {
       for (let n = 0; n < 10; n++) {
-        const c = await startCaller(['ioperm:0x64:1:1', 'ioperm:0x70:1:1'], { exe });
-        try {
-          const end = await c.go();
-          assert.equal(end.signal, 'SIGKILL');
-          assert.deepEqual(end.lines, []);
-        } finally {
-          c.stop();
-        }
+        const pid = await expectKilled(['ioperm:0x64:1:1', 'ioperm:0x70:1:1'], { exe });
         await new Promise((r) => setTimeout(r, 20));
         probe.drain((s) => calls.push(s), (t) => exits.push(t));
-        const call = calls.find((s) => s.context?.pid === c.pid);
-        const exit = exits.find((t) => t.kind === 'exit' && t.tid === c.pid);
+        const call = calls.find((s) => s.context?.pid === pid);
+        const exit = exits.find((t) => t.kind === 'exit' && t.tid === pid);
         assert.ok(call?.enforcement?.killed, 'no killed record');
         assert.ok(exit, 'no exit record');
         deltas.push((exit.monoNs - call.monoNs) / 1e3);
