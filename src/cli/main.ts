@@ -47,7 +47,7 @@ const traceCli = program
   .addOption(
     new Option(
       '--compat <mode>',
-      "32-bit (int $0x80) callers. auto: caught where this kernel runs 32-bit syscalls at all (found out at start, once per boot); where it runs none, the cheaper 64-bit-only hooks, said in one stderr line. on: always catch them (on a kernel that runs none, a warning). off: 64-bit callers only; 32-bit ones evade Watchpost then. Cost of catching them, measured on the dev VM: eBPF hooks the entry of every syscall (+130-190 ns on each syscall of the machine) instead of the selected syscalls' tracepoints (+40-70 ns); tracefs also records raw_syscalls and the 64-bit getppid/ptrace/setsockopt calls it needs to tell ABIs apart",
+      '32-bit (int $0x80) callers. auto: caught where this kernel runs 32-bit syscalls at all (found out at start), else the cheaper 64-bit-only hooks, said on stderr; on: always; off: 64-bit callers only (32-bit ones then evade). Catching them hooks every syscall\'s entry (eBPF: +130-190 ns each on the dev VM, against +40-70 ns for the selected tracepoints); see README',
     )
       .choices(['auto', 'on', 'off'])
       .default('auto'),
