@@ -79,6 +79,12 @@ function additionsProblem(o: Json): string | undefined {
   return undefined;
 }
 
+/** The line's top-level timestamp with every digit JSON.parse would round away, when it is the number parsed. */
+function exactDigits(text: string, parsed: number): string | undefined {
+  const digits = /^\{\s*"timestamp"\s*:\s*(\d{1,20})\s*[,}]/.exec(text)?.[1];
+  return digits !== undefined && Number(digits) === parsed ? digits : undefined;
+}
+
 /** Parses one line; never throws: a line no check foresaw is malformed, with the reason, never the end of the replay. */
 export function parseRecordedLine(line: string): RecordedLine {
   try {
@@ -114,6 +120,7 @@ function parseLine(line: string): RecordedLine {
   const containerId = str(o.containerId) || str(c.id);
   const ev: SyscallEvent = {
     timestamp: num(o.timestamp),
+    exactTimestamp: exactDigits(text, num(o.timestamp)),
     threadStartTime: num(o.threadStartTime),
     processorId: num(o.processorId),
     processId: num(o.processId),

@@ -36,6 +36,8 @@ export interface PortRangeOwner {
 export interface SyscallEvent {
   /** Nanoseconds since the Unix epoch (a double: ~256 ns resolution at today's dates). */
   timestamp: number;
+  /** The same instant exactly, as decimal digits, where known (traced live, or recorded with all its digits): outputs print this. */
+  exactTimestamp?: string;
   threadStartTime: number;
   processorId: number;
   processId: number;

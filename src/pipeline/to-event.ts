@@ -89,6 +89,7 @@ export class EventBuilder {
     if (decoded && this.options.parseArguments) for (const a of args) if (decoded[a.name] !== undefined) a.value = decoded[a.name];
     const ev: SyscallEvent = {
       timestamp: this.clock.toEpoch(s.monoNs),
+      exactTimestamp: this.clock.toEpochDigits(s.monoNs),
       threadStartTime: startTime === undefined ? 0 : this.clock.toEpoch(startTime),
       processorId: s.cpu,
       processId: ctx?.nsPid ?? info?.nsPid ?? hostPid,

@@ -10,7 +10,7 @@ export interface FalcoPayload {
   priority: (typeof FALCO_PRIORITY)[number];
   rule: string;
   time: string;
-  output_fields: Record<string, string | number | boolean | null>;
+  output_fields: Record<string, string | number | bigint | boolean | null>;
   source: string;
   tags: string[];
   hostname: string;
@@ -20,8 +20,8 @@ export interface FalcoPayload {
  * RFC 3339 with nanoseconds, as Falco writes `time`. The fraction is the last nine digits of the number JSON prints for
  * evt.time, so both say the same instant to the nanosecond (float arithmetic on ns % 1e9 lost the last digits).
  */
-function rfc3339Nanos(ns: number): string {
-  const digits = Math.round(ns).toString().padStart(10, '0');
+function rfc3339Nanos(ns: string): string {
+  const digits = ns.padStart(10, '0');
   const seconds = Number(digits.slice(0, -9));
   return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${digits.slice(-9)}Z`;
 }
@@ -47,14 +47,15 @@ export function toFalco(ev: SyscallEvent): FalcoPayload {
   const signature = typeof props.signatureName === 'string' ? props.signatureName : undefined;
   const rule = signature ?? `watchpost ${ev.eventName}`;
   const priority = FALCO_PRIORITY[syslogSeverity(ev)];
-  const time = rfc3339Nanos(ev.timestamp);
+  const ns = ev.exactTimestamp ?? BigInt(Math.round(ev.timestamp)).toString();
+  const time = rfc3339Nanos(ns);
   const container = ev.containerId ? ` container_id=${ev.containerId} container_name=${ev.container.name}` : '';
   const output =
     `${time.slice(11, 29)}: ${priority} ${rule}: ${ev.eventName}(${argText(ev)}) = ${ev.returnValue} ` +
     `by ${ev.processName} (pid=${ev.hostProcessId} tid=${ev.hostThreadId} ppid=${ev.hostParentProcessId} uid=${ev.userId} exe=${ev.executable.path})${container}`;
   const fields: FalcoPayload['output_fields'] = {
-    'evt.time': Math.round(ev.timestamp),
-    'evt.rawtime': Math.round(ev.timestamp),
+    'evt.time': BigInt(ns),
+    'evt.rawtime': BigInt(ns),
     'evt.type': ev.eventName,
     'evt.res': resultText(ev),
     'evt.rawres': ev.returnValue,
@@ -76,4 +77,9 @@ export function toFalco(ev: SyscallEvent): FalcoPayload {
   for (const a of ev.args) fields[`evt.arg.${a.name}`] = a.value === null ? null : String(a.value);
   const tags = ['watchpost', ev.eventName, ...(Array.isArray(meta.Tags) ? meta.Tags.map(String) : [])];
   return { uuid: crypto.randomUUID(), output, priority, rule, time, output_fields: fields, source: 'syscall', tags, hostname: ev.hostName || agentHost };
+}
+
+/** The payload as JSON, with 64-bit integers (evt.time) printed exactly, as Falco prints them. */
+export function falcoJson(p: FalcoPayload): string {
+  return JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `\u0000${v}\u0000` : v)).replace(/"\\u0000(-?\d+)\\u0000"/g, '$1');
 }

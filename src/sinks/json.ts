@@ -63,7 +63,7 @@ export function eventToJson(e: SyscallEvent): string {
     break;
   }
   return (
-    `{"timestamp":${Math.round(e.timestamp)},"threadStartTime":${Math.round(e.threadStartTime)},"processorId":${e.processorId},` +
+    `{"timestamp":${e.exactTimestamp ?? Math.round(e.timestamp)},"threadStartTime":${Math.round(e.threadStartTime)},"processorId":${e.processorId},` +
     `"processId":${e.processId},"cgroupId":${e.cgroupId},"threadId":${e.threadId},"parentProcessId":${e.parentProcessId},` +
     `"hostProcessId":${e.hostProcessId},"hostThreadId":${e.hostThreadId},"hostParentProcessId":${e.hostParentProcessId},` +
     `"userId":${e.userId},"mountNamespace":${e.mountNamespace},"pidNamespace":${e.pidNamespace},` +

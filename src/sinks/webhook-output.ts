@@ -1,5 +1,5 @@
 import { UsageError } from '../model/errors.js';
-import { toFalco } from './falco-format.js';
+import { falcoJson, toFalco } from './falco-format.js';
 import { eventToJson } from './json.js';
 import { PermanentError, QueuedOutput, queueSettings, type QueuedEvent, type QueueSettings } from './queued-output.js';
 import { registerOutput } from './registry.js';
@@ -32,7 +32,7 @@ export class WebhookOutput extends QueuedOutput {
     let done = 0;
     try {
       for (const { ev } of batch) {
-        await this.post(JSON.stringify(toFalco(ev)));
+        await this.post(falcoJson(toFalco(ev)));
         done++;
       }
     } catch (err) {

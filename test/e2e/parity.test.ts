@@ -8,6 +8,7 @@ import { where32 } from '../support/kernel-features.js';
 /** Fields that come from different clocks or reading points on the two backends, and how close they must be. */
 const NEAR: Record<string, number> = {
   timestamp: 1e6, // both CLOCK_MONOTONIC at entry, read by different hooks: within 1 ms
+  exactTimestamp: 1e6, // the same instant as digits
   threadStartTime: 20e6, // /proc start time has 10 ms ticks; the kernel's is in ns
 };
 
