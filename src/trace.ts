@@ -120,8 +120,8 @@ class LiveTrace implements Trace {
   private readonly onTask = (t: TaskEvent): void => this.tree.onTask(t);
   private policies: Policies | undefined;
   private readonly filtered: Record<string, number> = {};
-  private readonly host = agentHost;
-  private containersAtStart = new Set<string>(); // WATCHPOST_HOSTNAME under the DaemonSet (the pod's UTS name is not the node's)
+  private readonly host = agentHost; // WATCHPOST_HOSTNAME under the DaemonSet (the pod's UTS name is not the node's)
+  private containersAtStart = new Set<string>();
   private killRules: KillRule[] = [];
   enforcementNote: string | undefined;
   private readonly enforcements: Record<EnforcementAction, Record<string, number>> = { killed: {}, 'would kill': {} };
@@ -308,11 +308,8 @@ async function enforcementOf(specs: readonly PolicySpec[], options: TraceOptions
         : `${deny[0]}: deny needs BPF LSM programs, which this kernel refuses (${lsm.reason}); use actions: [kill] (see \`watchpost doctor\`)`,
     );
   }
-  if (kill.length === 0) {
-    if (options.enforce) throw new UsageError(NOTHING_TO_ENFORCE);
-    return undefined;
-  }
-  if (options.backend === 'tracefs') throw new UsageError(TRACEFS_CANNOT_ENFORCE);
+  refuseEnforcementMistakes(kill.length, options);
+  if (kill.length === 0) return undefined;
   return { rules: kill, probe: { rules: kill.map((r) => r.kernel), armed: options.enforce === true, allowExecutables: allowedExecutables(options.allowHwTools ?? []) } };
 }
 
@@ -339,11 +336,14 @@ export function checkTraceOptions(options: TraceOptions): void {
   const setup = policySetup(options, {});
   refuseTracefsStrings(setup.specs, options.backend);
   const { kill } = killRulesOf(setup.specs, false, { hostMntns: () => 0n }); // the host's namespace is read when tracing starts (root)
-  if (options.enforce && kill.length === 0) throw new UsageError(NOTHING_TO_ENFORCE);
-  if (kill.length && options.backend === 'tracefs') throw new UsageError(TRACEFS_CANNOT_ENFORCE);
+  refuseEnforcementMistakes(kill.length, options);
 }
 
-const NOTHING_TO_ENFORCE = '--enforce: no rule to enforce; add --kill EXPR or a policy rule with actions: [kill]';
+/** The usage errors of kill rules, for checkTraceOptions (before the root check) and for trace() alike. */
+function refuseEnforcementMistakes(rules: number, options: TraceOptions): void {
+  if (options.enforce && rules === 0) throw new UsageError('--enforce: no rule to enforce; add --kill EXPR or a policy rule with actions: [kill]');
+  if (rules > 0 && options.backend === 'tracefs') throw new UsageError(TRACEFS_CANNOT_ENFORCE);
+}
 
 /** `--explain`: each condition of each policy and where it runs (tracefs filter in the kernel, or user space). */
 export function explainTrace(options: TraceOptions): string {
