@@ -62,7 +62,7 @@ export function unaccountedRuns(row: Row, issuedOf: (r: Row['runs'][number]) => 
  */
 export function recordBalance(backend: string, x: AccountingRun): number {
   if (backend === 'ebpf') {
-    const syscallRecords = Object.entries(x.lostByReason).filter(([k]) => !k.includes('task')).reduce((n, [, v]) => n + v, 0);
+    const syscallRecords = Object.entries(x.lostByKind).filter(([k]) => k !== 'task-ringbuf-full').reduce((n, [, v]) => n + (v ?? 0), 0);
     return x.delivered + syscallRecords - x.issued;
   }
   return x.delivered + (x.lostRecords + x.lostByEvent) / 2 - x.issued;

@@ -1,3 +1,4 @@
+import type { LossKind } from '../src/model/loss.js';
 import { join } from 'node:path';
 import { exited, interrupt, launch, Lines, sleep } from './process.js';
 import { runOnce, spread, type Run, type Spread } from './measure.js';
@@ -156,6 +157,7 @@ export interface AccountingRun {
   /** stats().lostEvents, in builds that have it. */
   lostEvents?: number;
   lostByReason: Record<string, number>;
+  lostByKind: Partial<Record<LossKind, number>>;
   /** delivered + counted lost - issued (counted lost: lostEvents, else lostByEvent + lostRecords): 0 when the books balance. */
   difference: number;
   elapsedMs: number;
@@ -187,7 +189,7 @@ export async function accountingSuite(bins: Record<WorkloadName, string>, backen
         void interrupt(tracer);
         const line = await tout.waitFor((l) => l.startsWith('{'), 60_000, 'accounting tracer result');
         await exited(tracer);
-        const res = JSON.parse(line.text) as { counted: number; stats: { lostByEvent: Record<string, number>; lostRecords: number; lostEvents?: number; lostByReason: Record<string, number> } };
+        const res = JSON.parse(line.text) as { counted: number; stats: { lostByEvent: Record<string, number>; lostRecords: number; lostEvents?: number; lostByReason: Record<string, number>; lostByKind: Partial<Record<LossKind, number>> } };
         const countedLost = typeof res.stats.lostEvents === 'number' ? res.stats.lostEvents : (res.stats.lostByEvent.ioperm ?? 0) + res.stats.lostRecords;
         const run: AccountingRun = {
           issued: report.syscalls,
@@ -196,6 +198,7 @@ export async function accountingSuite(bins: Record<WorkloadName, string>, backen
           lostRecords: res.stats.lostRecords,
           lostEvents: res.stats.lostEvents,
           lostByReason: res.stats.lostByReason,
+          lostByKind: res.stats.lostByKind,
           difference: res.counted + countedLost - report.syscalls,
           elapsedMs: report.ns / 1e6,
         };
@@ -204,7 +207,7 @@ export async function accountingSuite(bins: Record<WorkloadName, string>, backen
       } catch (err) {
         if (tracer) await interrupt(tracer, 5000);
         if (w) await interrupt(w.child, 3000);
-        out[i].runs.push({ issued: 0, delivered: 0, lostByEvent: 0, lostRecords: 0, lostByReason: {}, difference: NaN, elapsedMs: 0, error: String((err as Error).message).slice(0, 400) });
+        out[i].runs.push({ issued: 0, delivered: 0, lostByEvent: 0, lostRecords: 0, lostByReason: {}, lostByKind: {}, difference: NaN, elapsedMs: 0, error: String((err as Error).message).slice(0, 400) });
         log(`accounting ${rep + 1}/${REPS} ${backend}: FAILED ${(err as Error).message}`);
       }
     }

@@ -1,31 +1,28 @@
-import { DEFAULT_EVENTS, EVENTS, findEvent } from './catalog/events.js';
+import { EVENTS, findEvent } from './catalog/events.js';
 import type { EventDefinition } from './catalog/types.js';
-import { EnvironmentError, UsageError } from './model/errors.js';
+import { createDetector, type DetectOptions } from './detect/setup.js';
+import { UsageError } from './model/errors.js';
 import type { SyscallEvent, TraceStats } from './model/event.js';
-import { guardSignals, trackForCleanup } from './pipeline/cleanup.js';
-import { EpochClock } from './pipeline/clock.js';
-import { EventBuilder } from './pipeline/to-event.js';
-import { applyPolicies, kernelScopeOf, setupPolicies, subjectOf, usesScopeFlag, type PolicySetup } from './pipeline/policy-stage.js';
-import type { Policies, PolicyEnvironment } from './policy/policy.js';
+import type { Finding } from './model/finding.js';
+import { isStatsItem, type StatsItem, type StreamItem } from './model/stream.js';
+import { killRulesOf } from './enforce/kill-rules.js';
+import { OutputStage } from './pipeline/output-stage.js';
+import { LivePipeline } from './pipeline/pipeline.js';
+import { kernelScopeOf } from './pipeline/policy-stage.js';
+import { fieldNamesOf, policySetup, refuseEnforcementMistakes, type Selection } from './pipeline/setup.js';
 import { distance } from './policy/problem.js';
-import { planPushdown, explainPlan, refuseTracefsStrings, stringFilterOf } from './policy/pushdown.js';
-import type { PolicySpec } from './policy/spec.js';
-import { syscallArgFieldNames } from './catalog/kernel-syscalls.js';
-import { tracefsRoot } from './probes/tracefs/tracefs-root.js';
-import { sweepLeftovers } from './probes/tracefs/instance.js';
-import { existsSync } from 'node:fs';
-import { ProcessTree } from './enrich/process-tree.js';
-import { openProbe, TRACEFS_CANNOT_ENFORCE, type BackendChoice } from './probes/open.js';
-import { decideCompat, type CompatMode } from './probes/compat-support.js';
-import type { CompletedSyscall, Probe, ProbeOptions, TaskEvent } from './probes/types.js';
-import { agentHost } from './enrich/agent-host.js';
-import { allowedExecutables, type KillRule, killRulesOf, procHost } from './enforce/kill-rules.js';
-import { enforcementFinding, type EnforcementAction } from './detect/enforcement.js';
-import { liveContainerIds } from './enrich/container.js';
-import { listProcesses } from './enrich/proc.js';
+import { explainPlan, planPushdown, refuseTracefsStrings } from './policy/pushdown.js';
+import type { BackendChoice } from './probes/open.js';
+import type { CompatMode } from './probes/compat-support.js';
+import type { Output, OutputStats } from './sinks/output.js';
+import './sinks/all.js';
+import { createOutputs, planOutputs } from './sinks/registry.js';
 
 export type { SyscallEvent, TraceStats } from './model/event.js';
+export type { Finding } from './model/finding.js';
+export type { StatsItem, StreamItem } from './model/stream.js';
 export type { CompatMode } from './probes/compat-support.js';
+export type { Output, OutputStats } from './sinks/output.js';
 
 export interface TraceOptions {
   /** --scope expressions (Tracee syntax): uid, pid, tree, comm, executable, container, mntns, pidns, follow… */
@@ -58,13 +55,37 @@ export interface TraceOptions {
   kill?: readonly string[];
   /** Arm the kill rules (policy files' `actions: [kill]` and `kill`): without it they only report `would kill`. */
   enforce?: boolean;
-  /** Executables kill rules never kill (paths, or names in system directories). */
+  /** Executables kill rules never kill (paths, or names in system directories); detections do not flag them either. */
   allowHwTools?: readonly string[];
+  /**
+   * Run the detections too (true, or the built-ins' options and rule files): the signatures' events are traced as
+   * well (shown only where selected) and findings join the stream, each right after its event.
+   */
+  detect?: boolean | TraceDetectOptions;
+  /**
+   * Write the stream to these outputs (`-o` specs such as `json:/var/log/wp.json`, `syslog:udp://…`, or Output
+   * objects) instead of iterating it: the trace then runs by itself until stop(), and `finished` resolves once every
+   * output flushed and closed.
+   */
+  outputs?: ReadonlyArray<string | Output>;
+  /** With outputs: called with each stats reading (every few seconds, when something changed). */
+  onStats?: (s: StatsItem) => void;
+  /** With outputs: something else drawing on the terminal stdout prints to (a status line), put away while a batch prints. */
+  terminal?: { suspend(): void; resume(): void };
 }
 
-export interface Trace extends AsyncIterable<SyscallEvent> {
+export interface TraceDetectOptions {
+  /** YAML rule files (Tracee-style signatures with CEL conditions). */
+  rules?: readonly string[];
+  /** Findings alone in the stream, no events. */
+  detectOnly?: boolean;
+}
+
+export interface Trace<T extends StreamItem = SyscallEvent> extends AsyncIterable<T> {
   /** Resolves when the probes are attached (events from then on are seen); rejects if they could not be. */
   readonly ready: Promise<void>;
+  /** Resolves once stopped, and with outputs once everything was written and the outputs closed. */
+  readonly finished: Promise<void>;
   readonly backend: string;
   /** Set when auto fell back to tracefs: why, in one line. */
   readonly backendNote: string | undefined;
@@ -75,8 +96,14 @@ export interface Trace extends AsyncIterable<SyscallEvent> {
   /** Set when there are kill rules (known once ready): armed or a dry run, in one line. */
   readonly enforcementNote: string | undefined;
   stats(): TraceStats;
-  /** The same events in the batches the kernel buffers were read in (fewer wake-ups for printers). */
-  batches(): AsyncIterable<SyscallEvent[]>;
+  /** With outputs: their counters (stdout's left out), and the ones that dropped events. */
+  outputStats(): OutputStats[];
+  droppedBy(): OutputStats[];
+  /** With detections: findings made so far by signature id, and one line per signature that had trouble. */
+  findingCounts(): Record<string, number>;
+  detectionProblems(): string[];
+  /** The same stream in the batches the kernel buffers were read in (fewer wake-ups for printers). */
+  batches(): AsyncIterable<T[]>;
   /** Stops tracing: what is still buffered is delivered, then the iteration ends. */
   stop(): Promise<void>;
 }
@@ -99,255 +126,28 @@ export function resolveEvents(names: readonly string[]): EventDefinition[] {
   return out;
 }
 
-class LiveTrace implements Trace {
-  readonly ready: Promise<void>;
-  backend = 'tracefs';
-  backendNote: string | undefined;
-  compat = false;
-  compatNote: string | undefined;
-  private probe: Probe | undefined;
-  private queue: SyscallEvent[] = [];
-  private waiter: (() => void) | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private done = false;
-  /** stop() came while the probes were still being attached: undo them as soon as they are. */
-  private stopRequested = false;
-  private failure: unknown;
-  private readonly delivered: Record<string, number> = {};
-  private untrack: (() => void) | undefined;
-  private readonly tree = new ProcessTree();
-  private readonly builder: EventBuilder;
-  private readonly onTask = (t: TaskEvent): void => this.tree.onTask(t);
-  private policies: Policies | undefined;
-  private readonly filtered: Record<string, number> = {};
-  private readonly host = agentHost; // WATCHPOST_HOSTNAME under the DaemonSet (the pod's UTS name is not the node's)
-  private containersAtStart = new Set<string>();
-  private killRules: KillRule[] = [];
-  enforcementNote: string | undefined;
-  private readonly enforcements: Record<EnforcementAction, Record<string, number>> = { killed: {}, 'would kill': {} };
-  private readonly emit = (s: CompletedSyscall): void => {
-    const ev = this.builder.build(s);
-    if (ev.hostProcessId === process.pid) return; // never report ourselves
-    if (s.enforcement) {
-      // Decided in the kernel: the call and what was done to it are always delivered.
-      const rule = this.killRules[s.enforcement.rule];
-      const action: EnforcementAction = s.enforcement.killed ? 'killed' : 'would kill';
-      const byPolicy = this.enforcements[action];
-      byPolicy[rule.policy] = (byPolicy[rule.policy] ?? 0) + 1;
-      if (this.policies) applyPolicies(this.policies, ev);
-      if (!ev.matchedPolicies?.includes(rule.policy)) ev.matchedPolicies = [...(ev.matchedPolicies ?? []), rule.policy];
-      this.delivered[ev.eventName] = (this.delivered[ev.eventName] ?? 0) + 1;
-      this.queue.push(ev, enforcementFinding(ev, action, rule.text, rule.policy));
-      return;
-    }
-    if (this.policies && !applyPolicies(this.policies, ev)) {
-      this.filtered[ev.eventName] = (this.filtered[ev.eventName] ?? 0) + 1;
-      return;
-    }
-    this.delivered[ev.eventName] = (this.delivered[ev.eventName] ?? 0) + 1;
-    this.queue.push(ev);
-  };
-
-  constructor(private readonly options: TraceOptions) {
-    this.builder = new EventBuilder(new EpochClock(options.relativeTime), (tid) => this.tree.lookup(tid), { parseArguments: options.parseArguments });
-    this.ready = this.start();
-    this.ready.catch(() => {}); // surfaced through iteration too
-  }
-
-  private async start(): Promise<void> {
-    try {
-      const setup = policySetup(this.options, {
-        parentOf: (pid) => {
-          const p = this.tree.lookup(pid);
-          return p ? subjectOf(p, this.host) : undefined;
-        },
-        startedAtNs: Date.now() * 1e6,
-        isNewContainer: (s) => !this.containersAtStart.has(s.containerId), // container=new: not alive when tracing began
-      });
-      refuseTracefsStrings(setup.specs, this.options.backend);
-      this.policies = setup.policies;
-      const events = setup.events;
-      for (const e of events) this.delivered[e.name] = 0;
-      const mode = this.options.compat ?? 'auto';
-      const decision = decideCompat(mode === true ? 'on' : mode === false ? 'off' : mode);
-      this.compat = decision.compat;
-      this.compatNote = decision.note;
-      const enforce = await enforcementOf(setup.specs, this.options, decision.compat);
-      this.killRules = enforce?.rules ?? [];
-      const n = `${this.killRules.length} kill rule${this.killRules.length === 1 ? '' : 's'}`;
-      if (enforce) this.enforcementNote = enforce.probe.armed ? `${n} armed: matching callers get SIGKILL at syscall entry` : `${n} in dry run: matching calls are reported as \`would kill\`; --enforce arms them`;
-      const probeOptions: ProbeOptions = {
-        events,
-        compat: decision.compat,
-        pids: this.options.pids,
-        followForks: this.options.followForks ?? true,
-        excludePids: [process.pid],
-        bufferKb: this.options.bufferKb,
-        lifecycle: true,
-        kernelFilters: kernelFiltersOf(setup.specs, events),
-        kernelScope: kernelScopeOf(setup.specs),
-        enforce: enforce?.probe,
-      };
-      sweepLeftovers();
-      const strings = stringFilterOf(setup.specs);
-      const opened = await openProbe(this.options.backend ?? 'auto', probeOptions, strings && `${strings.text} needs the string's text`);
-      this.probe = opened.probe;
-      this.backendNote = opened.note;
-      this.tree.seed(); // after the probe records fork/exec/exit, so no task falls between the scan and the records
-      if (usesScopeFlag(setup.specs, 'container-new')) this.containersAtStart = liveContainerIds(listProcesses());
-      this.backend = this.probe.backend;
-      this.untrack = trackForCleanup(this.probe);
-      if (!this.stopRequested) this.timer = setInterval(() => this.tick(), this.options.pollMs ?? 5);
-    } catch (err) {
-      this.failure = err;
-      this.done = true;
-      this.wake();
-      throw err;
-    }
-  }
-
-  /** Reads the kernel buffers, never more than the queue has room for: what a slow consumer cannot take stays in the kernel, which counts what it then loses. */
-  private tick(): void {
-    if (!this.probe || this.done) return;
-    const room = (this.options.queueLimit ?? DEFAULT_QUEUE_LIMIT) - this.queue.length;
-    if (room <= 0) return;
-    try {
-      this.saturated = this.probe.drain(this.emit, this.onTask, room) >= room;
-    } catch (err) {
-      this.failure = err;
-      void this.stop();
-    }
-    if (this.queue.length) this.wake();
-  }
-
-  private saturated = false;
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
-  stats(): TraceStats {
-    const losses = this.probe?.losses() ?? { byReason: {}, byEvent: {} };
-    const lostByEvent: Record<string, number> = {};
-    for (const name of Object.keys(this.delivered)) lostByEvent[name] = losses.byEvent[name] ?? 0;
-    let lostRecords = 0;
-    for (const [reason, n] of Object.entries(losses.byReason)) if (!reason.includes('in progress at stop')) lostRecords += n;
-    const filtered: Record<string, number> = { ...this.filtered };
-    for (const [name, n] of Object.entries(losses.filteredByEvent ?? {})) filtered[name] = (filtered[name] ?? 0) + n;
-    let lostEvents = losses.eventsLost;
-    if (lostEvents === undefined) {
-      lostEvents = 0;
-      for (const n of Object.values(losses.byEvent)) lostEvents += n;
-    }
-    const out: TraceStats = { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostEvents, lostByReason: { ...losses.byReason }, filtered };
-    if (this.killRules.length) out.enforcements = { killed: { ...this.enforcements.killed }, 'would kill': { ...this.enforcements['would kill'] } };
-    return out;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.probe && !this.done) {
-      this.stopRequested = true;
-      await this.ready.catch(() => {}); // still attaching: let it finish, then undo it below
-    }
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    const probe = this.probe;
-    if (probe && !this.done) {
-      this.done = true;
-      try {
-        if (probe.finish) probe.finish(this.emit, this.onTask);
-        else {
-          probe.drain(this.emit, this.onTask);
-          probe.close();
-        }
-      } finally {
-        probe.close();
-        this.untrack?.();
-      }
-    }
-    this.done = true;
-    this.wake();
-  }
-
-  async *batches(): AsyncIterable<SyscallEvent[]> {
-    await this.ready;
-    for (;;) {
-      if (this.queue.length) {
-        const batch = this.queue;
-        this.queue = [];
-        if (this.saturated) setImmediate(() => this.tick()); // more is waiting in the kernel: read on as soon as there is room
-        yield batch;
-        continue;
-      }
-      if (this.failure) throw this.failure;
-      if (this.done) return;
-      await new Promise<void>((resolve) => (this.waiter = resolve));
-    }
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<SyscallEvent> {
-    for await (const batch of this.batches()) yield* batch;
-  }
+function selectionOf(options: TraceOptions): Selection {
+  return { events: options.events, scope: options.scope, policyFiles: options.policyFiles, kill: options.kill, enforce: options.enforce, allowHwTools: options.allowHwTools, backend: options.backend };
 }
 
-function policySetup(options: TraceOptions, env: PolicyEnvironment): PolicySetup {
-  return setupPolicies({ events: options.events, scope: options.scope, policyFiles: options.policyFiles, kill: options.kill }, DEFAULT_EVENTS, env);
-}
-
-/** The kill rules for the probe, or undefined without any; a rule the kernel cannot evaluate, or deny here, throws. */
-async function enforcementOf(specs: readonly PolicySpec[], options: TraceOptions, compat: boolean): Promise<{ rules: KillRule[]; probe: NonNullable<ProbeOptions['enforce']> } | undefined> {
-  const { kill, deny } = killRulesOf(specs, compat, procHost);
-  if (deny.length) {
-    const { probeLsm } = await import('./probes/ebpf/lsm.js');
-    const lsm = probeLsm('locked_down');
-    throw new EnvironmentError(
-      lsm.ok
-        ? `${deny[0]}: deny is not implemented yet (this kernel does let BPF LSM programs attach); use actions: [kill]`
-        : `${deny[0]}: deny needs BPF LSM programs, which this kernel refuses (${lsm.reason}); use actions: [kill] (see \`watchpost doctor\`)`,
-    );
-  }
-  refuseEnforcementMistakes(kill.length, options);
-  if (kill.length === 0) return undefined;
-  return { rules: kill, probe: { rules: kill.map((r) => r.kernel), armed: options.enforce === true, allowExecutables: allowedExecutables(options.allowHwTools ?? []) } };
-}
-
-/** The kernel's argument field names, from tracefs when it is there, else the catalog's (for --explain without root). */
-function fieldNamesOf(events: readonly EventDefinition[]): Record<string, string[]> {
-  let root: string | undefined;
-  for (const r of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) if (existsSync(`${r}/events/syscalls`)) root = r;
-  const names = events.map((e) => e.name);
-  const fromKernel = root ? syscallArgFieldNames(root, names) : {};
-  for (const e of events) fromKernel[e.name] ??= e.args.map((a) => a.name);
-  return fromKernel;
-}
-
-function kernelFiltersOf(specs: readonly PolicySpec[], events: readonly EventDefinition[]): Record<string, string> | undefined {
-  tracefsRoot(); // mounted, so the format files can be read
-  const plan = planPushdown(specs, fieldNamesOf(events));
-  const out: Record<string, string> = {};
-  for (const [name, p] of Object.entries(plan.perEvent)) if (p.kernelFilter) out[name] = p.kernelFilter;
-  return Object.keys(out).length ? out : undefined;
+function detectOptionsOf(options: TraceOptions): DetectOptions | undefined {
+  if (!options.detect) return undefined;
+  return { rules: options.detect === true ? undefined : options.detect.rules, allowHwTool: options.allowHwTools };
 }
 
 /** Checks events, scope and policy files without tracing: throws the UsageError a bad input deserves. */
 export function checkTraceOptions(options: TraceOptions): void {
-  const setup = policySetup(options, {});
+  const selection = selectionOf(options);
+  const setup = policySetup(selection, {});
   refuseTracefsStrings(setup.specs, options.backend);
   const { kill } = killRulesOf(setup.specs, false, { hostMntns: () => 0n }); // the host's namespace is read when tracing starts (root)
-  refuseEnforcementMistakes(kill.length, options);
-}
-
-/** The usage errors of kill rules, for checkTraceOptions (before the root check) and for trace() alike. */
-function refuseEnforcementMistakes(rules: number, options: TraceOptions): void {
-  if (options.enforce && rules === 0) throw new UsageError('--enforce: no rule to enforce; add --kill EXPR or a policy rule with actions: [kill]');
-  if (rules > 0 && options.backend === 'tracefs') throw new UsageError(TRACEFS_CANNOT_ENFORCE);
+  refuseEnforcementMistakes(kill.length, selection);
+  for (const o of options.outputs ?? []) if (typeof o === 'string') planOutputs([o]);
 }
 
 /** `--explain`: each condition of each policy and where it runs (tracefs filter in the kernel, or user space). */
 export function explainTrace(options: TraceOptions): string {
-  const setup = policySetup(options, {});
+  const setup = policySetup(selectionOf(options), {});
   const plan = planPushdown(setup.specs, fieldNamesOf(setup.events));
   const scope = kernelScopeOf(setup.specs);
   const ebpf = scope
@@ -362,7 +162,94 @@ export function explainTrace(options: TraceOptions): string {
 /** Events held between the kernel and a consumer: bounded, so memory stays flat whatever the event rate. */
 const DEFAULT_QUEUE_LIMIT = 4_096;
 
-/** Traces syscalls system-wide (or for the given pids): `for await (const ev of trace({ events: ['ioperm'] }))`. */
-export function trace(options: TraceOptions = {}): Trace {
+/** A live run seen through the public interface. */
+class LiveTrace implements Trace<StreamItem> {
+  private readonly pipeline: LivePipeline;
+  private readonly outputs: OutputStage | undefined;
+  private readonly detector: ReturnType<typeof createDetector> | undefined;
+  private detectorNow: Awaited<ReturnType<typeof createDetector>> | undefined;
+
+  constructor(options: TraceOptions) {
+    const detectOptions = detectOptionsOf(options);
+    this.detector = detectOptions ? createDetector(detectOptions) : undefined;
+    void this.detector?.then((d) => (this.detectorNow = d)).catch(() => {});
+    const outputs = options.outputs?.map((o) => (typeof o === 'string' ? createOutputs(planOutputs([o]))[0] : o));
+    this.outputs = outputs ? new OutputStage(outputs, options.onStats, options.terminal) : undefined;
+    const mode = options.compat ?? 'auto';
+    this.pipeline = new LivePipeline({
+      selection: selectionOf(options),
+      compat: mode === true ? 'on' : mode === false ? 'off' : mode,
+      pids: options.pids,
+      followForks: options.followForks ?? true,
+      parseArguments: options.parseArguments,
+      relativeTime: options.relativeTime,
+      bufferKb: options.bufferKb,
+      pollMs: options.pollMs ?? 5,
+      queueLimit: options.queueLimit ?? DEFAULT_QUEUE_LIMIT,
+      detector: this.detector,
+      detectOnly: options.detect !== undefined && options.detect !== true && options.detect !== false && options.detect.detectOnly === true,
+      outputs: this.outputs,
+    });
+  }
+
+  get ready(): Promise<void> {
+    return this.pipeline.ready;
+  }
+  get finished(): Promise<void> {
+    return this.pipeline.finished;
+  }
+  get backend(): string {
+    return this.pipeline.backend;
+  }
+  get backendNote(): string | undefined {
+    return this.pipeline.backendNote;
+  }
+  get compat(): boolean {
+    return this.pipeline.compat;
+  }
+  get compatNote(): string | undefined {
+    return this.pipeline.compatNote;
+  }
+  get enforcementNote(): string | undefined {
+    return this.pipeline.enforcementNote;
+  }
+  stats(): TraceStats {
+    return this.pipeline.stats();
+  }
+  outputStats(): OutputStats[] {
+    return this.outputs?.stats() ?? [];
+  }
+  droppedBy(): OutputStats[] {
+    return this.outputs?.dropped() ?? [];
+  }
+  findingCounts(): Record<string, number> {
+    return this.detectorNow?.counts() ?? {};
+  }
+  detectionProblems(): string[] {
+    return this.detectorNow?.problems() ?? [];
+  }
+  stop(): Promise<void> {
+    return this.pipeline.stop();
+  }
+  async *batches(): AsyncIterable<StreamItem[]> {
+    if (this.outputs) throw new UsageError('this trace writes to its outputs: iterate a trace made without `outputs`');
+    for await (const batch of this.pipeline.batches()) {
+      const items = batch.some(isStatsItem) ? batch.filter((i) => !isStatsItem(i)) : batch;
+      if (items.length) yield items;
+    }
+  }
+  async *[Symbol.asyncIterator](): AsyncIterator<StreamItem> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+}
+
+/**
+ * Traces syscalls system-wide (or for the given pids): `for await (const ev of trace({ events: ['ioperm'] }))`.
+ * With `detect`, findings come in the stream too, and with kill rules (`kill`, or policy files' `actions: [kill]`)
+ * the enforcement findings; with `outputs`, the trace writes there itself.
+ */
+export function trace(options: TraceOptions & ({ detect: true | TraceDetectOptions } | { kill: readonly string[] } | { policyFiles: readonly string[] })): Trace<SyscallEvent | Finding>;
+export function trace(options?: TraceOptions): Trace<SyscallEvent>;
+export function trace(options: TraceOptions = {}): Trace<StreamItem> {
   return new LiveTrace(options);
 }

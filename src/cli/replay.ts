@@ -1,16 +1,16 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../model/errors.js';
-import type { SyscallEvent, TraceStats } from '../model/event.js';
+import type { StreamItem } from '../model/stream.js';
 import { parseRecordedLine } from '../detect/recording.js';
 import { createDetector, type DetectOptions } from '../detect/setup.js';
 import { allEventNames } from '../catalog/events.js';
-import { applyPolicies, setupPolicies } from '../pipeline/policy-stage.js';
-import { tableView } from '../detect/table-view.js';
+import { Counters } from '../pipeline/counters.js';
+import { DetectStage } from '../pipeline/detect-stage.js';
+import { OutputStage } from '../pipeline/output-stage.js';
+import { PolicyStage, setupPolicies } from '../pipeline/policy-stage.js';
 import '../sinks/all.js';
-import type { Output } from '../sinks/output.js';
 import { createOutputs, planOutputs } from '../sinks/registry.js';
-import { StdoutOutput } from '../sinks/stdout-output.js';
 import { outputSummaryLine } from './status-line.js';
 
 export interface ReplayOptions extends DetectOptions {
@@ -36,52 +36,42 @@ function openInput(file: string): NodeJS.ReadableStream {
   return createReadStream(file);
 }
 
-/** Writes a batch, the table getting its view of findings. */
-export async function writeAll(outputs: readonly Output[], batch: readonly SyscallEvent[], colour: boolean): Promise<void> {
-  if (batch.length === 0) return;
-  let table: SyscallEvent[] | undefined;
-  await Promise.all(outputs.map((o) => o.write(o instanceof StdoutOutput && o.isTable ? (table ??= tableView(batch, colour)) : batch)));
-}
-
-/** `watchpost replay FILE`: the detections over a recording (ours or Tracee's JSON lines); prints the findings, no root needed. */
+/**
+ * `watchpost replay FILE`: the detections over a recording (ours or Tracee's JSON lines); prints the findings, no root
+ * needed. The live pipeline's policy, detect and output stages, after a decode of JSON lines instead of kernel records.
+ */
 export async function replayCommand(file: string, opts: ReplayOptions): Promise<void> {
   const filtering = Boolean(opts.events?.length || opts.scope?.length || opts.policy?.length);
   const policies = filtering ? setupPolicies({ events: opts.events, scope: opts.scope, policyFiles: opts.policy }, allEventNames(), {}).policies : undefined;
-  let filtered = 0;
   let droppedArgs = 0;
   const detector = await createDetector(opts);
   const outputPlan = planOutputs(opts.output);
   const optionSpec = opts.output.find((s) => s.startsWith('option:'));
   if (optionSpec) throw new UsageError(`-o ${optionSpec}: output options change events as they are traced; replay prints a recording's values as they are`);
-  const outputs = createOutputs(outputPlan);
+  const counters = new Counters();
+  const policy = new PolicyStage(policies, counters);
+  const detect = new DetectStage(detector, () => true); // the recording's events are not printed again: findings alone
+  const outputs = new OutputStage(createOutputs(outputPlan));
   const jsonSummary = outputPlan.outputs.some((o) => o.kind === 'json' && o.target === undefined);
   const input = openInput(file);
-  const colour = process.stdout.isTTY === true;
-  const delivered: Record<string, number> = {};
   let lineNo = 0;
   let other = 0;
   let earlierFindings = 0;
   let malformed = 0;
   let firstMalformed = '';
-  let batch: SyscallEvent[] = [];
-  const flush = async (): Promise<void> => {
-    const findings = detector.process(batch, () => false);
-    batch = [];
-    await writeAll(outputs, findings, colour);
-  };
+  let batch: StreamItem[] = [];
   try {
     for await (const line of createInterface({ input, crlfDelay: Infinity })) {
       lineNo++;
       const r = parseRecordedLine(line);
       if (r.kind === 'event') {
         droppedArgs += r.droppedArgs;
-        if (policies && !applyPolicies(policies, r.event)) {
-          filtered++;
-          continue;
+        if (!policy.admit(r.event)) continue;
+        detect.run(r.event, batch);
+        if (batch.length >= BATCH) {
+          await outputs.write(batch);
+          batch = [];
         }
-        delivered[r.event.eventName] = (delivered[r.event.eventName] ?? 0) + 1;
-        batch.push(r.event);
-        if (batch.length >= BATCH) await flush();
       } else if (r.kind === 'finding') earlierFindings++;
       else if (r.kind === 'other') other++;
       else if (malformed++ === 0) firstMalformed = `line ${lineNo}: ${r.why}`;
@@ -89,9 +79,10 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   } catch (err) {
     throw new UsageError(`replay ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a recording made with -o json:FILE`);
   }
-  await flush();
-  const final = { delivered, lostByEvent: {}, lostRecords: 0, lostEvents: 0, lostByReason: {}, filtered: {} } as TraceStats;
-  await Promise.all(outputs.map((o) => o.close(final)));
+  await outputs.write(batch);
+  await outputs.close(counters.stats());
+  const delivered = counters.delivered;
+  const filtered = Object.values(counters.filtered).reduce((a, b) => a + b, 0);
   const events = Object.values(delivered).reduce((a, b) => a + b, 0);
   const counts = Object.entries(detector.counts()).filter(([, n]) => n > 0);
   const findings = counts.reduce((a, [, n]) => a + n, 0);
@@ -106,9 +97,6 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
         `${droppedArgs ? `, ${droppedArgs} args the catalog does not define left out` : ''}\n`,
     );
   }
-  for (const o of outputs) {
-    if (o instanceof StdoutOutput) continue;
-    process.stderr.write(`${jsonSummary ? JSON.stringify({ output: o.stats() }) : outputSummaryLine(o.stats())}\n`);
-  }
+  for (const o of outputs.stats()) process.stderr.write(`${jsonSummary ? JSON.stringify({ output: o }) : outputSummaryLine(o)}\n`);
   for (const p of detector.problems()) process.stderr.write(`watchpost: ${p}\n`);
 }

@@ -1,6 +1,6 @@
 import type { SyscallEvent } from '../model/event.js';
-import { isEnforcement } from './enforcement.js';
-import { findingToEvent, isFinding } from './finding-event.js';
+import type { Finding } from '../model/finding.js';
+import type { StreamItem } from '../model/stream.js';
 import type { Signature } from './signature.js';
 
 /** Runs signatures over events: each event goes to the signatures that selected its name. */
@@ -24,30 +24,34 @@ export class Detector {
     return [...this.byEvent.keys()];
   }
 
-  /** The findings of one event, as events of the stream. Findings already in the stream are not re-examined. */
-  detect(ev: SyscallEvent): SyscallEvent[] {
+  /** Appends the findings of one event to `out` (hot path: no array unless a signature fires). */
+  detectInto(ev: SyscallEvent, out: StreamItem[]): void {
     const sigs = this.byEvent.get(ev.eventName);
-    if (!sigs || isFinding(ev)) return [];
-    let out: SyscallEvent[] | undefined;
+    if (!sigs) return;
     for (const s of sigs) {
       for (const f of s.onEvent(ev)) {
-        (out ??= []).push(findingToEvent(f));
+        out.push(f);
         this.fired.set(f.signature.id, (this.fired.get(f.signature.id) ?? 0) + 1);
       }
     }
-    return out ?? [];
+  }
+
+  /** The findings of one event. */
+  detect(ev: SyscallEvent): Finding[] {
+    const out: StreamItem[] = [];
+    this.detectInto(ev, out);
+    return out as Finding[];
   }
 
   /**
-   * One batch of the stream with its findings: each finding right after its event. `show` says which events stay in
+   * One batch of events with their findings: each finding right after its event. `show` says which events stay in
    * the stream (the ones the user asked to see; none with --detect-only); findings always do.
    */
-  process(batch: readonly SyscallEvent[], show: (ev: SyscallEvent) => boolean = () => true): SyscallEvent[] {
-    const out: SyscallEvent[] = [];
+  process(batch: readonly SyscallEvent[], show: (ev: SyscallEvent) => boolean = () => true): StreamItem[] {
+    const out: StreamItem[] = [];
     for (const ev of batch) {
-      if (show(ev) || isEnforcement(ev)) out.push(ev);
-      const findings = this.detect(ev);
-      for (const f of findings) out.push(f);
+      if (show(ev)) out.push(ev);
+      this.detectInto(ev, out);
     }
     return out;
   }

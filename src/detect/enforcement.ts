@@ -1,6 +1,5 @@
 import type { SyscallEvent } from '../model/event.js';
-import { findingToEvent, isFinding } from './finding-event.js';
-import type { SignatureMetadata } from './signature.js';
+import type { Finding, SignatureMetadata } from '../model/finding.js';
 
 /** What a kill rule did to a call, as a finding of the stream (made by the tracer, not by a signature). */
 
@@ -21,11 +20,6 @@ export const ENFORCEMENT: SignatureMetadata = {
 };
 
 /** The finding for an enforced call: action, rule and policy as its data. */
-export function enforcementFinding(ev: SyscallEvent, action: EnforcementAction, rule: string, policy: string): SyscallEvent {
-  return findingToEvent({ signature: ENFORCEMENT, event: ev, data: { action, rule, policy } });
-}
-
-/** An enforcement finding: always shown, whatever the user chose to see of the events (--detect-only included). */
-export function isEnforcement(ev: SyscallEvent): boolean {
-  return ev.eventName === ENFORCEMENT.eventName && isFinding(ev);
+export function enforcementFinding(ev: SyscallEvent, action: EnforcementAction, rule: string, policy: string): Finding {
+  return { signature: ENFORCEMENT, event: ev, data: { action, rule, policy } };
 }

@@ -1,6 +1,7 @@
 import type { ArgType } from '../catalog/types.js';
 import type { EventArg, SyscallEvent } from '../model/event.js';
-import { type Finding, type Severity, SEVERITY_NAMES } from './signature.js';
+import { type Finding, type Severity, SEVERITY_NAMES } from '../model/finding.js';
+import { isFindingItem, isStatsItem, type StreamItem } from '../model/stream.js';
 
 /** Tracee's C type names for finding data (pkg/ebpf/finding.go getCType); the catalog's ArgType covers syscall args only. */
 const STRING_TYPE = 'const char *' as ArgType;
@@ -71,4 +72,11 @@ export function isFinding(ev: Pick<SyscallEvent, 'metadata'>): boolean {
 
 export function severityName(s: Severity): string {
   return SEVERITY_NAMES[s];
+}
+
+/** Stream items as Tracee prints them: findings in its event shape, events as they are; stats readings left out. */
+export function asTraceeEvents(items: readonly StreamItem[]): SyscallEvent[] {
+  const out: SyscallEvent[] = [];
+  for (const item of items) if (!isStatsItem(item)) out.push(isFindingItem(item) ? findingToEvent(item) : item);
+  return out;
 }

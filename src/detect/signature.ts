@@ -1,44 +1,5 @@
 import type { SyscallEvent } from '../model/event.js';
-
-/** Tracee's scale: 0 low, 1 medium, 2 high, 3 critical. */
-export type Severity = 0 | 1 | 2 | 3;
-
-export const SEVERITY_NAMES = ['low', 'medium', 'high', 'critical'] as const;
-
-/** One MITRE ATT&CK (Enterprise) mapping: the tactic and the technique, by id and name. */
-export interface MitreAttack {
-  tactic: { id: string; name: string };
-  technique: { id: string; name: string };
-}
-
-export interface SignatureMetadata {
-  /** Stable id, e.g. "WP-003"; user rules choose theirs. */
-  id: string;
-  /** Numeric event id of its findings (Tracee gives each signature an event id; ours start at 6000). */
-  eventId: number;
-  /** Event name of its findings, e.g. "io_port_critical" (Tracee's SigMetadata.EventName). */
-  eventName: string;
-  /** Human title, e.g. "Critical I/O ports requested". */
-  name: string;
-  version: string;
-  description: string;
-  severity: Severity;
-  mitre?: MitreAttack;
-  tags: string[];
-  remediation: string;
-  /** An attempt (whatever the kernel answered) or only a call the kernel granted (returnValue 0). */
-  fires: 'attempt' | 'success';
-}
-
-/** Facts a finding adds for the analyst (Tracee's Finding.Data); they become the finding event's args. */
-export type FindingData = Record<string, string | number>;
-
-export interface Finding {
-  signature: SignatureMetadata;
-  /** The event that triggered it. */
-  event: SyscallEvent;
-  data: FindingData;
-}
+import type { Finding, SignatureMetadata } from '../model/finding.js';
 
 export interface Signature {
   readonly metadata: SignatureMetadata;

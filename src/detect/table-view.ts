@@ -1,6 +1,6 @@
 import type { EventArg, SyscallEvent } from '../model/event.js';
 import { isFinding, severityOf } from './finding-event.js';
-import { type Severity, SEVERITY_NAMES } from './signature.js';
+import { type Severity, SEVERITY_NAMES } from '../model/finding.js';
 
 const EVENT_WIDTH = 17;
 const COLOURS: Record<Severity, string> = { 0: '\x1b[36m', 1: '\x1b[33m', 2: '\x1b[31m', 3: '\x1b[1;31m' };

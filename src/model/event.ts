@@ -1,3 +1,4 @@
+import type { LossKind } from './loss.js';
 import type { EventArgType } from '../catalog/types.js';
 
 /** An argument value: 32-bit types are numbers, 64-bit types bigints, pointers "0x…" strings (as Tracee prints them). */
@@ -95,8 +96,10 @@ export interface TraceStats {
   lostRecords: number;
   /** Events (syscalls) lost in all: delivered + filtered + lostEvents accounts for every syscall the probes saw. */
   lostEvents: number;
-  /** Where the losses came from: reason -> count. */
+  /** Where the losses came from, in words (one per kind and event): label -> count. */
   lostByReason: Record<string, number>;
+  /** The same losses by kind, for machines: kind -> count. */
+  lostByKind: Partial<Record<LossKind, number>>;
   /** Events dropped on purpose by the filters and policies (in the kernel or in user space), by event name. */
   filtered: Record<string, number>;
   /** Calls kill rules matched, by action (`killed`, `would kill`) and policy name; absent without kill rules. */

@@ -1,5 +1,6 @@
 import type { EventDefinition } from '../catalog/types.js';
 import type { ArgValue } from '../model/event.js';
+import type { LossCount } from '../model/loss.js';
 
 /** Context a probe read in the kernel at the time of the syscall (eBPF); tracefs leaves it out. */
 export interface KernelContext {
@@ -101,8 +102,8 @@ export interface ProbeOptions {
 }
 
 export interface LossCounters {
-  /** Records lost in the kernel before user space read them, by reason. */
-  byReason: Record<string, number>;
+  /** Records lost (and syscalls in progress at stop), by kind. */
+  losses: LossCount[];
   /** Completed syscalls known lost, by event name (e.g. exit seen, enter lost). */
   byEvent: Record<string, number>;
   /** Completed syscalls the kernel filter dropped on purpose, by event name. */

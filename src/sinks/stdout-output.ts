@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { SyscallEvent, TraceStats } from '../model/event.js';
+import { tableView } from '../detect/table-view.js';
 import { eventToJson } from './json.js';
 import type { Output, OutputStats } from './output.js';
 import { eventToRow, eventToVerboseRow, TABLE_HEADER, TABLE_VERBOSE_HEADER } from './table.js';
@@ -34,6 +35,7 @@ export class StdoutOutput implements Output {
   async write(batch: readonly SyscallEvent[]): Promise<void> {
     if (this.broken) return;
     const { header, line } = FORMATS[this.format];
+    if (this.isTable) batch = tableView(batch, this.out.isTTY === true); // findings marked, coloured on a terminal
     let text = '';
     if (!this.headerDone && header) text = `${header}\n`;
     this.headerDone = true;

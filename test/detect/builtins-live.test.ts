@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { asTraceeEvents } from '../../src/detect/finding-event.js';
 import { after, before, describe, it } from 'node:test';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ const dir = isRoot ? tempDir('wp-detect-') : '';
 const CONTAINER_ID = 'c0ffee'.padEnd(64, '1');
 
 function findings(run: LiveRun, options: BuiltinOptions = {}): SyscallEvent[] {
-  return new Detector(builtinSignatures(options)).process(run.events, () => false);
+  return asTraceeEvents(new Detector(builtinSignatures(options)).process(run.events, () => false));
 }
 
 const ids = (fs: readonly SyscallEvent[]): string[] => fs.map((f) => (f.metadata as { Properties: { signatureID: string } }).Properties.signatureID);

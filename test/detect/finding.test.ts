@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { asTraceeEvents } from '../../src/detect/finding-event.js';
 import { describe, it } from 'node:test';
 import { builtinSignatures } from '../../src/detect/builtins.js';
 import { Detector } from '../../src/detect/detector.js';
 import { isFinding } from '../../src/detect/finding-event.js';
 import { parseRecordedLine } from '../../src/detect/recording.js';
-import { livePlan } from '../../src/detect/setup.js';
+import { setupPolicies } from '../../src/pipeline/policy-stage.js';
+import { DEFAULT_EVENTS } from '../../src/catalog/events.js';
 import { parseEventsFlags } from '../../src/policy/events-grammar.js';
 import { tableView } from '../../src/detect/table-view.js';
 import type { SyscallEvent } from '../../src/model/event.js';
@@ -21,7 +23,7 @@ function event(over: Partial<SyscallEvent> = {}): SyscallEvent {
 
 describe('findings as events of the stream (Tracee shape)', () => {
   const detector = new Detector(builtinSignatures());
-  const out = detector.process([event()]);
+  const out = asTraceeEvents(detector.process([event()]));
 
   it('puts the findings right after their event, in signature order', () => {
     assert.deepEqual(out.map((e) => e.eventName), ['ioperm', 'io_port_container', 'io_port_critical', 'io_port_unknown_tool']);
@@ -52,7 +54,7 @@ describe('findings as events of the stream (Tracee shape)', () => {
     const line = eventToJson(out[2]);
     assert.equal((JSON.parse(line) as { metadata: { Properties: { Severity: number } } }).metadata.Properties.Severity, 3);
     assert.deepEqual(parseRecordedLine(line), { kind: 'finding' });
-    assert.deepEqual(detector.detect(out[2]), [], 'findings are not examined again');
+    assert.deepEqual(asTraceeEvents(detector.detect(out[2])), [], 'findings are not examined again');
   });
 
   it('every built-in has a description, remediation, a MITRE ATT&CK mapping, and says whether it fires on the attempt or on success', () => {
@@ -80,21 +82,19 @@ describe('findings as events of the stream (Tracee shape)', () => {
 
 describe('what a live run traces and shows', () => {
   const detector = new Detector(builtinSignatures());
+  const setup = (events: string[] | undefined, extra: { policyFiles?: string[] } = {}) =>
+    setupPolicies({ events, detectEvents: detector.events(), ...extra }, DEFAULT_EVENTS, {});
+  const names = (s: ReturnType<typeof setup>) => s.events.map((e) => e.name).sort();
 
-  it('adds the events signatures need to the ones asked for, and shows only those asked for', () => {
-    const plan = livePlan(detector, undefined, {});
-    assert.deepEqual(plan.events, ['ioperm', 'iopl', 'userfaultfd', 'perf_event_open']);
-    assert.equal(plan.show(event()), true);
-    assert.equal(plan.show(event({ eventName: 'userfaultfd' })), false);
-    const filtered = livePlan(detector, ['ioperm.data.turn_on=1'], {});
-    assert.deepEqual(filtered.events, ['ioperm.data.turn_on=1', 'ioperm', 'iopl', 'userfaultfd', 'perf_event_open'], 'a bare name keeps the filter (filters AND per event)');
-    assert.equal(filtered.show(event({ eventName: 'iopl' })), false);
-    const excluding = livePlan(detector, ['-iopl', '-userfaultfd'], {});
-    assert.deepEqual(parseEventsFlags(excluding.events ?? []).events, ['ioperm', 'perf_event_open'], 'the defaults minus the exclusions, plus what signatures need and were not excluded');
-  });
-
-  it('shows nothing but findings with --detect-only, and leaves the events to --policy files', () => {
-    assert.equal(livePlan(detector, ['ioperm'], { detectOnly: true }).show(event()), false);
-    assert.equal(livePlan(detector, undefined, { policy: ['p.yaml'] }).events, undefined);
+  it('adds the events signatures need to the ones asked for, and hides those not asked for', () => {
+    const plain = setup(undefined);
+    assert.deepEqual(names(plain), ['ioperm', 'iopl', 'perf_event_open', 'userfaultfd']);
+    assert.deepEqual([...plain.hidden].sort(), ['perf_event_open', 'userfaultfd']);
+    const filtered = setup(['ioperm.data.turn_on=1']);
+    assert.deepEqual([...filtered.hidden].sort(), ['iopl', 'perf_event_open', 'userfaultfd']);
+    const rule = filtered.specs[0].rules.find((r) => r.event === 'ioperm');
+    assert.equal(rule?.conditions.length, 1, 'the filter stays on the asked-for event (not widened by the signatures)');
+    const excluding = setup(['-iopl', '-userfaultfd']);
+    assert.deepEqual(names(excluding), ['ioperm', 'perf_event_open'], 'the defaults minus the exclusions, plus what signatures need and were not excluded');
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { asTraceeEvents } from '../../src/detect/finding-event.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -53,7 +54,7 @@ describe('YAML rules with CEL conditions', () => {
     const detector = new Detector(loadRuleFiles([file], new Set(['WP-001'])));
     const run = await liveRun(['ioperm:0x70:2:1', 'ioperm:0x378:3:1', 'ioperm:0x70:2:0', 'iopl:3']);
     assert.equal(run.events.length, 4);
-    const found = detector.process(run.events, () => false);
+    const found = asTraceeEvents(detector.process(run.events, () => false));
     assert.deepEqual(sigIds(found), ['R-100', 'R-102'], 'CMOS rule on the first call only; R-101 (fires: success) silent on -ENOSYS; R-102 on iopl(3)');
     const f = found[0];
     assert.equal(f.eventName, 'cmos_port_opened');
@@ -77,8 +78,8 @@ describe('YAML rules with CEL conditions', () => {
     const ev = JSON.parse(
       '{"processName":"x","eventName":"iopl","eventId":"172","returnValue":0,"args":[{"name":"level","type":"int32","value":3}],"executable":{"path":""},"container":{"id":"","name":"","image":"","imageDigest":""},"kubernetes":{"podName":"","podNamespace":"","podUID":"","podSandbox":false},"contextFlags":{"containerStarted":false,"isCompat":false},"metadata":{},"matchedPolicies":[],"stackAddresses":[],"containerId":"","userId":0,"timestamp":1,"threadStartTime":0}',
     ) as SyscallEvent;
-    assert.deepEqual(sigIds(detector.detect(ev)), ['R-101', 'R-102']);
-    assert.deepEqual(sigIds(detector.detect({ ...ev, returnValue: -1 })), ['R-102']);
+    assert.deepEqual(sigIds(asTraceeEvents(detector.detect(ev))), ['R-101', 'R-102']);
+    assert.deepEqual(sigIds(asTraceeEvents(detector.detect({ ...ev, returnValue: -1 }))), ['R-102']);
   });
 
   it('a rule may select any syscall of the catalog, not only the ioperm family', { skip: !isRoot && 'argument names come from tracefs format files' }, () => {

@@ -47,7 +47,10 @@ describe('container=new: only containers created after tracing began', { skip, t
         await fresh.go();
         const got = await collectAll(t, 400);
         assert.deepEqual(got.map((e) => [e.hostProcessId, e.containerId]), [[fresh.pid, id(2)]]);
-        assert.equal(t.stats().filtered.ioperm, 1, 'the running container\'s call was filtered, and counted');
+        // tracefs counts as filtered every ioperm exit whose entry its comm filter dropped in the kernel, other
+        // processes' included: at least the running container's call there, exactly it on eBPF
+        const filtered = t.stats().filtered.ioperm ?? 0;
+        assert.ok(backend === 'tracefs' ? filtered >= 1 : filtered === 1, `the running container's call was filtered, and counted: ${JSON.stringify(t.stats())}`);
       } finally {
         await t.stop();
         await old.end();

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import koffi from 'koffi';
 import { ebpfSupport } from '../../src/probes/ebpf/probe.js';
-import { trace, type SyscallEvent, type Trace } from '../../src/trace.js';
+import { asTraceeEvents } from '../../src/detect/finding-event.js';
+import { trace, type StreamItem, type SyscallEvent, type Trace } from '../../src/trace.js';
 import { helperCopy, startCaller, type CallerEnd } from './caller.js';
 import { NO_32BIT } from '../support/kernel-features.js';
 
@@ -26,10 +27,10 @@ const allowed = helperCopy(`wp-enforce-${process.pid}/allowed`, K); // same comm
 const EVENTS = ['ioperm', 'iopl', 'perf_event_open', 'userfaultfd'];
 
 /** A trace of its own, read in the background until stop(); events of our callers only. */
-function background(t: Trace): { events: () => SyscallEvent[]; done: Promise<void> } {
+function background(t: Trace<StreamItem>): { events: () => SyscallEvent[]; done: Promise<void> } {
   const got: SyscallEvent[] = [];
   const done = (async () => {
-    for await (const ev of t) got.push(ev);
+    for await (const batch of t.batches()) got.push(...asTraceeEvents(batch)); // findings as outputs print them
   })();
   return { events: () => got, done };
 }
@@ -58,7 +59,7 @@ const findingOf = (evs: SyscallEvent[]): SyscallEvent | undefined => evs.find((e
 const argOf = (ev: SyscallEvent, name: string): unknown => ev.args.find((a) => a.name === name)?.value;
 
 describe('kill rules armed with --enforce (eBPF)', { skip, timeout: 120_000 }, () => {
-  let t: Trace;
+  let t: Trace<StreamItem>;
   let bg: ReturnType<typeof background>;
   before(async () => {
     t = trace({

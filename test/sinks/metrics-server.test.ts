@@ -13,7 +13,7 @@ const output = (name: string, sent: number, dropped: number, retried: number, qu
 
 const source = {
   backend: 'tracefs',
-  stats: () => ({ delivered: { ioperm: 7, iopl: 2 }, lostByEvent: { ioperm: 1, iopl: 0 }, lostRecords: 3, lostEvents: 0, lostByReason: { 'ring buffer overrun': 3 }, filtered: { ioperm: 4 } }),
+  stats: () => ({ delivered: { ioperm: 7, iopl: 2 }, lostByEvent: { ioperm: 1, iopl: 0 }, lostRecords: 3, lostEvents: 0, lostByReason: { 'ring buffer overrun': 3 }, lostByKind: {}, filtered: { ioperm: 4 } }),
   outputs: [output('nats:nats://127.0.0.1:4222', 5, 2, 4, 1), output('webhook:http://x/"q"\\', 0, 0, 0, 0)],
 };
 

@@ -8,7 +8,7 @@ const outputs: Output[] = [
   { name: 'nats:nats://127.0.0.1:4222', write: () => {}, close: async () => {}, stats: () => ({ name: 'nats:nats://127.0.0.1:4222', sent: 10, dropped: 3, retried: 2, queued: 5 }) },
 ];
 let delivered = 0;
-const source = { stats: () => ({ delivered: { ioperm: delivered }, lostByEvent: { ioperm: 1 }, lostRecords: 2, lostEvents: 0, lostByReason: {}, filtered: {} }), outputs };
+const source = { stats: () => ({ delivered: { ioperm: delivered }, lostByEvent: { ioperm: 1 }, lostRecords: 2, lostEvents: 0, lostByReason: {}, lostByKind: {}, filtered: {} }), outputs };
 
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: () => string } {
   const s = new PassThrough() as unknown as NodeJS.WriteStream & { text: () => string };

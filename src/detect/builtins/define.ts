@@ -1,5 +1,6 @@
 import type { SyscallEvent } from '../../model/event.js';
-import type { FindingData, Signature, SignatureMetadata } from '../signature.js';
+import type { FindingData, SignatureMetadata } from '../../model/finding.js';
+import type { Signature } from '../signature.js';
 
 /** A built-in: metadata, the events it selects, and a test that returns the finding's data, or undefined. */
 export function defineSignature(

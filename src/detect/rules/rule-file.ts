@@ -5,7 +5,8 @@ import { UsageError, yamlSyntaxProblem } from '../../model/errors.js';
 import type { SyscallEvent } from '../../model/event.js';
 import { resolveSelector } from '../../policy/events-grammar.js';
 import { type Locate, show, suggest } from '../../policy/problem.js';
-import { type Finding, type MitreAttack, type Severity, SEVERITY_NAMES, type Signature, type SignatureMetadata } from '../signature.js';
+import { type Finding, type MitreAttack, type Severity, SEVERITY_NAMES, type SignatureMetadata } from '../../model/finding.js';
+import type { Signature } from '../signature.js';
 import { compileCondition, ConditionError, evaluationMessage } from './cel-condition.js';
 
 /**

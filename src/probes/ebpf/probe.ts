@@ -20,6 +20,7 @@ import type { EnforceLayout } from './kill-check.js';
 import { enterProgram, exitProgram, type HookKind, ID_COMPAT, ID_NATIVE, type StringRead, TracepointRecord } from './syscall-programs.js';
 import { exit, mov64Imm, R0 } from './asm.js';
 import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
+import { LossTally } from '../../model/loss.js';
 
 /**
  * The eBPF backend: syscalls filtered, paired and enriched in the kernel, read from a BPF ring buffer.
@@ -353,13 +354,12 @@ export class EbpfProbe implements Probe {
       const d: DataView = new DataView(v.buffer, v.byteOffset, v.byteLength);
       if (d.getUint32(Entry.armed, true) === 0) continue;
       const name: string | undefined = this.decoder.eventOf(d.getUint32(Entry.id, true), (d.getUint32(Entry.flags, true) & FLAG_COMPAT) !== 0)?.name;
-      const reason = `${name ?? 'syscall'} still in progress at stop`;
-      this.inProgress[reason] = (this.inProgress[reason] ?? 0) + 1;
+      this.inProgress.add('in-progress-at-stop', name);
     }
     this.close();
   }
 
-  private readonly inProgress: Record<string, number> = {};
+  private readonly inProgress = new LossTally();
 
   /** Where in-flight entries live (task storage, or the hash of the raw_tp fallback). */
   get inflightKind(): 'task' | 'hash' {
@@ -386,18 +386,18 @@ export class EbpfProbe implements Probe {
   }
 
   losses(): LossCounters {
-    const byReason: Record<string, number> = { ...this.inProgress };
+    const losses = this.inProgress.entries();
     if (!this.closed) {
       const last = this.lastLosses;
       this.lastLosses = { ringbuf: sumOverCpus(this.losses_, LossSlot.ringbufFull), inflight: sumOverCpus(this.losses_, LossSlot.inflightFull), task: sumOverCpus(this.losses_, LossSlot.taskRingbufFull) };
       // The per-event counters move only with these totals: read them (one lookup per selected id) only then.
       if (this.lastLosses.ringbuf !== last.ringbuf || this.lastLosses.inflight !== last.inflight) this.lastByEvent = this.readEventLosses();
     }
-    if (this.lastLosses.ringbuf) byReason['ebpf ringbuf full'] = this.lastLosses.ringbuf;
-    if (this.lastLosses.inflight) byReason['ebpf in-flight map full'] = this.lastLosses.inflight;
-    if (this.lastLosses.task) byReason['ebpf ringbuf full (task records)'] = this.lastLosses.task;
-    if (this.decoder.unknown) byReason['ebpf unknown record'] = this.decoder.unknown;
-    return { byReason, byEvent: { ...this.lastByEvent } };
+    if (this.lastLosses.ringbuf) losses.push({ kind: 'ringbuf-full', count: this.lastLosses.ringbuf });
+    if (this.lastLosses.inflight) losses.push({ kind: 'inflight-full', count: this.lastLosses.inflight });
+    if (this.lastLosses.task) losses.push({ kind: 'task-ringbuf-full', count: this.lastLosses.task });
+    if (this.decoder.unknown) losses.push({ kind: 'unknown-record', count: this.decoder.unknown });
+    return { losses, byEvent: { ...this.lastByEvent } };
   }
 
   private lastLosses = { ringbuf: 0, inflight: 0, task: 0 };

@@ -1,6 +1,7 @@
 import type { EventDefinition } from '../../catalog/types.js';
 import type { ArgValue } from '../../model/event.js';
 import type { CompletedSyscall } from '../types.js';
+import { LossTally } from '../../model/loss.js';
 
 /**
  * Pairs syscall enter and exit records per thread into one CompletedSyscall at exit (Tracee semantics).
@@ -94,7 +95,8 @@ const MAX_PENDING_THREADS = 65_536;
 
 export interface PairingCounters {
   lostByEvent: Record<string, number>;
-  lostByReason: Record<string, number>;
+  /** Records lost, by kind (and event where the kind is per event). */
+  losses: LossTally;
   /** Exits whose enter the kernel filter dropped on purpose, by event: not losses. */
   filteredByEvent: Record<string, number>;
 }
@@ -149,7 +151,7 @@ export class SyscallPairer {
   constructor(
     events: readonly EventDefinition[],
     private readonly emit: (s: CompletedSyscall) => void,
-    readonly counters: PairingCounters = { lostByEvent: {}, lostByReason: {}, filteredByEvent: {} },
+    readonly counters: PairingCounters = { lostByEvent: {}, losses: new LossTally(), filteredByEvent: {} },
     /** Events whose entry records are filtered in the kernel: an exit without its enter is expected for them. */
     private readonly kernelFiltered: ReadonlySet<string> = new Set(),
   ) {
@@ -239,12 +241,12 @@ export class SyscallPairer {
       const name = this.byNr.get(o.key)?.name ?? String(o.key);
       bump(this.kernelFiltered.has(name) ? this.counters.filteredByEvent : this.counters.lostByEvent, name);
     });
-    this.expireOrphans(this.rawOrphans, due, () => bump(this.counters.lostByReason, 'raw syscall exit without its enter'));
+    this.expireOrphans(this.rawOrphans, due, () => this.counters.losses.add('exit-without-enter'));
     this.expireSuperseded(this.native, due);
     this.expireSuperseded(this.raw, due);
     if (final) {
-      for (const list of this.native.values()) for (const p of list) bump(this.counters.lostByReason, `${p.event.name} still in progress at stop`);
-      for (const list of this.raw.values()) for (const p of list) bump(this.counters.lostByReason, `${p.event.name} (raw) still in progress at stop`);
+      for (const list of this.native.values()) for (const p of list) this.counters.losses.add('in-progress-at-stop', p.event.name);
+      for (const list of this.raw.values()) for (const p of list) this.counters.losses.add('in-progress-at-stop', p.event.name, 1, true);
       this.native.clear();
       this.raw.clear();
       this.markers.clear();
@@ -264,7 +266,7 @@ export class SyscallPairer {
     if (this.lossSeq >= c.enter.seq - 1) {
       // no marker, but records were lost since its enter was read (its marker may be among them): not sure it was a
       // 32-bit call, so say so instead of guessing
-      bump(this.counters.lostByReason, `${c.enter.event.name} (32-bit or 64-bit unknown: records lost)`);
+      this.counters.losses.add('abi-unknown', c.enter.event.name);
       return;
     }
     const e = c.enter;
@@ -289,7 +291,7 @@ export class SyscallPairer {
   private evictOldest(map: Map<number, Pending[]>): void {
     const first = map.keys().next();
     if (first.done) return;
-    for (const p of map.get(first.value) ?? []) bump(this.counters.lostByReason, `${p.event.name} dropped: too many threads in a syscall`);
+    for (const p of map.get(first.value) ?? []) this.counters.losses.add('too-many-threads', p.event.name);
     map.delete(first.value);
   }
 

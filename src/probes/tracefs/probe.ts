@@ -321,7 +321,8 @@ class TracefsProbe implements Probe {
   }
 
   losses(): LossCounters {
-    const byReason: Record<string, number> = { ...this.pairer.counters.lostByReason };
+    const tally = this.pairer.counters.losses;
+    const losses = tally.entries();
     if (this.readers && !this.closed) {
       for (let i = 0; i < this.readers.cpus.length; i++) {
         const st = this.readers.stats(i);
@@ -332,16 +333,15 @@ class TracefsProbe implements Probe {
     for (let i = 0; i < this.missedCounted.length; i++) {
       overrun += Math.max(this.missedCounted[i], this.lastStats[i] ?? 0, this.missedUncounted[i]);
     }
-    if (overrun) byReason['tracefs ring buffer overrun'] = overrun;
+    if (overrun) losses.push({ kind: 'overrun', count: overrun });
     const byEvent = { ...this.pairer.counters.lostByEvent };
     // a syscall is two records (enter, exit): the pairing saw the half-lost ones (byEvent); the rest of the lost
     // records were whole syscalls, two records each; calls whose ABI could not be told are counted as lost too
     let halfLost = 0;
     for (const n of Object.values(byEvent)) halfLost += n;
-    let unknownAbi = 0;
-    for (const [reason, n] of Object.entries(byReason)) if (reason.includes('unknown: records lost')) unknownAbi += n;
+    const unknownAbi = tally.total((k) => k === 'abi-unknown');
     const eventsLost = halfLost + unknownAbi + Math.max(0, Math.round((overrun - halfLost) / 2));
-    return { byReason, byEvent, filteredByEvent: { ...this.pairer.counters.filteredByEvent }, eventsLost };
+    return { losses, byEvent, filteredByEvent: { ...this.pairer.counters.filteredByEvent }, eventsLost };
   }
 
   private readonly lastStats: number[] = [];

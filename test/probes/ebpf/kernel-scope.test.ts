@@ -115,7 +115,7 @@ async function traceScoped(
   const outPids = new Set(outOfScope.map((h) => h.pid));
   assert.deepEqual(got.filter((s) => outPids.has(s.context!.pid)).map(seen), [], 'nothing from out-of-scope processes');
   assert.deepEqual(got.map(seen), want.map(expected));
-  assert.deepEqual(probe.losses(), { byReason: { 'read still in progress at stop': inScope.length }, byEvent: {} });
+  assert.deepEqual(probe.losses(), { losses: [{ kind: 'in-progress-at-stop', event: 'read', count: inScope.length }], byEvent: {} });
   return got;
 }
 
@@ -230,15 +230,15 @@ describe('ebpf per-event losses', () => {
       probes.push(probe);
       await h.go(); // nothing is drained meanwhile: a 4 KiB ring (25 records) overflows
       const got = await collect(probe, () => true, () => false);
-      const { byReason, byEvent } = probe.losses();
+      const { losses, byEvent } = probe.losses();
       const delivered: Record<string, number> = {};
       for (const s of got) delivered[s.event.name] = (delivered[s.event.name] ?? 0) + 1;
       for (const [name, n] of Object.entries(issued)) {
         assert.equal((delivered[name] ?? 0) + (byEvent[name] ?? 0), n, `${name}: delivered ${delivered[name]}, lost ${byEvent[name]}`);
       }
       assert.ok((byEvent.ioperm ?? 0) > 0 && (byEvent.iopl ?? 0) > 0, `lost by event: ${JSON.stringify(byEvent)}`);
-      assert.deepEqual(Object.keys(byReason), ['ebpf ringbuf full']);
-      assert.equal(byReason['ebpf ringbuf full'], Object.values(byEvent).reduce((a, b) => a + b, 0));
+      assert.deepEqual(losses.map((l) => l.kind), ['ringbuf-full']);
+      assert.equal(losses[0].count, Object.values(byEvent).reduce((a, b) => a + b, 0));
       probe.close();
       assert.deepEqual(probe.losses().byEvent, byEvent, 'losses() still answers after close');
     });

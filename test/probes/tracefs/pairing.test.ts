@@ -94,7 +94,7 @@ describe('enter/exit pairing', () => {
     p.enter(5, 1, 0, ioperm, [0n, 0n, 0], 1);
     p.settle(2, true);
     assert.deepEqual(p.counters.lostByEvent, {});
-    assert.deepEqual(p.counters.lostByReason, { 'ioperm still in progress at stop': 1 });
+    assert.deepEqual(p.counters.losses.entries(), [{ kind: 'in-progress-at-stop', event: 'ioperm', count: 1 }]);
   });
 });
 
@@ -107,7 +107,7 @@ describe('32-bit detection when records were lost', () => {
     p.rawExit(9, 120, 110, 23176, 5);
     p.settle(6);
     assert.equal(out.length, 0);
-    assert.deepEqual(p.counters.lostByReason, { 'iopl (32-bit or 64-bit unknown: records lost)': 1 });
+    assert.deepEqual(p.counters.losses.entries(), [{ kind: 'abi-unknown', event: 'iopl', count: 1 }]);
   });
 
   it('does not call a raw pair 32-bit when records were lost after its enter was read, however many drains its exit took', () => {
@@ -118,7 +118,7 @@ describe('32-bit detection when records were lost', () => {
     p.rawExit(9, 120, 110, 23176, 9); // the backlog delivered the exit four drains later
     p.settle(10);
     assert.equal(out.length, 0, 'a lost getppid marker must not become a false iopl(32)');
-    assert.deepEqual(p.counters.lostByReason, { 'iopl (32-bit or 64-bit unknown: records lost)': 1 });
+    assert.deepEqual(p.counters.losses.entries(), [{ kind: 'abi-unknown', event: 'iopl', count: 1 }]);
   });
 
   it('settles a getppid-heavy thread in linear time: 200,000 markers, each consumed by its raw pair', () => {

@@ -38,4 +38,4 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
   }
 }
 
-export const EMPTY_STATS = { delivered: {}, lostByEvent: {}, lostRecords: 0, lostEvents: 0, lostByReason: {}, filtered: {} };
+export const EMPTY_STATS = { delivered: {}, lostByEvent: {}, lostRecords: 0, lostEvents: 0, lostByReason: {}, lostByKind: {}, filtered: {} };

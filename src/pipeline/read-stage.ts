@@ -1,0 +1,74 @@
+import type { CompletedSyscall, LossCounters, Probe, TaskEvent } from '../probes/types.js';
+import { trackForCleanup } from './cleanup.js';
+
+export interface ReadHandlers {
+  /** One decoded, paired syscall (decode and pair happen in the probe, which knows its record format). */
+  onSyscall(s: CompletedSyscall): void;
+  /** Fork, exec, exit, in timestamp order with the syscalls. */
+  onTask(t: TaskEvent): void;
+  /** How many more records the consumer can take now. */
+  room(): number;
+  /** A read handed something over. */
+  onRead(): void;
+  /** Reading failed: the run ends with this error. */
+  onError(err: unknown): void;
+}
+
+/**
+ * read: polls the probe's kernel buffers, never reading more than the consumer has room for; what a slow consumer
+ * cannot take stays in the kernel, which counts what it then loses.
+ */
+export class ReadStage {
+  private timer: NodeJS.Timeout | undefined;
+  private untrack: (() => void) | undefined;
+  private finished = false;
+  /** The last read filled the room: more is waiting in the kernel. */
+  saturated = false;
+
+  constructor(
+    private readonly probe: Probe,
+    private readonly on: ReadHandlers,
+  ) {
+    this.untrack = trackForCleanup(probe);
+  }
+
+  get backend(): Probe['backend'] {
+    return this.probe.backend;
+  }
+
+  start(pollMs: number): void {
+    if (!this.finished) this.timer = setInterval(() => this.tick(), pollMs);
+  }
+
+  tick(): void {
+    if (this.finished) return;
+    const room = this.on.room();
+    if (room <= 0) return;
+    try {
+      this.saturated = this.probe.drain(this.on.onSyscall, this.on.onTask, room) >= room;
+    } catch (err) {
+      this.on.onError(err);
+      return;
+    }
+    this.on.onRead();
+  }
+
+  losses(): LossCounters {
+    return this.probe.losses();
+  }
+
+  /** Stops recording, hands over what is still buffered, releases every kernel object. Idempotent. */
+  finish(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.finished) return;
+    this.finished = true;
+    try {
+      if (this.probe.finish) this.probe.finish(this.on.onSyscall, this.on.onTask);
+      else this.probe.drain(this.on.onSyscall, this.on.onTask);
+    } finally {
+      this.probe.close();
+      this.untrack?.();
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { isFindingItem, isEventItem, type StreamItem } from '../../src/model/stream.js';
+import { trace } from '../../src/trace.js';
+import { startSyscaller } from '../support/syscaller.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'wp-trace-api-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+for (const backend of ['ebpf', 'tracefs'] as const) {
+  describe(`trace() runs the whole path, detections and outputs included (${backend})`, () => {
+    it('iterated with detect: each finding right after its event, typed as a finding', async () => {
+      const sc = await startSyscaller(['ioperm:0x64:1:1', 'iopl:0']);
+      const t = trace({ backend, pids: [sc.pid], detect: true });
+      const items: StreamItem[] = [];
+      try {
+        await t.ready;
+        await sc.go();
+        const reading = (async () => {
+          for await (const item of t) items.push(item);
+        })();
+        await new Promise((r) => setTimeout(r, 300));
+        await t.stop();
+        await reading;
+      } finally {
+        await t.stop();
+        await sc.end();
+      }
+      const events = items.filter(isEventItem);
+      assert.deepEqual(events.map((e) => e.eventName), ['ioperm', 'iopl']);
+      const findings = items.filter(isFindingItem);
+      assert.ok(findings.length > 0, 'ioperm(0x64) is a critical port: some signature fires');
+      for (const f of findings) {
+        assert.equal(f.event.eventName, 'ioperm', `${f.signature.id} fired on the ioperm call`);
+        assert.ok(items.indexOf(f) > items.indexOf(f.event), `${f.signature.id} comes after its event`);
+      }
+      assert.deepEqual(t.findingCounts()[findings[0].signature.id] > 0, true);
+    });
+
+    it('with outputs: writes events and findings (in Tracee shape) to the file by itself, and finished resolves after the flush', async () => {
+      const file = join(dir, `out-${backend}.json`);
+      const sc = await startSyscaller(['ioperm:0x64:1:1']);
+      const t = trace({ backend, pids: [sc.pid], detect: true, outputs: [`json:${file}`] });
+      try {
+        await t.ready;
+        await sc.go();
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        await t.stop();
+        await sc.end();
+      }
+      await t.finished;
+      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { eventName: string; metadata?: { Properties?: { signatureID?: string } } });
+      assert.equal(lines[0].eventName, 'ioperm');
+      const ids = lines.slice(1).map((l) => l.metadata?.Properties?.signatureID);
+      assert.ok(ids.length > 0 && ids.every((id) => typeof id === 'string' && id.startsWith('WP-')), JSON.stringify(ids));
+      assert.deepEqual(t.outputStats().map((o) => [o.sent, o.dropped]), [[lines.length, 0]]);
+      await assert.rejects(async () => {
+        for await (const _ of t) break;
+      }, /writes to its outputs/);
+    });
+  });
+}
