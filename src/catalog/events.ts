@@ -1,12 +1,21 @@
 import { isTraceable, syscallDefinition, syscallNames, traceeSets } from './kernel-syscalls.js';
-import type { ArgDefinition, EventDefinition } from './types.js';
+import type { ArgDecoder, ArgDefinition, EventDefinition } from './types.js';
 
 /** One source of truth per event: CLI listing, docs, decoding and filters all read this table. */
 
-/** `kernelName`: the kernel's format-file name where it differs from Tracee's (ioctl's `cmd`). */
-function k(name: string, kernelType: string, type: ArgDefinition['type'], description: string, kernelName?: string): ArgDefinition {
-  return { name, kernelType, type, tags: ['K'], description, ...(kernelName ? { aliases: [kernelName] } : {}) };
+interface ArgExtras {
+  /** The kernel's format-file name where it differs from Tracee's (ioctl's `cmd`). */
+  kernelName?: string;
+  display?: 'hex';
+  decoder?: ArgDecoder;
 }
+
+function k(name: string, kernelType: string, type: ArgDefinition['type'], description: string, extras: ArgExtras = {}): ArgDefinition {
+  const { kernelName, display, decoder } = extras;
+  return { name, kernelType, type, tags: ['K'], description, ...(kernelName && { aliases: [kernelName] }), ...(display && { display }), ...(decoder && { decoder }) };
+}
+
+const HEX = { display: 'hex' } as const;
 
 export const EVENTS: readonly EventDefinition[] = [
   {
@@ -16,10 +25,11 @@ export const EVENTS: readonly EventDefinition[] = [
     sets: ['syscalls', 'system'],
     arches: ['x86_64', 'i386'],
     args: [
-      k('from', 'unsigned long', 'uint64', 'first I/O port of the range'),
+      k('from', 'unsigned long', 'uint64', 'first I/O port of the range', HEX),
       k('num', 'unsigned long', 'uint64', 'number of ports in the range'),
       k('turn_on', 'int', 'int32', '1 grants access to the range, 0 revokes it'),
     ],
+    ports: { kind: 'range', from: 'from', num: 'num', grant: 'turn_on' },
     description:
       'Sets the I/O port access bits of the calling thread for ports from..from+num-1. Granting access (turn_on=1) needs CAP_SYS_RAWIO and lets the thread run in/out instructions on those ports directly, bypassing every driver.',
     related: ['iopl', 'ioctl', 'perf_event_open', 'userfaultfd'],
@@ -31,6 +41,7 @@ export const EVENTS: readonly EventDefinition[] = [
     sets: ['syscalls', 'system'],
     arches: ['x86_64', 'i386'],
     args: [k('level', 'unsigned int', 'int32', 'I/O privilege level 0-3; 3 opens all 65536 ports')],
+    ports: { kind: 'level', level: 'level' },
     description:
       'Changes the I/O privilege level of the calling thread. Level 3 grants access to the whole I/O port space; raising it needs CAP_SYS_RAWIO.',
     related: ['ioperm', 'ioctl'],
@@ -43,8 +54,8 @@ export const EVENTS: readonly EventDefinition[] = [
     arches: ['x86_64', 'i386', 'arm64'],
     args: [
       k('fd', 'unsigned int', 'int32', 'file descriptor of the device or file'),
-      k('request', 'unsigned int', 'uint64', 'device-dependent request code', 'cmd'),
-      k('arg', 'unsigned long', 'uint64', 'request argument, often a user pointer'),
+      k('request', 'unsigned int', 'uint64', 'device-dependent request code', { kernelName: 'cmd', ...HEX, decoder: 'ioctl-request' }),
+      k('arg', 'unsigned long', 'uint64', 'request argument, often a user pointer', HEX),
     ],
     description: 'Sends a device-specific request to the driver behind a file descriptor.',
     related: ['ioperm', 'iopl'],
@@ -56,12 +67,14 @@ export const EVENTS: readonly EventDefinition[] = [
     sets: ['syscalls', 'system'],
     arches: ['x86_64', 'i386', 'arm64'],
     args: [
-      k('attr', 'struct perf_event_attr *', 'pointer', 'user pointer to the event attributes', 'attr_uptr'),
+      k('attr', 'struct perf_event_attr *', 'pointer', 'user pointer to the event attributes', { kernelName: 'attr_uptr', ...HEX }),
       k('pid', 'pid_t', 'int32', 'process to measure (-1: all processes on cpu)'),
       k('cpu', 'int', 'int32', 'CPU to measure (-1: any CPU)'),
       k('group_fd', 'int', 'int32', 'group leader fd, or -1'),
-      k('flags', 'unsigned long', 'uint64', 'PERF_FLAG_* bits'),
+      k('flags', 'unsigned long', 'uint64', 'PERF_FLAG_* bits', { ...HEX, decoder: 'perf-event-open-flags' }),
     ],
+    // type and config (u32 type, u32 size, u64 config): what the event measures
+    entryRead: { arg: 'attr', bytes: 16, decoder: 'perf-event-attr' },
     description:
       'Opens a performance-monitoring event; with enough privilege it can watch other processes and the kernel, and attach BPF programs.',
     related: ['ioctl', 'userfaultfd'],
@@ -72,7 +85,7 @@ export const EVENTS: readonly EventDefinition[] = [
     compatNr: 374,
     sets: ['syscalls', 'system'],
     arches: ['x86_64', 'i386', 'arm64'],
-    args: [k('flags', 'int', 'int32', 'O_CLOEXEC, O_NONBLOCK, UFFD_USER_MODE_ONLY')],
+    args: [k('flags', 'int', 'int32', 'O_CLOEXEC, O_NONBLOCK, UFFD_USER_MODE_ONLY', { ...HEX, decoder: 'userfaultfd-flags' })],
     description:
       'Creates a file descriptor for handling page faults in user space; a favourite tool for widening kernel race windows in exploits.',
     related: ['perf_event_open'],

@@ -31,6 +31,9 @@ const NUMERIC: Readonly<Record<string, ArgType>> = { int32: 'int32', uint32: 'ui
 /** A C type standing for a Tracee type, where no format file says the kernel's (replay without tracefs). */
 const C_TYPE: Readonly<Record<string, string>> = { int32: 'int', uint32: 'unsigned int', uint16: 'umode_t', int64: 'long', uint64: 'unsigned long', string: 'const char *' };
 
+/** Shown in hex outside the family too: addresses, and the args whose names say flag words and request codes. */
+const HEX_NAMES = new Set(['flags', 'request', 'arg', 'from']);
+
 /**
  * One argument as Tracee names and types it (its event table), read from the kernel's slot: Tracee's numeric type where it
  * has one, else the kernel's (strings and structs are addresses in the record); the kernel's name stays an alias.
@@ -44,6 +47,7 @@ function argOf(f: FormatField, tracee: readonly [string, string, string?] | unde
     description: `${f.cType} argument (from the kernel's tracepoint format)`,
   };
   if (tracee && tracee[1] !== arg.type) arg.traceeType = tracee[1];
+  if (arg.type === 'pointer' || HEX_NAMES.has(arg.name)) arg.display = 'hex';
   // the kernel's name: from its format file, else as the table recorded it
   const kernelName = f.name !== arg.name ? f.name : tracee?.[2];
   if (kernelName !== undefined) arg.aliases = [kernelName];

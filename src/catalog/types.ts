@@ -21,7 +21,36 @@ export interface ArgDefinition {
   traceeType?: string;
   /** Other names filters and recordings may use: the kernel's format-file name where Tracee's differs (openat's `filename`). */
   aliases?: string[];
+  /** How tables print the number: `hex` for addresses, bit masks and request codes; absent, decimal. */
+  display?: 'hex';
+  /** Names for the value (decoded, parse-arguments), by the decoder src/enrich/details.ts implements under this key. */
+  decoder?: ArgDecoder;
 }
+
+/** Decoders of a numeric argument into a name, e.g. ioctl's request 0x5413 -> TIOCGWINSZ. */
+export type ArgDecoder = 'ioctl-request' | 'userfaultfd-flags' | 'perf-event-open-flags';
+
+/** Decoders of a struct the probe copied from user memory at entry, e.g. perf_event_attr -> "type=… config=…". */
+export type StructDecoder = 'perf-event-attr';
+
+/** Bytes of user memory a probe record holds for an entry read (the eBPF record's fixed slot). */
+export const ENTRY_READ_MAX = 16;
+
+/**
+ * A struct behind a pointer arg, copied at syscall entry (eBPF) before the caller can change it: the first `bytes`
+ * bytes, decoded into the event's `decoded[arg]`.
+ */
+export interface EntryRead {
+  arg: string;
+  bytes: number;
+  decoder: StructDecoder;
+}
+
+/**
+ * The I/O ports a call asks for, named by its args: a range of ports with the arg that grants (non-zero) or revokes
+ * it (ioperm), or an I/O privilege level, where 3 opens every port (iopl).
+ */
+export type PortRequest = { kind: 'range'; from: string; num: string; grant: string } | { kind: 'level'; level: string };
 
 export interface EventDefinition {
   name: string;
@@ -37,6 +66,10 @@ export interface EventDefinition {
   related: string[];
   /** The syscall tracepoints' name when it differs from the syscall's (x86_64 stat is sys_enter_newstat). */
   tracepoint?: string;
+  /** The call asks for I/O ports: events get `ports` (their owners on this host) and port signatures apply. */
+  ports?: PortRequest;
+  /** A struct the eBPF probe reads from user memory at entry. */
+  entryRead?: EntryRead;
 }
 
 export const TAG_MEANING: Record<ArgTag, string> = {

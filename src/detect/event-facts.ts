@@ -1,3 +1,4 @@
+import { findEvent } from '../catalog/events.js';
 import { portsOf } from '../enrich/details.js';
 import { formatPortOwners } from '../enrich/ioports.js';
 import type { PortRangeOwner, SyscallEvent } from '../model/event.js';
@@ -13,25 +14,25 @@ export function intArg(ev: SyscallEvent, name: string): bigint | undefined {
   return undefined;
 }
 
-/** The port ranges an ioperm/iopl call names: the event's own (`ports`), else computed from its args. */
+/** The port ranges a call names (its catalog entry's `ports`): the event's own (`ports`), else computed from its args. */
 export function portsTouched(ev: SyscallEvent): PortRangeOwner[] {
   if (ev.ports) return ev.ports;
-  if (ev.eventName !== 'ioperm' && ev.eventName !== 'iopl') return [];
+  const def = findEvent(ev.eventName);
+  if (def?.ports === undefined) return [];
   const args = ev.args.map((a) => {
     const n = intArg(ev, a.name);
     return { ...a, value: n === undefined ? a.value : a.type === 'int32' || a.type === 'uint32' ? Number(n) : n };
   });
-  return portsOf(ev.eventName, args) ?? [];
+  return portsOf(def, args) ?? [];
 }
 
-/** ioperm with turn_on set, or iopl with a level of 1-3: the call asks for port access (revoking, or an invalid level, does not). */
+/** A range with its grant arg set (ioperm turn_on=1), or a level of 1-3 (iopl): the call asks for port access (revoking, or an invalid level, does not). */
 export function requestsPortAccess(ev: SyscallEvent): boolean {
-  if (ev.eventName === 'ioperm') return (intArg(ev, 'turn_on') ?? 0n) !== 0n;
-  if (ev.eventName === 'iopl') {
-    const level = intArg(ev, 'level') ?? 0n;
-    return level > 0n && level <= 3n;
-  }
-  return false;
+  const p = findEvent(ev.eventName)?.ports;
+  if (p === undefined) return false;
+  if (p.kind === 'range') return (intArg(ev, p.grant) ?? 0n) !== 0n;
+  const level = intArg(ev, p.level) ?? 0n;
+  return level > 0n && level <= 3n;
 }
 
 /** The kernel said yes. */

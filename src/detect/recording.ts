@@ -162,9 +162,9 @@ function parseLine(line: string): RecordedLine {
   // Watchpost's additions: as recorded, else derived as a live run would (Tracee's lines have none)
   const errno = typeof o.errno === 'string' ? o.errno : errnoOf(ev.returnValue);
   if (errno) ev.errno = errno;
-  const ports = Array.isArray(o.ports) ? (o.ports as SyscallEvent['ports']) : portsOf(ev.eventName, args);
+  const ports = Array.isArray(o.ports) ? (o.ports as SyscallEvent['ports']) : portsOf(def, args);
   if (ports) ev.ports = ports;
-  const decoded = isObject(o.decoded) ? (o.decoded as Record<string, string>) : decodedArgs(ev.eventName, args);
+  const decoded = isObject(o.decoded) ? (o.decoded as Record<string, string>) : decodedArgs(def, args);
   if (decoded) ev.decoded = decoded;
   if (typeof o.containerRuntime === 'string' && o.containerRuntime) ev.containerRuntime = o.containerRuntime;
   return { kind: 'event', event: ev, droppedArgs: dropped };

@@ -1,3 +1,4 @@
+import { argText } from '../catalog/arg-display.js';
 import type { EventArg, SyscallEvent } from '../model/event.js';
 import { isFinding, severityOf } from './finding-event.js';
 import { type Severity, SEVERITY_NAMES } from '../model/finding.js';
@@ -7,11 +8,9 @@ const COLOURS: Record<Severity, string> = { 0: '\x1b[36m', 1: '\x1b[33m', 2: '\x
 const RESET = '\x1b[0m';
 const STRING = 'const char *' as EventArg['type'];
 
-const hex = (v: EventArg['value']): string => (typeof v === 'number' || typeof v === 'bigint' ? (v >= 0 ? `0x${v.toString(16)}` : String(v)) : String(v));
-
 function callText(trigger: { name?: unknown; args?: unknown; returnValue?: unknown }): string {
   const args = Array.isArray(trigger.args) ? (trigger.args as EventArg[]) : [];
-  const shown = args.map((a) => `${a.name}=${a.name === 'from' || a.name === 'flags' || a.name === 'request' ? hex(a.value) : String(a.value)}`).join(', ');
+  const shown = args.map((a) => `${a.name}=${argText(String(trigger.name), a.name, a.value)}`).join(', ');
   return `${String(trigger.name)}(${shown}) = ${String(trigger.returnValue)}`;
 }
 

@@ -1,58 +1,78 @@
+import type { ArgDecoder, EventDefinition, StructDecoder } from '../catalog/types.js';
 import type { EventArg, PortRangeOwner } from '../model/event.js';
 import { errnoName } from './errno.js';
-import type { CompletedSyscall } from '../probes/types.js';
 import { loadPmuTypes, perfConfigName, perfEventOpenFlags, perfTypeName, userfaultfdFlags } from './flags.js';
 import { formatIoctl } from './ioctl.js';
 import { ioplPorts, loadIoports, portOwners } from './ioports.js';
 
-/** Decoders of argument values into names, by event and arg. */
-const DECODERS: Record<string, Record<string, (v: number | bigint) => string>> = {
-  ioctl: { request: formatIoctl },
-  userfaultfd: { flags: userfaultfdFlags },
-  perf_event_open: { flags: perfEventOpenFlags },
+/** What an event's catalog entry asks for beyond its args: names for values, the ports a call opens, the errno. */
+
+/** The decoders catalog entries name on their args (`ArgDefinition.decoder`). */
+export const ARG_DECODERS: Readonly<Record<ArgDecoder, (v: number | bigint) => string>> = {
+  'ioctl-request': formatIoctl,
+  'userfaultfd-flags': userfaultfdFlags,
+  'perf-event-open-flags': perfEventOpenFlags,
+};
+
+/** The decoders of structs read at entry (`EventDefinition.entryRead`), from their first bytes. */
+export const STRUCT_DECODERS: Readonly<Record<StructDecoder, (bytes: Uint8Array) => string>> = {
+  'perf-event-attr': perfAttrText,
 };
 
 export function errnoOf(ret: number): string | undefined {
   return ret < 0 ? errnoName(ret) : undefined;
 }
 
-function numeric(v: EventArg['value']): number | bigint | undefined {
+function numeric(v: EventArg['value'] | undefined): number | bigint | undefined {
   return typeof v === 'number' || typeof v === 'bigint' ? v : undefined;
 }
 
-/** The I/O ports an ioperm/iopl call names, with their owners on this host. */
-export function portsOf(eventName: string, args: readonly EventArg[]): PortRangeOwner[] | undefined {
-  if (eventName === 'ioperm') {
-    const from = numeric(args[0]?.value);
-    const num = numeric(args[1]?.value);
+const valueOf = (args: readonly EventArg[], name: string): EventArg['value'] | undefined => args.find((a) => a.name === name)?.value;
+
+/** The I/O ports a call names (its entry's `ports`), with their owners on this host; undefined for events that name none. */
+export function portsOf(def: EventDefinition, args: readonly EventArg[]): PortRangeOwner[] | undefined {
+  const p = def.ports;
+  if (p === undefined) return undefined;
+  if (p.kind === 'range') {
+    const from = numeric(valueOf(args, p.from));
+    const num = numeric(valueOf(args, p.num));
     if (from === undefined || num === undefined) return undefined;
     return portOwners(from, num, loadIoports());
   }
-  if (eventName === 'iopl') {
-    const level = numeric(args[0]?.value);
-    if (level === undefined) return undefined;
-    const r = ioplPorts(Number(level));
-    return r.num ? portOwners(r.from, r.num, loadIoports()) : [];
-  }
-  return undefined;
+  const level = numeric(valueOf(args, p.level));
+  if (level === undefined) return undefined;
+  const r = ioplPorts(Number(level));
+  return r.num ? portOwners(r.from, r.num, loadIoports()) : [];
 }
 
-/** perf_event_open's attr as the eBPF probe read it, e.g. "type=PERF_TYPE_SOFTWARE config=PERF_COUNT_SW_CPU_CLOCK"; "unread" when it could not. */
-export function perfAttrText(attr: NonNullable<CompletedSyscall['perfAttr']> | null): string {
-  if (attr === null) return 'unread';
-  return `type=${perfTypeName(attr.type, loadPmuTypes())} config=${perfConfigName(attr.type, attr.config)}`;
+/** What portsOf's answer depends on, as a cache key: the event and the values of the args its `ports` names. */
+export function portsKey(def: EventDefinition, args: readonly EventArg[]): string {
+  const p = def.ports;
+  if (p === undefined) return def.name;
+  return p.kind === 'range' ? `${def.name}:${String(valueOf(args, p.from))}:${String(valueOf(args, p.num))}` : `${def.name}:${String(valueOf(args, p.level))}`;
 }
 
-/** `perfAttr`: what the probe read behind perf_event_open's attr pointer (eBPF only), decoded as `attr`. */
-export function decodedArgs(eventName: string, args: readonly EventArg[], perfAttr?: CompletedSyscall['perfAttr']): Record<string, string> | undefined {
-  const decoders = DECODERS[eventName];
-  if (!decoders) return undefined;
+/** perf_event_attr's type (u32 at 0) and config (u64 at 8), e.g. "type=PERF_TYPE_SOFTWARE config=PERF_COUNT_SW_CPU_CLOCK". */
+function perfAttrText(bytes: Uint8Array): string {
+  const d = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = d.getUint32(0, true);
+  return `type=${perfTypeName(type, loadPmuTypes())} config=${perfConfigName(type, d.getBigUint64(8, true))}`;
+}
+
+/**
+ * The names of the args whose entry has a decoder, by arg name. `entryStruct`: what the probe read at entry for the
+ * entry's `entryRead` (eBPF only; null: the read failed, shown as "unread").
+ */
+export function decodedArgs(def: EventDefinition, args: readonly EventArg[], entryStruct?: Uint8Array | null): Record<string, string> | undefined {
   let out: Record<string, string> | undefined;
-  for (const a of args) {
-    const d = decoders[a.name];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    // the probe's args are the entry's, in order; a recording's may leave some out
+    const decoder = (def.args[i]?.name === a.name ? def.args[i] : def.args.find((d) => d.name === a.name))?.decoder;
     const v = numeric(a.value);
-    if (d && v !== undefined) (out ??= {})[a.name] = d(v);
+    if (decoder !== undefined && v !== undefined) (out ??= {})[a.name] = ARG_DECODERS[decoder](v);
   }
-  if (perfAttr !== undefined) (out ??= {}).attr = perfAttrText(perfAttr);
+  const read = def.entryRead;
+  if (read !== undefined && entryStruct !== undefined) (out ??= {})[read.arg] = entryStruct === null ? 'unread' : STRUCT_DECODERS[read.decoder](entryStruct);
   return out;
 }

@@ -1,7 +1,8 @@
+import type { EventDefinition } from '../catalog/types.js';
 import type { EventArg, SyscallEvent } from '../model/event.js';
 import type { CompletedSyscall } from '../probes/types.js';
 import { ContainerResolver } from '../enrich/containers.js';
-import { decodedArgs, errnoOf, portsOf } from '../enrich/details.js';
+import { decodedArgs, errnoOf, portsKey, portsOf } from '../enrich/details.js';
 import { entityId } from '../enrich/entity-id.js';
 import { ContainerNames } from '../enrich/runtime-api.js';
 import type { ProcInfo } from '../enrich/proc.js';
@@ -55,10 +56,10 @@ export class EventBuilder {
     return v;
   }
 
-  /** Port owners depend only on the arguments: computed once per (event, from, num). */
-  private ports(name: string, args: EventArg[]): ReturnType<typeof portsOf> {
-    if (name !== 'ioperm' && name !== 'iopl') return undefined;
-    return memo(this.portCache, `${name}:${String(args[0]?.value)}:${String(args[1]?.value)}`, () => portsOf(name, args));
+  /** Port owners depend only on the arguments: computed once per (event, the args its entry's `ports` names). */
+  private ports(def: EventDefinition, args: EventArg[]): ReturnType<typeof portsOf> {
+    if (def.ports === undefined) return undefined;
+    return memo(this.portCache, portsKey(def, args), () => portsOf(def, args));
   }
 
   constructor(
@@ -84,8 +85,8 @@ export class EventBuilder {
       (hostPpid ? this.containers.resolve(hostPpid, this.lookup(hostPpid)?.startTime ?? 0) : undefined); // gone: its parent's
     const container = cc?.container;
     const names = container ? this.names.get(container.id, container.runtime) : undefined; // cached; never waits
-    const decoded = decodedArgs(def.name, args, s.perfAttr);
-    const ports = this.ports(def.name, args);
+    const decoded = decodedArgs(def, args, s.entryStruct);
+    const ports = this.ports(def, args);
     if (decoded && this.options.parseArguments) for (const a of args) if (decoded[a.name] !== undefined) a.value = decoded[a.name];
     const ev: SyscallEvent = {
       timestamp: this.clock.toEpoch(s.monoNs),

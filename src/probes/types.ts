@@ -31,8 +31,8 @@ export interface CompletedSyscall {
   args: ArgValue[];
   ret: number;
   context?: KernelContext;
-  /** perf_event_open: attr->type and attr->config, read from user memory at entry (eBPF only); null when that read failed. */
-  perfAttr?: { type: number; config: bigint } | null;
+  /** The struct the event's catalog entry asks for (`entryRead`), its first bytes as read from user memory at entry (eBPF only); null when that read failed. */
+  entryStruct?: Uint8Array | null;
   /**
    * eBPF: string args read from user memory at entry, as bit masks by arg index. `read` args carry their text instead of
    * the address (null where `unread`: bad pointer, page not present); `truncated` ones only their first STRING_MAX - 1 bytes.

@@ -1,3 +1,4 @@
+import { argText } from '../catalog/arg-display.js';
 import { formatPortOwners } from '../enrich/ioports.js';
 import type { ArgValue, SyscallEvent } from '../model/event.js';
 
@@ -7,20 +8,11 @@ export const TABLE_HEADER = `${'TIME'.padEnd(18)}${'UID'.padEnd(7)}${'COMM'.padE
 /** Tracee's table-verbose columns: the table's, with the process's UTS name, container, namespaces and parent. */
 export const TABLE_VERBOSE_HEADER = `${'TIME'.padEnd(18)}${'UTS_NAME'.padEnd(17)}${'CONTAINER_ID'.padEnd(14)}${'MNT_NS'.padEnd(13)}${'PID_NS'.padEnd(13)}${'UID'.padEnd(7)}${'COMM'.padEnd(17)}${'PID'.padEnd(8)}${'TID'.padEnd(8)}${'PPID'.padEnd(8)}${'RET'.padEnd(13)}${'EVENT'.padEnd(17)}ARGS`;
 
-const HEX_ARGS = new Set(['from', 'request', 'arg', 'flags']);
-
 function clockTime(epochNs: number): string {
   const d = new Date(Math.floor(epochNs / 1e6));
   const micros = String(Math.floor((epochNs / 1e3) % 1e6)).padStart(6, '0');
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${micros}`;
-}
-
-function show(name: string, v: ArgValue): string {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return v;
-  if (HEX_ARGS.has(name) && v >= 0) return `0x${v.toString(16)}`;
-  return String(v);
 }
 
 /** A string arg read from user memory: quoted and escaped as JSON (no control bytes reach the terminal), marked when cut or unread. */
@@ -34,8 +26,8 @@ function argsText(e: SyscallEvent): string {
     .map((a) => {
       const decoded = e.decoded?.[a.name];
       if (a.type === 'string' || e.unreadArgs?.includes(a.name)) return `${a.name}: ${text(e, a.name, a.value)}`;
-      if (decoded === undefined) return `${a.name}: ${show(a.name, a.value)}`;
-      return a.type === 'pointer' ? `${a.name}: ${show(a.name, a.value)} (${decoded})` : `${a.name}: ${decoded}`; // keep the address a decoded pointer came from
+      if (decoded === undefined) return `${a.name}: ${argText(e.eventName, a.name, a.value)}`;
+      return a.type === 'pointer' ? `${a.name}: ${argText(e.eventName, a.name, a.value)} (${decoded})` : `${a.name}: ${decoded}`; // keep the address a decoded pointer came from
     })
     .join(', ');
   if (e.ports) {

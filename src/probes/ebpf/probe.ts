@@ -1,6 +1,6 @@
 import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { type EventFormat, readFormat } from '../../catalog/tracepoint-format.js';
-import type { EventDefinition } from '../../catalog/types.js';
+import { ENTRY_READ_MAX, type EntryRead, type EventDefinition, findArg } from '../../catalog/types.js';
 import { EnvironmentError } from '../../model/errors.js';
 import type { CompletedSyscall, LossCounters, Probe, ProbeOptions, TaskEvent } from '../types.js';
 import { Btf, BtfKind, VMLINUX_BTF } from './btf.js';
@@ -17,7 +17,7 @@ import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-progra
 import { EVENT_LOSS_SLOTS, eventLossKey, ID_MAP_SIZE, LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
 import { prepareScope, type ScopeCheck } from './kernel-scope.js';
 import type { EnforceLayout } from './kill-check.js';
-import { enterProgram, exitProgram, type HookKind, ID_COMPAT, ID_NATIVE, type StringRead, TracepointRecord } from './syscall-programs.js';
+import { enterProgram, type EntryStructRead, exitProgram, type HookKind, ID_COMPAT, ID_NATIVE, type StringRead, TracepointRecord } from './syscall-programs.js';
 import { exit, mov64Imm, R0 } from './asm.js';
 import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
 import { LossTally } from '../../model/loss.js';
@@ -211,10 +211,9 @@ export class EbpfProbe implements Probe {
     const nativeIds = options.events.map((e) => e.nr);
     const compatIds = options.compat ? options.events.flatMap((e) => (e.compatNr === undefined ? [] : [e.compatNr])) : [];
     const allIds = [...nativeIds, ...compatIds];
-    // perf_event_open selected: enter reads *attr for it (branching on the id), every record carries the result.
-    const perf = options.events.find((e) => e.name === 'perf_event_open');
-    const perfAttr = perf && { nr: perf.nr, compatNr: options.compat ? perf.compatNr : undefined };
-    const exitPerf = perf !== undefined;
+    // Events whose entry asks for a struct read at entry (perf_event_open's attr): enter reads it (branching on the id), every record carries the slot.
+    const entryReads: EntryStructRead[] = options.events.flatMap((e) => (e.entryRead ? [entryStructRead(e, e.entryRead, options.compat)] : []));
+    const exitRead = entryReads.length > 0;
     // Events with string args: enter reads them (branching on the id), every record carries the slots.
     const strings: StringRead[] = options.events.flatMap((e) => {
       const args = stringArgs(e);
@@ -234,8 +233,8 @@ export class EbpfProbe implements Probe {
     if (this.hook === 'btf') {
       const mark = { links: this.links.length, programs: this.programs.length };
       try {
-        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce, strings }), 'sys_enter');
-        this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce, stringSlots: slots }), 'sys_exit');
+        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, entryReads, enforce, strings }), 'sys_enter');
+        this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds, entryRead: exitRead, enforce: !!enforce, stringSlots: slots }), 'sys_exit');
       } catch (e) {
         if (forced === 'btf') throw e;
         // Some kernels refuse tp_btf: the same programs on raw_tp, reading pt_regs with bpf_probe_read_kernel.
@@ -247,12 +246,12 @@ export class EbpfProbe implements Probe {
       }
     }
     if (this.hook === 'raw') {
-      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce, strings }), 'sys_enter');
-      this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce, stringSlots: slots }), 'sys_exit');
+      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, entryReads, enforce, strings }), 'sys_enter');
+      this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds, entryRead: exitRead, enforce: !!enforce, stringSlots: slots }), 'sys_exit');
     } else if (this.hook === 'tracepoint') {
       // One enter program per argument count: the kernel refuses one that reads past a tracepoint's record.
       const enterByArgs = new Map<number, Program>();
-      const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds, perfAttr: exitPerf, enforce: !!enforce, stringSlots: slots }));
+      const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds, entryRead: exitRead, enforce: !!enforce, stringSlots: slots }));
       for (const e of options.events) {
         checkTracepointLayout(e);
         const n = e.args.length;
@@ -261,7 +260,7 @@ export class EbpfProbe implements Probe {
         let enterProg = enterByArgs.get(key);
         if (!enterProg) {
           const own = enforce && { ...enforce, onlyNr: e.nr };
-          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline, scope: this.scope, perfAttr, enforce: own || undefined, strings });
+          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline, scope: this.scope, entryReads, enforce: own || undefined, strings });
           enterProg = this.load(`wp_sys_enter${n}`, ProgramType.tracepoint, code);
           enterByArgs.set(key, enterProg);
         }
@@ -510,4 +509,11 @@ function descendantsOf(roots: number[]): number[] {
     }
   }
   return out;
+}
+
+/** An event's entry read as the enter program takes it: the pointer arg's position, the size checked against the record's slot. */
+function entryStructRead(e: EventDefinition, read: EntryRead, compat: boolean): EntryStructRead {
+  const arg = findArg(e.args, read.arg);
+  if (arg < 0 || read.bytes > ENTRY_READ_MAX) throw new Error(`catalog: ${e.name} asks to read ${read.bytes} bytes behind arg ${read.arg} at entry; it needs an arg of that name and at most ${ENTRY_READ_MAX} bytes`);
+  return { nr: e.nr, compatNr: compat ? e.compatNr : undefined, arg, bytes: read.bytes };
 }

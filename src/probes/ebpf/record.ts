@@ -16,7 +16,7 @@ export const Entry = {
   flags: 12, // u32 FLAG_COMPAT
   args: 16, // u64[6]
   armed: 64, // u32: 1 from entry until exit (task storage is never deleted, only disarmed)
-  perfAttr: 72, // perf_event_open: the first 16 bytes of *attr (u32 type, u32 size, u64 config), valid with FLAG_PERF_ATTR
+  entryRead: 72, // u8[16] (ENTRY_READ_MAX): the struct the event's catalog entry names (entryRead), valid with FLAG_ENTRY_READ
   size: 88, // without string slots
   strings: 88, // StrSlot[stringSlots], only when a selected event has string args
 } as const;
@@ -46,8 +46,8 @@ export const Rec = {
   id: 132,
   comm: 136, // char[16]
   size: 152,
-  perfAttr: 152, // Entry.perfAttr copied, valid with FLAG_PERF_ATTR (only when perf_event_open is selected)
-  perfSize: 168, // the record's size when perf_event_open is selected
+  entryRead: 152, // Entry.entryRead copied, valid with FLAG_ENTRY_READ (only when a selected event has an entryRead)
+  entryReadSize: 168, // the record's size when a selected event has an entryRead
   strings: 168, // StrSlot[stringSlots] copied from the entry, only when a selected event has string args
 } as const;
 
@@ -76,7 +76,7 @@ export function stringSlots(events: readonly EventDefinition[]): number {
 }
 
 export const entrySize = (slots: number): number => Entry.strings + slots * StrSlot.size;
-export const recordSize = (slots: number, perfAttr: boolean): number => (slots > 0 ? Rec.strings + slots * StrSlot.size : perfAttr ? Rec.perfSize : Rec.size);
+export const recordSize = (slots: number, entryRead: boolean): number => (slots > 0 ? Rec.strings + slots * StrSlot.size : entryRead ? Rec.entryReadSize : Rec.size);
 
 /** Task lifecycle records (fork, exec, exit) for the process tree; rare next to syscalls. */
 export const TaskRec = {
@@ -95,8 +95,8 @@ export const TaskRec = {
 export const FILENAME_MAX = 256;
 
 export const FLAG_COMPAT = 1;
-/** perf_event_open: *attr was read at entry (absent: the read failed, e.g. a NULL or unmapped pointer). */
-export const FLAG_PERF_ATTR = 2;
+/** The entry's struct was read at entry (absent: the read failed, e.g. a NULL or unmapped pointer). */
+export const FLAG_ENTRY_READ = 2;
 /** A kill rule matched and SIGKILL was sent (absent with a match: a dry run). */
 export const FLAG_KILLED = 0x10;
 /** Bits 8-15: index + 1 of the kill rule that matched at entry (0: none). */
@@ -109,11 +109,7 @@ export class RecordDecoder {
   private readonly compat = new Map<number, EventDefinition>();
   /** Records whose id matched no selected event (should not happen; counted, not thrown). */
   unknown = 0;
-  /** The one event whose records carry perfAttr. */
-  private readonly perfEvent: EventDefinition | undefined;
-
   constructor(events: readonly EventDefinition[]) {
-    this.perfEvent = events.find((e) => e.name === 'perf_event_open');
     for (const e of events) {
       this.native.set(e.nr, e);
       if (e.compatNr !== undefined) this.compat.set(e.compatNr, e);
@@ -176,9 +172,8 @@ export class RecordDecoder {
     let strings = this.stringArgs.get(event);
     if (strings === undefined) this.stringArgs.set(event, (strings = stringArgs(event)));
     if (strings.length > 0) s.strings = readStrings(d, o, strings, args);
-    if (event === this.perfEvent) {
-      s.perfAttr = flags & FLAG_PERF_ATTR ? { type: d.getUint32(o + Rec.perfAttr, true), config: d.getBigUint64(o + Rec.perfAttr + 8, true) } : null;
-    }
+    const read = event.entryRead;
+    if (read !== undefined) s.entryStruct = flags & FLAG_ENTRY_READ ? new Uint8Array(d.buffer, d.byteOffset + o + Rec.entryRead, read.bytes).slice() : null;
     if (flags & KILL_RULE_MASK) s.enforcement = { rule: ((flags & KILL_RULE_MASK) >> KILL_RULE_SHIFT) - 1, killed: (flags & FLAG_KILLED) !== 0 };
     return s;
   }

@@ -8,7 +8,7 @@ import {
   type MapFds, matchAny, probeRead, REGS, SCRATCH, TID_KEY,
 } from './program-parts.js';
 import { type ScopeCheck, scopeFilter } from './kernel-scope.js';
-import { Entry, FLAG_COMPAT, FLAG_KILLED, FLAG_PERF_ATTR, KILL_RULE_MASK, Rec, RecordKind, recordSize, STRING_MAX, StrSlot } from './record.js';
+import { Entry, FLAG_COMPAT, FLAG_ENTRY_READ, FLAG_KILLED, KILL_RULE_MASK, Rec, RecordKind, recordSize, STRING_MAX, StrSlot } from './record.js';
 import { type EnforceLayout, killCheck } from './kill-check.js';
 import type { ProbeEnforcement } from '../types.js';
 import { contextByBtf, contextByProbeRead } from './task-context.js';
@@ -62,12 +62,20 @@ export interface EnterOptions {
   excludedInline?: number[];
   /** kernelScope: the kinds to check after the pid filters, before anything is saved. */
   scope?: readonly ScopeCheck[];
-  /** perf_event_open is selected: its ids (compat only when compat calls are caught), to read *attr at entry. */
-  perfAttr?: { nr: number; compatNr?: number };
+  /** Selected events whose catalog entry asks for a struct read at entry (perf_event_open's attr). */
+  entryReads?: readonly EntryStructRead[];
   /** Kill rules, checked after the pid filters; a match skips the kernelScope pre-filter (the call is always recorded). */
   enforce?: { rules: ProbeEnforcement; layout: EnforceLayout; onlyNr?: number };
   /** Selected events with string args: their text is read from user memory at entry into the entry's string slots. */
   strings?: readonly StringRead[];
+}
+
+/** One event's entry read: its ids (compat only when compat calls are caught), the pointer arg's position and how many bytes. */
+export interface EntryStructRead {
+  nr: number;
+  compatNr?: number;
+  arg: number;
+  bytes: number;
 }
 
 /** One event whose string args enter reads: its ids (compat only when compat calls are caught) and the args' positions, in slot order. */
@@ -125,29 +133,32 @@ function readString(base: Register, at: number, arg: number, slot: number, compa
 }
 
 /**
- * perf_event_open only: the first 16 bytes of *attr (type, size, config) from user memory into the entry, and
- * FLAG_PERF_ATTR when the read worked. R7 = id, R8 = compat (0/1), the entry at base + at; clobbers R0-R5.
+ * Each entry read: the first bytes of the struct behind the pointer arg, from user memory into the entry, and
+ * FLAG_ENTRY_READ when the read worked. R7 = id, R8 = compat (0/1), the entry at base + at; clobbers R0-R5.
  */
-function readPerfAttr(ids: { nr: number; compatNr?: number }, base: Register, at: number): Instruction[] {
+function readEntryStructs(reads: readonly EntryStructRead[], base: Register, at: number): Instruction[] {
   const p: Instruction[] = [];
-  if (ids.compatNr !== undefined) p.push(jneImm(R8, 0, 'perf_compat'));
-  p.push(jneImm(R7, ids.nr, 'perf_done'), ldxDW(R3, base, at + Entry.args));
-  if (ids.compatNr !== undefined) {
-    // A 32-bit caller's pointer is the register's low half.
-    p.push(ja('perf_read'), label('perf_compat'), jneImm(R7, ids.compatNr, 'perf_done'), ldxDW(R3, base, at + Entry.args), mov32Reg(R3, R3));
+  for (const r of reads) {
+    const tag = `entry_read${r.nr}`;
+    // Ids mean different syscalls per table: a native id is checked on native calls only.
+    p.push(jneImm(R8, 0, r.compatNr === undefined ? `${tag}_done` : `${tag}_compat`), jneImm(R7, r.nr, `${tag}_done`), ldxDW(R3, base, at + Entry.args + 8 * r.arg));
+    if (r.compatNr !== undefined) {
+      // A 32-bit caller's pointer is the register's low half.
+      p.push(ja(`${tag}_read`), label(`${tag}_compat`), jneImm(R7, r.compatNr, `${tag}_done`), ldxDW(R3, base, at + Entry.args + 8 * r.arg), mov32Reg(R3, R3));
+    }
+    p.push(
+      label(`${tag}_read`),
+      mov64Reg(R1, base),
+      add64Imm(R1, at + Entry.entryRead),
+      mov64Imm(R2, r.bytes),
+      call(Helper.probeReadUser),
+      jneImm(R0, 0, `${tag}_done`),
+      ldxW(R1, base, at + Entry.flags),
+      alu64Imm('or', R1, FLAG_ENTRY_READ),
+      stxW(base, at + Entry.flags, R1),
+      label(`${tag}_done`),
+    );
   }
-  p.push(
-    label('perf_read'),
-    mov64Reg(R1, base),
-    add64Imm(R1, at + Entry.perfAttr),
-    mov64Imm(R2, 16),
-    call(Helper.probeReadUser),
-    jneImm(R0, 0, 'perf_done'),
-    ldxW(R1, base, at + Entry.flags),
-    alu64Imm('or', R1, FLAG_PERF_ATTR),
-    stxW(base, at + Entry.flags, R1),
-    label('perf_done'),
-  );
   return p;
 }
 
@@ -254,7 +265,7 @@ export function enterProgram(o: EnterOptions): Instruction[] {
   }
   p.push(label('save'));
   if (o.strings !== undefined && o.strings.length > 0) p.push(...readStrings(o.strings, base, at));
-  if (o.perfAttr !== undefined) p.push(...readPerfAttr(o.perfAttr, base, at));
+  if (o.entryReads !== undefined && o.entryReads.length > 0) p.push(...readEntryStructs(o.entryReads, base, at));
   p.push(stW(base, at + Entry.armed, 1));
   if (maps.inflightKind === 'hash') {
     p.push(
@@ -279,8 +290,8 @@ export interface ExitOptions {
   ids: number[];
   layout: KernelLayout;
   maps: MapFds;
-  /** perf_event_open is selected: every record is Rec.perfSize and carries Entry.perfAttr. */
-  perfAttr?: boolean;
+  /** A selected event has an entry read: every record is Rec.entryReadSize and carries Entry.entryRead. */
+  entryRead?: boolean;
   /** Kill rules are armed or dry-run: the record keeps the kill bits of the entry's flags. */
   enforce?: boolean;
   /** String slots the entry carries (see record.ts): copied into every record, which grows by as much. */
@@ -326,7 +337,7 @@ export function exitProgram(o: ExitOptions): Instruction[] {
   p.push(
     mov64Reg(R8, R0),
     ldMapFd(R1, maps.ringbuf),
-    mov64Imm(R2, recordSize(o.stringSlots ?? 0, o.perfAttr === true)),
+    mov64Imm(R2, recordSize(o.stringSlots ?? 0, o.entryRead === true)),
     mov64Imm(R3, 0),
     call(Helper.ringbufReserve),
     jneImm(R0, 0, 'reserved'),
@@ -344,10 +355,10 @@ export function exitProgram(o: ExitOptions): Instruction[] {
     ldxW(R1, R8, Entry.id),
     stxW(R9, Rec.id, R1),
     ldxW(R1, R8, Entry.flags),
-    and64Imm(R1, (o.perfAttr ? FLAG_COMPAT | FLAG_PERF_ATTR : FLAG_COMPAT) | (o.enforce ? FLAG_KILLED | KILL_RULE_MASK : 0)),
+    and64Imm(R1, (o.entryRead ? FLAG_COMPAT | FLAG_ENTRY_READ : FLAG_COMPAT) | (o.enforce ? FLAG_KILLED | KILL_RULE_MASK : 0)),
     stxW(R9, Rec.flags, R1),
   );
-  if (o.perfAttr) p.push(ldxDW(R1, R8, Entry.perfAttr), stxDW(R9, Rec.perfAttr, R1), ldxDW(R1, R8, Entry.perfAttr + 8), stxDW(R9, Rec.perfAttr + 8, R1));
+  if (o.entryRead) p.push(ldxDW(R1, R8, Entry.entryRead), stxDW(R9, Rec.entryRead, R1), ldxDW(R1, R8, Entry.entryRead + 8), stxDW(R9, Rec.entryRead + 8, R1));
   for (let i = 0; i < 6; i++) p.push(ldxDW(R1, R8, Entry.args + 8 * i), stxDW(R9, Rec.args + 8 * i, R1));
   if (o.stringSlots) p.push(...probeRead(R9, Rec.strings, o.stringSlots * StrSlot.size, R8, Entry.strings));
   p.push(ldxDW(R1, R6, o.hook === 'tracepoint' ? TracepointRecord.ret : 8), stxDW(R9, Rec.ret, R1), stW(R9, Rec.kind, RecordKind.syscall), stW(R9, Rec.nsPpid, 0));

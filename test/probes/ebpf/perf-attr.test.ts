@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FLAG_PERF_ATTR, Rec, RecordDecoder } from '../../../src/probes/ebpf/record.js';
+import { FLAG_ENTRY_READ, Rec, RecordDecoder } from '../../../src/probes/ebpf/record.js';
+import type { CompletedSyscall } from '../../../src/probes/types.js';
 import { EbpfProbe, ebpfSupport } from '../../../src/probes/ebpf/probe.js';
 import type { HookKind } from '../../../src/probes/ebpf/syscall-programs.js';
 import { type SyscallEvent, trace } from '../../../src/trace.js';
@@ -9,6 +10,13 @@ import { byName, collect } from './probe-helpers.js';
 import { NO_32BIT, where32 } from '../../support/kernel-features.js';
 
 const support = ebpfSupport();
+
+/** type and config of the perf_event_attr bytes the probe read at entry (the catalog entry's entryRead). */
+function attrOf(s: CompletedSyscall): { type: number; config: bigint } | null | undefined {
+  if (!s.entryStruct) return s.entryStruct;
+  const d = new DataView(s.entryStruct.buffer, s.entryStruct.byteOffset, s.entryStruct.byteLength);
+  return { type: d.getUint32(0, true), config: d.getBigUint64(8, true) };
+}
 
 /** Runs the helper's commands under an eBPF trace of perf_event_open; returns what it saw of that helper. */
 async function tracePerf(commands: string[]): Promise<{ events: SyscallEvent[]; rets: number[] }> {
@@ -57,7 +65,7 @@ describe('perf_event_open attr on every hook', { skip: support.ok ? false : supp
         const calls = await helper.go();
         const got = await collect(probe, () => true, (n) => n >= calls.length);
         assert.deepEqual(
-          got.map((s) => ({ event: s.event.name, compat: s.compat, perfAttr: s.perfAttr })),
+          got.map((s) => ({ event: s.event.name, compat: s.compat, perfAttr: attrOf(s) })),
           [
             { event: 'perf_event_open', compat: false, perfAttr: { type: 1, config: 0n } },
             { event: 'ioperm', compat: false, perfAttr: undefined },
@@ -76,23 +84,25 @@ describe('perf_event_open attr on every hook', { skip: support.ok ? false : supp
 describe('perf_event_open attr in the ring-buffer record', () => {
   const perf = byName('perf_event_open');
   const record = (flags: number): DataView => {
-    const d = new DataView(new ArrayBuffer(Rec.perfSize));
+    const d = new DataView(new ArrayBuffer(Rec.entryReadSize));
     d.setUint32(Rec.id, perf.nr, true);
     d.setUint32(Rec.flags, flags, true);
-    d.setUint32(Rec.perfAttr, 4, true); // PERF_TYPE_RAW
-    d.setBigUint64(Rec.perfAttr + 8, 0x1_0000_00c0n, true);
+    d.setUint32(Rec.entryRead, 4, true); // PERF_TYPE_RAW
+    d.setBigUint64(Rec.entryRead + 8, 0x1_0000_00c0n, true);
     return d;
   };
 
-  it('decodes type and config (all 64 bits) when the flag says they were read', () => {
-    assert.deepEqual(new RecordDecoder([perf]).decode(record(FLAG_PERF_ATTR), 0)?.perfAttr, { type: 4, config: 0x1_0000_00c0n });
+  it('copies the bytes the entry asks for (type and config, all 64 bits) when the flag says they were read', () => {
+    const s = new RecordDecoder([perf]).decode(record(FLAG_ENTRY_READ), 0)!;
+    assert.equal(s.entryStruct?.length, perf.entryRead?.bytes);
+    assert.deepEqual(attrOf(s), { type: 4, config: 0x1_0000_00c0n });
   });
 
   it('gives null without the flag, and no field at all for other events', () => {
-    assert.equal(new RecordDecoder([perf]).decode(record(0), 0)?.perfAttr, null);
+    assert.equal(new RecordDecoder([perf]).decode(record(0), 0)?.entryStruct, null);
     const ioperm = byName('ioperm');
-    const d = new DataView(new ArrayBuffer(Rec.perfSize));
+    const d = new DataView(new ArrayBuffer(Rec.entryReadSize));
     d.setUint32(Rec.id, ioperm.nr, true);
-    assert.equal('perfAttr' in new RecordDecoder([perf, ioperm]).decode(d, 0)!, false);
+    assert.equal('entryStruct' in new RecordDecoder([perf, ioperm]).decode(d, 0)!, false);
   });
 });

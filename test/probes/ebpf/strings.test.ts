@@ -118,7 +118,7 @@ describe('string slots in the record (synthetic bytes)', { timeout: 10_000 }, ()
     const family = ['ioperm', 'iopl', 'ioctl', 'perf_event_open', 'userfaultfd'].map(byName);
     assert.equal(stringSlots(family), 0);
     assert.equal(recordSize(0, false), Rec.size);
-    assert.equal(recordSize(0, true), Rec.perfSize);
+    assert.equal(recordSize(0, true), Rec.entryReadSize);
     assert.equal(entrySize(0), Entry.size);
     assert.equal(stringSlots([openatEvent, byName('ioperm')]), 1);
     assert.equal(recordSize(1, false), 168 + 264);
