@@ -90,6 +90,7 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
     throw new UsageError(`replay ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a recording made with -o json:FILE`);
   }
   await flush();
+  await writeAll(outputs, detector.flush(), colour); // the summaries of windows still open
   const final = { delivered, lostByEvent: {}, lostRecords: 0, lostEvents: 0, lostByReason: {}, filtered: {} } as TraceStats;
   await Promise.all(outputs.map((o) => o.close(final)));
   const events = Object.values(delivered).reduce((a, b) => a + b, 0);

@@ -104,6 +104,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
     if (sharesTerminal) status?.resume();
     if (outputs.length && outputs.every((o) => o instanceof StdoutOutput && o.isBroken)) stop('pipe'); // `watchpost | head` ended
   }
+  if (detector) await writeAll(outputs, detector.flush(), process.stdout.isTTY === true); // the summaries of windows still open
   if (statsTimer) clearInterval(statsTimer);
   status?.stop();
   const stats = t.stats();

@@ -5,6 +5,7 @@ import { type Finding, type Severity, SEVERITY_NAMES } from './signature.js';
 /** Tracee's C type names for finding data (pkg/ebpf/finding.go getCType); the catalog's ArgType covers syscall args only. */
 const STRING_TYPE = 'const char *' as ArgType;
 const INT_TYPE = 'int' as ArgType;
+const U64_TYPE = 'unsigned long' as ArgType;
 
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
@@ -55,6 +56,41 @@ export function findingToEvent(f: Finding): SyscallEvent {
   delete ev.ports;
   delete ev.decoded;
   return ev;
+}
+
+/** When a summary's window opened and when its last repeat came: exact ns digits where known, else the double. */
+export interface RepeatSpan {
+  count: number;
+  first: string | number;
+  last: string | number;
+}
+
+const exactNs = (t: string | number): bigint => (typeof t === 'string' ? BigInt(t) : BigInt(Math.round(t)));
+
+/**
+ * The summary of a window of repeats: the last repeat as a finding, its data followed by `repeats` (how many identical
+ * findings were held back after the one shown at once), `first_timestamp` (that one's) and `last_timestamp` (the last
+ * repeat's). As args, every output carries them without knowing summaries (a Falco line, a syslog message).
+ */
+export function summaryEvent(last: Finding, span: RepeatSpan): SyscallEvent {
+  const ev = findingToEvent(last);
+  ev.args.push(
+    { name: 'repeats', type: INT_TYPE, value: span.count },
+    { name: 'first_timestamp', type: U64_TYPE, value: exactNs(span.first) },
+    { name: 'last_timestamp', type: U64_TYPE, value: exactNs(span.last) },
+  );
+  ev.argsNum = ev.args.length;
+  return ev;
+}
+
+/** A summary's count and span (ns), or undefined for any other event; its three args are the last three. */
+export function repeatsOf(ev: SyscallEvent): { count: number; spanNs: bigint } | undefined {
+  const n = ev.args.length;
+  if (n < 3) return undefined;
+  const [count, first, last] = ev.args.slice(n - 3);
+  if (count.name !== 'repeats' || first.name !== 'first_timestamp' || last.name !== 'last_timestamp') return undefined;
+  if (typeof count.value !== 'number' || typeof first.value !== 'bigint' || typeof last.value !== 'bigint') return undefined;
+  return { count: count.value, spanNs: last.value - first.value };
 }
 
 /** The finding's severity, or undefined for a plain event (or a finding of another tool without one). */

@@ -1,0 +1,112 @@
+import type { SyscallEvent } from '../model/event.js';
+import { findingToEvent, summaryEvent } from './finding-event.js';
+import type { Finding } from './signature.js';
+
+/**
+ * 10 s: a storm costs one finding and one summary per key every 10 s (a million-call loop: a few lines, not a million),
+ * and a summary still reaches someone watching live while the storm is news.
+ */
+export const DEFAULT_WINDOW_SECONDS = 10;
+
+/** Open windows kept at most (a few MB: each holds one finding and its event); past it the oldest closes early, with its summary. */
+const MAX_OPEN = 4096;
+
+/** Counts of the windowing: every finding is either emitted or suppressed, and every suppressed one is in a summary's count. */
+export interface WindowStats {
+  windowSeconds: number;
+  /** Repeats held back; once every window is closed, the summaries' counts add up to this. */
+  findingsSuppressed: number;
+  /** Summaries emitted. */
+  summaries: number;
+  /** Windows still open (their repeats are not yet in a summary). */
+  openWindows: number;
+}
+
+interface Window {
+  last: Finding;
+  repeats: number;
+  firstAt: string | number;
+  closesAt: number;
+}
+
+/** The same call of the same process giving the same finding: signature, process (pid and start), args, result, ABI. */
+function keyOf(f: Finding): string {
+  const e = f.event;
+  let key = `${f.signature.id}\0${e.hostProcessId}\0${e.processEntityId}\0${e.returnValue}\0${e.contextFlags.isCompat ? 1 : 0}`;
+  for (const a of e.args) key += typeof a.value === 'string' ? `\0${JSON.stringify(a.value)}` : `\0${a.value}`; // quoted: no string can pose as a number or as two args
+  return key;
+}
+
+/**
+ * Repeated findings, once: the first of a key is emitted at once; its repeats within the window are counted, and
+ * when the window closes they are one summary carrying the count. Time is the events' own (their timestamps), so a
+ * replayed recording gives what the live run gave. Hot path in a storm: a repeat costs one key and one map lookup.
+ */
+export class FindingWindow {
+  // insertion order is opening order, hence (up to the small disorder between CPUs) closing order
+  private readonly open = new Map<string, Window>();
+  private nextClose = Infinity;
+  private suppressed = 0;
+  private summaries = 0;
+
+  constructor(
+    private readonly windowNs: number,
+    private readonly maxOpen = MAX_OPEN,
+  ) {}
+
+  /** One finding: appended to `out` if it is the first of its key in a window, else counted for its summary. */
+  add(f: Finding, out: SyscallEvent[]): void {
+    const key = keyOf(f);
+    const w = this.open.get(key);
+    if (w) {
+      w.repeats++;
+      w.last = f;
+      this.suppressed++;
+      return;
+    }
+    if (this.open.size >= this.maxOpen) this.closeOldest(out);
+    const closesAt = f.event.timestamp + this.windowNs;
+    this.open.set(key, { last: f, repeats: 0, firstAt: f.event.exactTimestamp ?? f.event.timestamp, closesAt });
+    if (this.open.size === 1) this.nextClose = closesAt;
+    out.push(findingToEvent(f));
+  }
+
+  /** Closes the windows that ended by `nowNs` (the events' clock), appending their summaries to `out`. */
+  advance(nowNs: number, out: SyscallEvent[]): void {
+    if (nowNs < this.nextClose) return;
+    for (const [key, w] of this.open) {
+      if (w.closesAt > nowNs) break; // a window opened out of order behind it closes with it, late by that disorder only
+      this.close(key, w, out);
+    }
+    this.peek();
+  }
+
+  /** Closes every window (the end of a run), appending their summaries to `out`. */
+  flush(out: SyscallEvent[]): void {
+    for (const [key, w] of this.open) this.close(key, w, out);
+    this.nextClose = Infinity;
+  }
+
+  stats(): WindowStats {
+    return { windowSeconds: this.windowNs / 1e9, findingsSuppressed: this.suppressed, summaries: this.summaries, openWindows: this.open.size };
+  }
+
+  private closeOldest(out: SyscallEvent[]): void {
+    const oldest = this.open.entries().next();
+    if (oldest.done) return;
+    this.close(oldest.value[0], oldest.value[1], out);
+    this.peek();
+  }
+
+  private close(key: string, w: Window, out: SyscallEvent[]): void {
+    this.open.delete(key);
+    if (w.repeats === 0) return; // the finding shown at once said it all
+    this.summaries++;
+    out.push(summaryEvent(w.last, { count: w.repeats, first: w.firstAt, last: w.last.event.exactTimestamp ?? w.last.event.timestamp }));
+  }
+
+  private peek(): void {
+    const first = this.open.values().next();
+    this.nextClose = first.done ? Infinity : first.value.closesAt;
+  }
+}
