@@ -1,6 +1,7 @@
 import { EVENTS, findEvent } from './catalog/events.js';
 import type { EventDefinition } from './catalog/types.js';
 import { createDetector, type DetectOptions } from './detect/setup.js';
+import type { WindowStats } from './detect/finding-window.js';
 import { UsageError } from './model/errors.js';
 import type { SyscallEvent, TraceStats } from './model/event.js';
 import type { Finding } from './model/finding.js';
@@ -20,6 +21,7 @@ import { createOutputs, planOutputs } from './sinks/registry.js';
 
 export type { SyscallEvent, TraceStats } from './model/event.js';
 export type { Finding } from './model/finding.js';
+export type { WindowStats } from './detect/finding-window.js';
 export type { StatsItem, StreamItem } from './model/stream.js';
 export type { CompatMode } from './probes/compat-support.js';
 export type { Output, OutputStats } from './sinks/output.js';
@@ -77,6 +79,8 @@ export interface TraceOptions {
 export interface TraceDetectOptions {
   /** YAML rule files (Tracee-style signatures with CEL conditions). */
   rules?: readonly string[];
+  /** Repeats of a finding (same signature, process, call) within this many seconds become one summary with the count; 0 or false: every finding (default 10). */
+  findingWindow?: number | false;
   /** Findings alone in the stream, no events. */
   detectOnly?: boolean;
 }
@@ -101,6 +105,8 @@ export interface Trace<T extends StreamItem = SyscallEvent> extends AsyncIterabl
   droppedBy(): OutputStats[];
   /** With detections: findings made so far by signature id, and one line per signature that had trouble. */
   findingCounts(): Record<string, number>;
+  /** With detections and a finding window: repeats held back, summaries made, windows open. */
+  findingWindow(): WindowStats | undefined;
   detectionProblems(): string[];
   /** The same stream in the batches the kernel buffers were read in (fewer wake-ups for printers). */
   batches(): AsyncIterable<T[]>;
@@ -132,7 +138,8 @@ function selectionOf(options: TraceOptions): Selection {
 
 function detectOptionsOf(options: TraceOptions): DetectOptions | undefined {
   if (!options.detect) return undefined;
-  return { rules: options.detect === true ? undefined : options.detect.rules, allowHwTool: options.allowHwTools };
+  const d = options.detect === true ? {} : options.detect;
+  return { rules: d.rules, findingWindow: d.findingWindow, allowHwTool: options.allowHwTools };
 }
 
 /** Checks events, scope and policy files without tracing: throws the UsageError a bad input deserves. */
@@ -227,6 +234,9 @@ class LiveTrace implements Trace<StreamItem> {
   }
   detectionProblems(): string[] {
     return this.detectorNow?.problems() ?? [];
+  }
+  findingWindow(): WindowStats | undefined {
+    return this.detectorNow?.windowStats();
   }
   stop(): Promise<void> {
     return this.pipeline.stop();

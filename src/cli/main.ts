@@ -6,6 +6,7 @@ import { outputUsage } from '../sinks/registry.js';
 import { guardSignals } from '../pipeline/cleanup.js';
 import { traceCommand } from './trace-command.js';
 import type { CompatMode } from '../trace.js';
+import { DEFAULT_WINDOW_SECONDS } from '../detect/finding-window.js';
 
 function fail(err: unknown): never {
   if (err instanceof UsageError) {
@@ -25,6 +26,14 @@ function fail(err: unknown): never {
 guardSignals(); // from the first line on: a signal during start-up must not kill us with kernel state half made
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
+
+const FINDING_WINDOW_HELP = `a finding repeated (same signature, process, arguments) within this many seconds prints once, then as one summary with the count (default ${DEFAULT_WINDOW_SECONDS}; 0: every finding)`;
+
+function windowSeconds(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--finding-window ${v}: expected seconds >= 0 (e.g. 10; 0 prints every finding)`);
+  return n;
+}
 
 const program = new Command()
   .name('watchpost')
@@ -65,6 +74,8 @@ const traceCli = program
   .option('--no-detect', 'run no detections: events only, and only the events asked for')
   .option('--rules <file>', 'YAML detection rules: CEL conditions over the event (repeatable; see docs/detections.md)', (v: string, prev: string[] = []) => prev.concat(v))
   .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access without a WP-005 finding, and never killed by a kill rule (repeatable)', (v: string, prev: string[] = []) => prev.concat(v))
+  .option('--finding-window <seconds>', FINDING_WINDOW_HELP, windowSeconds)
+  .option('--no-finding-window', 'every finding printed: the same as --finding-window 0')
   .option('--kill <expr>', 'kill the caller of matching calls, decided in the kernel at syscall entry (eBPF), -e grammar: iopl.data.level=3 | ioperm.scope.container | userfaultfd.scope.uid>=1000 (repeatable; a dry run without --enforce; see docs/enforcement.md)', (v: string, prev: string[] = []) => prev.concat(v))
   .option('--enforce', 'arm the kill rules (--kill and policy rules with actions: [kill]); without it they only report `would kill`')
   .action(async (opts: { events?: string[]; scope?: string[]; policy?: string[]; explain?: boolean; output?: string[]; compat: CompatMode | false; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string; kill?: string[]; enforce?: boolean }) => {
@@ -122,6 +133,8 @@ program
   .option('-o, --output <spec>', `where findings go (repeatable): ${outputUsage()}`, (v: string, prev: string[] = []) => prev.concat(v))
   .option('--rules <file>', 'YAML detection rules (repeatable)', (v: string, prev: string[] = []) => prev.concat(v))
   .option('--allow-hw-tool <path>', 'a hardware tool allowed raw I/O port access (repeatable)', (v: string, prev: string[] = []) => prev.concat(v))
+  .option('--finding-window <seconds>', FINDING_WINDOW_HELP, windowSeconds)
+  .option('--no-finding-window', 'every finding printed: the same as --finding-window 0')
   .option('-e, --events <expr>', 'only events these filters select, as for trace (e.g. openat.data.pathname=/tmp*); repeatable', (v: string, prev: string[] = []) => prev.concat(v))
   .option('-s, --scope <expr>', 'only events of this scope, as for trace; repeatable', (v: string, prev: string[] = []) => prev.concat(v))
   .option('--policy <path>', 'only events a Tracee Policy YAML file (or directory) selects; repeatable', (v: string, prev: string[] = []) => prev.concat(v))

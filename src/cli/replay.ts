@@ -79,6 +79,7 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   } catch (err) {
     throw new UsageError(`replay ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a recording made with -o json:FILE`);
   }
+  detect.flush(batch); // the summaries of windows still open
   await outputs.write(batch);
   await outputs.close(counters.stats());
   const delivered = counters.delivered;
@@ -86,12 +87,14 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   const events = Object.values(delivered).reduce((a, b) => a + b, 0);
   const counts = Object.entries(detector.counts()).filter(([, n]) => n > 0);
   const findings = counts.reduce((a, [, n]) => a + n, 0);
-  const summary = { file, lines: lineNo, events, filtered, findings: Object.fromEntries(counts), findingsInRecording: earlierFindings, otherLines: other, malformed, firstMalformed, droppedArgs };
+  const window = detector.windowStats();
+  const summary = { file, lines: lineNo, events, filtered, findings: Object.fromEntries(counts), ...(window && { window }), findingsInRecording: earlierFindings, otherLines: other, malformed, firstMalformed, droppedArgs };
   if (jsonSummary) process.stderr.write(`${JSON.stringify({ replay: summary })}\n`);
   else {
     const per = counts.map(([id, n]) => `${id} ${n}`).join(', ');
     process.stderr.write(
       `watchpost replay: ${file}: ${events} events${filtering ? ` (${filtered} filtered out)` : ''}, ${findings} findings${per ? ` (${per})` : ''}` +
+        `${window?.findingsSuppressed ? ` (${window.findingsSuppressed} repeats within ${window.windowSeconds} s folded into ${window.summaries} summaries)` : ''}` +
         `${earlierFindings ? `, ${earlierFindings} findings already in the recording (not re-emitted)` : ''}, ${other} other lines skipped, ` +
         `${malformed} malformed${malformed ? ` (first: ${firstMalformed})` : ''}` +
         `${droppedArgs ? `, ${droppedArgs} args the catalog does not define left out` : ''}\n`,

@@ -52,7 +52,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
   const outputPlan = planOutputs(opts.output);
-  const detect = opts.detect === false ? undefined : { rules: opts.rules, detectOnly: opts.detectOnly };
+  const detect = opts.detect === false ? undefined : { rules: opts.rules, detectOnly: opts.detectOnly, findingWindow: opts.findingWindow };
   if (detect?.rules?.length) await createDetector(opts); // a bad rules file is a usage error, before the root check
   const options: TraceOptions = {
     events: opts.events?.length ? opts.events : undefined,
@@ -124,7 +124,9 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   }
   // before the summary: the summary (or final stats) stays the last line
   const found = Object.entries(run.findingCounts()).filter(([, n]) => n > 0);
-  if (found.length) process.stderr.write(`${jsonStats ? JSON.stringify({ findings: Object.fromEntries(found) }) : `watchpost: findings: ${found.map(([id, n]) => `${id} ${n}`).join(', ')}`}\n`);
+  const window = run.findingWindow();
+  const folded = window?.findingsSuppressed ? `; ${window.findingsSuppressed} repeats within ${window.windowSeconds} s folded into ${window.summaries} summaries` : '';
+  if (found.length) process.stderr.write(`${jsonStats ? JSON.stringify({ findings: Object.fromEntries(found), ...(window && { window }) }) : `watchpost: findings: ${found.map(([id, n]) => `${id} ${n}`).join(', ')}${folded}`}\n`);
   for (const p of run.detectionProblems()) process.stderr.write(`watchpost: ${p}\n`);
   process.stderr.write(`${jsonStats ? statsJson(stats, true) : summaryLine(stats)}\n`);
 }

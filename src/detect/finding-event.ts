@@ -6,6 +6,7 @@ import { isFindingItem, isStatsItem, type StreamItem } from '../model/stream.js'
 /** Tracee's C type names for finding data (pkg/ebpf/finding.go getCType); the catalog's ArgType covers syscall args only. */
 const STRING_TYPE = 'const char *' as ArgType;
 const INT_TYPE = 'int' as ArgType;
+const U64_TYPE = 'unsigned long' as ArgType;
 
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
@@ -20,6 +21,8 @@ function asJsonNumber(a: EventArg): EventArg {
  * Severity, Category, Technique, external_id, signatureID, signatureName). The triggering call (id, name, args,
  * returnValue) is `metadata.triggeredBy`: Tracee puts it in args, whose values are scalars in our model.
  */
+const exactNs = (t: string | number): bigint => (typeof t === 'string' ? BigInt(t) : BigInt(Math.round(t)));
+
 export function findingToEvent(f: Finding): SyscallEvent {
   const e = f.event;
   const m = f.signature;
@@ -52,10 +55,30 @@ export function findingToEvent(f: Finding): SyscallEvent {
       triggeredBy: { id: Number(e.eventId), name: e.eventName, args: e.args.map(asJsonNumber), returnValue: e.returnValue },
     },
   };
+  if (f.repeats) {
+    // a window's summary: as args, every output carries them without knowing summaries (a Falco line, a syslog message)
+    args.push(
+      { name: 'repeats', type: INT_TYPE, value: f.repeats.count },
+      { name: 'first_timestamp', type: U64_TYPE, value: exactNs(f.repeats.first) },
+      { name: 'last_timestamp', type: U64_TYPE, value: exactNs(f.repeats.last) },
+    );
+    ev.argsNum = args.length;
+  }
   // the trigger's argument-derived additions describe its args, not the finding's
   delete ev.ports;
   delete ev.decoded;
   return ev;
+}
+
+
+/** A summary's count and span (ns), or undefined for any other event; its three args are the last three. */
+export function repeatsOf(ev: SyscallEvent): { count: number; spanNs: bigint } | undefined {
+  const n = ev.args.length;
+  if (n < 3) return undefined;
+  const [count, first, last] = ev.args.slice(n - 3);
+  if (count.name !== 'repeats' || first.name !== 'first_timestamp' || last.name !== 'last_timestamp') return undefined;
+  if (typeof count.value !== 'number' || typeof first.value !== 'bigint' || typeof last.value !== 'bigint') return undefined;
+  return { count: count.value, spanNs: last.value - first.value };
 }
 
 /** The finding's severity, or undefined for a plain event (or a finding of another tool without one). */

@@ -1,6 +1,6 @@
 import { argText } from '../catalog/arg-display.js';
 import type { EventArg, SyscallEvent } from '../model/event.js';
-import { isFinding, severityOf } from './finding-event.js';
+import { isFinding, repeatsOf, severityOf } from './finding-event.js';
 import { type Severity, SEVERITY_NAMES } from '../model/finding.js';
 
 const EVENT_WIDTH = 17;
@@ -14,9 +14,15 @@ function callText(trigger: { name?: unknown; args?: unknown; returnValue?: unkno
   return `${String(trigger.name)}(${shown}) = ${String(trigger.returnValue)}`;
 }
 
+/** "×199 more in 420 ms": how many repeats a summary stands for, over what span of time. */
+function repeatsText(count: number, spanNs: bigint): string {
+  const ns = Number(spanNs);
+  return `×${count} more in ${ns < 1e9 ? `${Math.round(ns / 1e6)} ms` : `${(ns / 1e9).toFixed(1)} s`}`;
+}
+
 /**
  * The table's view of a batch: a finding's EVENT cell gets a `!` marker and its severity (coloured on a terminal),
- * its ARGS the signature and the call that triggered it. Plain events pass unchanged.
+ * its ARGS the signature and the call that triggered it; a summary of repeats ends with their count. Plain events pass unchanged.
  */
 export function tableView(batch: readonly SyscallEvent[], colour: boolean): SyscallEvent[] {
   return batch.map((ev) => {
@@ -27,7 +33,9 @@ export function tableView(batch: readonly SyscallEvent[], colour: boolean): Sysc
     const meta = ev.metadata as { Properties?: { signatureID?: string; signatureName?: string }; triggeredBy?: { name?: unknown; args?: unknown; returnValue?: unknown } };
     const args: EventArg[] = [{ name: meta.Properties?.signatureID ?? '', type: STRING, value: meta.Properties?.signatureName ?? '' }];
     if (meta.triggeredBy) args.push({ name: 'call', type: STRING, value: `${callText(meta.triggeredBy)}${ev.contextFlags.isCompat ? ' (32-bit caller)' : ''}` });
-    args.push(...ev.args);
+    const repeats = repeatsOf(ev);
+    if (repeats) args.push(...ev.args.slice(0, -3), { name: 'repeated', type: STRING, value: repeatsText(repeats.count, repeats.spanNs) });
+    else args.push(...ev.args);
     return {
       ...ev,
       eventName: colour && sev !== undefined ? `${COLOURS[sev]}${label}${RESET}${pad}` : `${label}${pad}`,

@@ -35,9 +35,18 @@ export interface SignatureMetadata {
 /** Facts a finding adds for the analyst (Tracee's Finding.Data); they become the finding event's args. */
 export type FindingData = Record<string, string | number>;
 
+/** When a summary's window opened and when its last repeat came: exact ns digits where known, else the double. */
+export interface RepeatSpan {
+  count: number;
+  first: string | number;
+  last: string | number;
+}
+
 export interface Finding {
   signature: SignatureMetadata;
-  /** The event that triggered it. */
+  /** The event that triggered it (a summary's: the last repeat's). */
   event: SyscallEvent;
   data: FindingData;
+  /** Set on a window's summary: how many repeats of this finding it stands for, and their span. */
+  repeats?: RepeatSpan;
 }

@@ -14,7 +14,22 @@ export class DetectStage {
 
   /** Hot path: appends to the batch being built, no array per event. */
   run(ev: SyscallEvent, out: StreamItem[]): void {
+    if (!this.detector) {
+      if (!this.hidden(ev.eventName)) out.push(ev);
+      return;
+    }
+    this.detector.advance(ev.timestamp, out); // summaries of windows that ended before this event
     if (!this.hidden(ev.eventName)) out.push(ev);
-    this.detector?.detectInto(ev, out);
+    this.detector.detectInto(ev, out);
+  }
+
+  /** Summaries of windows that ended by `nowNs` (the events' clock), when no event came to close them. */
+  tick(nowNs: number, out: StreamItem[]): void {
+    this.detector?.advance(nowNs, out);
+  }
+
+  /** The end of a run: summaries of every window still open. */
+  flush(out: StreamItem[]): void {
+    this.detector?.flush(out);
   }
 }

@@ -56,6 +56,8 @@ export interface PipelineOptions {
 
 /** How often a stats reading joins the stream to the outputs. */
 const STATS_EVERY_MS = 5000;
+/** How often finding windows are checked for their end when no event comes. */
+const WINDOW_TICK_MS = 1000;
 
 /** One live run: the stages above wired together. */
 export class LivePipeline {
@@ -82,6 +84,8 @@ export class LivePipeline {
   private killRules: KillRule[] = [];
   private containersAtStart = new Set<string>();
   private statsTimer: NodeJS.Timeout | undefined;
+  private windowTimer: NodeJS.Timeout | undefined;
+  private readonly clock: EpochClock;
   private readonly onTask = (t: TaskEvent): void => this.tree.onTask(t);
   private markStopped: () => void = () => {};
   private readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
@@ -96,7 +100,8 @@ export class LivePipeline {
   };
 
   constructor(private readonly options: PipelineOptions) {
-    this.enrich = new EventBuilder(new EpochClock(options.relativeTime), (tid) => this.tree.lookup(tid), { parseArguments: options.parseArguments });
+    this.clock = new EpochClock(options.relativeTime);
+    this.enrich = new EventBuilder(this.clock, (tid) => this.tree.lookup(tid), { parseArguments: options.parseArguments });
     this.ready = this.start();
     this.ready.catch(() => {}); // surfaced through iteration (or finished) too
     this.finished = options.outputs ? this.pump(options.outputs) : this.stopped;
@@ -174,12 +179,20 @@ export class LivePipeline {
       if (usesScopeFlag(setup.specs, 'container-new')) this.containersAtStart = liveContainerIds(listProcesses());
       if (!this.stopRequested) this.reader.start(this.options.pollMs);
       if (this.options.outputs && !this.stopRequested) this.statsTimer = setInterval(() => this.reading(false), STATS_EVERY_MS);
+      if (detector?.windowStats() && !this.stopRequested) this.windowTimer = setInterval(() => this.closeWindows(), WINDOW_TICK_MS);
     } catch (err) {
       this.failure = err;
       this.done = true;
       this.wake();
       throw err;
     }
+  }
+
+  /** Summaries of finding windows that ended while no event came to close them (the events' clock). */
+  private closeWindows(): void {
+    const before = this.queue.length;
+    this.detect.tick(this.clock.toEpoch(Number(process.hrtime.bigint())), this.queue); // hrtime: CLOCK_MONOTONIC, the probes' clock
+    if (this.queue.length > before) this.wake();
   }
 
   private lastReading = '';
@@ -205,17 +218,24 @@ export class LivePipeline {
     return this.counters.stats(this.reader?.losses());
   }
 
+  /** The detections' finding window: what it held back and summarised (undefined without one). */
+  windowStats(): ReturnType<Detector['windowStats']> {
+    return this.detect.detector?.windowStats();
+  }
+
   async stop(): Promise<void> {
     if (!this.reader && !this.done) {
       this.stopRequested = true;
       await this.ready.catch(() => {}); // still attaching: let it finish, then undo it below
     }
     if (this.statsTimer) clearInterval(this.statsTimer);
-    this.statsTimer = undefined;
+    if (this.windowTimer) clearInterval(this.windowTimer);
+    this.statsTimer = this.windowTimer = undefined;
     if (!this.done) {
       this.done = true;
       try {
         this.reader?.finish();
+        this.detect.flush(this.queue); // the summaries of windows still open
       } finally {
         this.markStopped();
       }

@@ -22,7 +22,7 @@ describe('help a person can use', { timeout: 60_000 }, () => {
     const text = help(['--help']);
     assert.match(text, /^Usage: watchpost \[trace options\]/);
     assert.match(text, /\nTrace options:\n {2}-e, --events <expr> /);
-    for (const flag of ['-s, --scope <expr>', '--policy <path>', '--explain', '-o, --output <spec>', '--backend <name>', '--parse-arguments', '--kill <expr>', '--enforce', '--rules <file>']) {
+    for (const flag of ['-s, --scope <expr>', '--policy <path>', '--explain', '-o, --output <spec>', '--backend <name>', '--parse-arguments', '--kill <expr>', '--enforce', '--rules <file>', '--finding-window <seconds>', '--no-finding-window']) {
       assert.ok(text.includes(`  ${flag} `) || text.includes(`  ${flag}\n`), `${flag} missing from watchpost --help`);
     }
     assert.match(text, /\nCommands:\n {2}trace \[options\] /);

@@ -113,6 +113,39 @@ describe('watchpost trace with detections', { skip: !isRoot && 'needs root to tr
     assert.match(r.stderr, /"findingsInRecording":[1-9]/, 'the findings already in the file are not printed twice');
   });
 
+  it('a storm of one call gives each finding once at once, then at stop one summary with the count of its repeats', async () => {
+    const cli = await startCli(['-e', 'ioperm', '-o', 'json']);
+    let pid = 0;
+    try {
+      const sc = await startSyscaller(Array.from({ length: 200 }, () => 'ioperm:0x64:1:1'));
+      pid = sc.pid;
+      try {
+        await sc.go();
+        await waitFor('the 200 events and the first findings', () => linesOf(cli, pid).length >= 202).catch((e: Error) => assert.fail(`${e.message}\n${cli.stderr()}`));
+        await new Promise((r) => setTimeout(r, 200)); // nothing more should come before the stop
+        const live = linesOf(cli, pid);
+        assert.deepEqual(live.slice(0, 3), ['ioperm', 'WP-003', 'WP-005'], 'the findings of the first call right after it');
+        assert.deepEqual(live.slice(3), Array.from({ length: 199 }, () => 'ioperm'), 'the repeats held back, every event shown');
+      } finally {
+        await sc.end();
+      }
+    } finally {
+      assert.equal(await cli.stop(), 0);
+    }
+    const summaries = cli
+      .stdout()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line & { args: { name: string; value: unknown }[] })
+      .filter((l) => l.hostProcessId === pid && l.args.some((a) => a.name === 'repeats'));
+    assert.deepEqual(
+      summaries.map((l) => [l.metadata.Properties?.signatureID, l.args.find((a) => a.name === 'repeats')?.value]),
+      [['WP-003', 199], ['WP-005', 199]],
+    );
+    const counted = JSON.parse(/^\{"findings":.*$/m.exec(cli.stderr())?.[0] ?? '{}') as { findings?: Record<string, number> };
+    for (const id of ['WP-003', 'WP-005']) assert.ok((counted.findings?.[id] ?? 0) >= 200, `${id}: the true number of findings (other processes may add theirs): ${cli.stderr()}`);
+  });
+
   it('highlights findings in the table: ! marker and severity in the EVENT column, no colour off a terminal', async () => {
     const cli = await startCli(['-e', 'iopl', '--detect-only']);
     const sc = await startSyscaller(['iopl:3']);
