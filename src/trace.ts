@@ -5,15 +5,14 @@ import type { SyscallEvent, TraceStats } from './model/event.js';
 import { guardSignals, trackForCleanup } from './pipeline/cleanup.js';
 import { EpochClock } from './pipeline/clock.js';
 import { EventBuilder } from './pipeline/to-event.js';
-import { applyPolicies, kernelScopeOf, setupPolicies, subjectOf, usesScopeFlag, type PolicySetup } from './pipeline/policy-stage.js';
+import { applyPolicies, setupPolicies, subjectOf, usesScopeFlag, type PolicySetup } from './pipeline/policy-stage.js';
 import type { Policies, PolicyEnvironment } from './policy/policy.js';
 import { distance } from './policy/problem.js';
-import { planPushdown, explainPlan, refuseTracefsStrings, stringFilterOf } from './policy/pushdown.js';
+import { explainPlan, planKernelFilters, probeFilters, refuseTracefsStrings, stringFilterOf } from './policy/kernel-plan.js';
 import type { PolicySpec } from './policy/spec.js';
 import { syscallArgFieldNames } from './catalog/kernel-syscalls.js';
-import { tracefsRoot } from './probes/tracefs/tracefs-root.js';
+import { mountedTracefsRoot } from './probes/tracefs/tracefs-root.js';
 import { sweepLeftovers } from './probes/tracefs/instance.js';
-import { existsSync } from 'node:fs';
 import { ProcessTree } from './enrich/process-tree.js';
 import { openProbe, TRACEFS_CANNOT_ENFORCE, type BackendChoice } from './probes/open.js';
 import { decideCompat, type CompatMode } from './probes/compat-support.js';
@@ -184,8 +183,7 @@ class LiveTrace implements Trace {
         excludePids: [process.pid],
         bufferKb: this.options.bufferKb,
         lifecycle: true,
-        kernelFilters: kernelFiltersOf(setup.specs, events),
-        kernelScope: kernelScopeOf(setup.specs),
+        ...probeFilters(planKernelFilters(setup.specs, events)),
         enforce: enforce?.probe,
       };
       sweepLeftovers();
@@ -241,7 +239,7 @@ class LiveTrace implements Trace {
       lostEvents = 0;
       for (const n of Object.values(losses.byEvent)) lostEvents += n;
     }
-    const out: TraceStats = { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostEvents, lostByReason: { ...losses.byReason }, filtered };
+    const out: TraceStats = { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostEvents, lostByReason: { ...losses.byReason }, filtered, filteredInKernel: { ...losses.filteredByEvent } };
     if (this.killRules.length) out.enforcements = { killed: { ...this.enforcements.killed }, 'would kill': { ...this.enforcements['would kill'] } };
     return out;
   }
@@ -313,22 +311,12 @@ async function enforcementOf(specs: readonly PolicySpec[], options: TraceOptions
   return { rules: kill, probe: { rules: kill.map((r) => r.kernel), armed: options.enforce === true, allowExecutables: allowedExecutables(options.allowHwTools ?? []) } };
 }
 
-/** The kernel's argument field names, from tracefs when it is there, else the catalog's (for --explain without root). */
+/** The kernel's argument field names, for --explain: from tracefs where it is mounted (never mounting it), else the catalog's. */
 function fieldNamesOf(events: readonly EventDefinition[]): Record<string, string[]> {
-  let root: string | undefined;
-  for (const r of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) if (existsSync(`${r}/events/syscalls`)) root = r;
-  const names = events.map((e) => e.name);
-  const fromKernel = root ? syscallArgFieldNames(root, names) : {};
-  for (const e of events) fromKernel[e.name] ??= e.args.map((a) => a.name);
+  const root = mountedTracefsRoot();
+  const fromKernel = root ? syscallArgFieldNames(root, events.map((e) => e.name)) : {};
+  for (const e of events) fromKernel[e.name] ??= e.args.map((a) => a.aliases?.[0] ?? a.name); // an alias is the kernel's name where it differs
   return fromKernel;
-}
-
-function kernelFiltersOf(specs: readonly PolicySpec[], events: readonly EventDefinition[]): Record<string, string> | undefined {
-  tracefsRoot(); // mounted, so the format files can be read
-  const plan = planPushdown(specs, fieldNamesOf(events));
-  const out: Record<string, string> = {};
-  for (const [name, p] of Object.entries(plan.perEvent)) if (p.kernelFilter) out[name] = p.kernelFilter;
-  return Object.keys(out).length ? out : undefined;
 }
 
 /** Checks events, scope and policy files without tracing: throws the UsageError a bad input deserves. */
@@ -345,18 +333,14 @@ function refuseEnforcementMistakes(rules: number, options: TraceOptions): void {
   if (rules > 0 && options.backend === 'tracefs') throw new UsageError(TRACEFS_CANNOT_ENFORCE);
 }
 
-/** `--explain`: each condition of each policy and where it runs (tracefs filter in the kernel, or user space). */
+/** `--explain`: the kernel filter plan (what each backend filters in the kernel, where each condition runs) and the kill rules. */
 export function explainTrace(options: TraceOptions): string {
   const setup = policySetup(options, {});
-  const plan = planPushdown(setup.specs, fieldNamesOf(setup.events));
-  const scope = kernelScopeOf(setup.specs);
-  const ebpf = scope
-    ? `the eBPF backend selects events and pids in the kernel, pre-filters ${Object.entries(scope).map(([k, v]) => `${k} in {${(v as Array<string | number>).join(', ')}}`).join(' and ')} there, and evaluates every condition again in user space`
-    : 'the eBPF backend selects events and pids in the kernel and evaluates these conditions in user space';
+  const plan = planKernelFilters(setup.specs, setup.events);
   const { kill } = killRulesOf(setup.specs, false, { hostMntns: () => 0n });
   const kills = kill.map((r) => `  ${r.policy}: ${r.text}`);
   const enforcement = kills.length ? `\nkill rules, evaluated by the eBPF program at syscall entry (SIGKILL with --enforce, else a dry run that reports \`would kill\`):\n${kills.join('\n')}` : '';
-  return `${explainPlan(plan)}\n(${ebpf})${enforcement}`;
+  return `${explainPlan(plan, fieldNamesOf(setup.events))}${enforcement}`;
 }
 
 /** Events held between the kernel and a consumer: bounded, so memory stays flat whatever the event rate. */
