@@ -142,10 +142,14 @@ const EXACT_64 = '64-bit argument, compared exactly';
 
 // ---- eBPF: argument registers, compared in the width the syscall reads, signed as the value is typed.
 
-/** An argument condition as the eBPF program compares it (kill rules and argument filters alike). */
+/**
+ * An argument condition as the eBPF program compares it (kill rules and argument filters alike): in the width user
+ * space judges (a 32-bit type is read from the low half; a 32-bit C type is judged on it), signed as the value is typed.
+ */
 export function argCondition(target: ArgTarget, op: Operator, values: bigint[]): KernelCondition & { on: 'arg' } {
   const signed = target.type === 'int32' || target.type === 'int64';
-  return { on: 'arg', index: target.index, width: kernelWidth(target) === 32 ? 32 : 64, signed, op, values };
+  const width = target.type === 'int32' || target.type === 'uint32' || kernelWidth(target) === 32 ? 32 : 64;
+  return { on: 'arg', index: target.index, width, signed, op, values };
 }
 
 function fits(c: KernelCondition & { on: 'arg' }, v: bigint): boolean {
