@@ -217,6 +217,7 @@ function scopeOf(specs: readonly PolicySpec[]): KernelScopeSets | undefined {
     const sets = specs.map((s) => allowedOf(s, kind));
     if (sets.length === 0 || sets.some((s) => s === undefined)) continue;
     const union = [...new Set(sets.flatMap((s) => s!))];
+    if (union.length === 0) continue; // no task can match: the kernel keeps all, user space matches none
     if (kind === 'comms') out.comms = union as string[];
     else out[kind] = union as number[];
   }
