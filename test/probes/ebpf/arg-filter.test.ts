@@ -130,7 +130,23 @@ describe('ebpf argument filters: only calls some policy keeps leave the kernel',
     }
   }
 
-  it('emits no instruction without a filter, and none for an event without one', () => {
+  for (const hook of HOOKS) {
+    it(`a call a kill rule matches is recorded whatever the filters say (dry run, ${hook})`, async () => {
+      const h = await startSyscaller(['ioperm:0x80:1:0', 'ioperm:0x64:1:0', 'ioperm:0x60:1:0', 'ioctl:-1:0x5401:0']);
+      helpers.push(h);
+      const { argFilters } = probeFilters(planKernelFilters(cli('ioperm.data.from=0x64', 'ioctl.data.request=0x5402'), EVENTS));
+      const enforce = { rules: [{ nr: 173, conditions: [{ on: 'arg' as const, index: 0, width: 64 as const, signed: false, op: '=' as const, values: [0x80n] }] }], armed: false, allowExecutables: [] };
+      const probe = new EbpfProbe({ events: EVENTS, compat: hook !== 'tracepoint', excludePids: [process.pid], pids: [h.pid], argFilters, enforce }, hook);
+      probes.push(probe);
+      await h.go();
+      const got = await collect(probe, () => true, (n) => n >= 2);
+      assert.deepEqual(got.map((s) => [s.event.name, s.args[0], s.enforcement]), [['ioperm', 0x80n, { rule: 0, killed: false }], ['ioperm', 0x64n, undefined]]);
+      assert.deepEqual(probe.losses().filteredByEvent, { ioperm: 1, ioctl: 1 });
+      probe.close();
+    });
+  }
+
+  it('emits no instruction without an argument filter (the verifier refuses unreachable code)', () => {
     const layout = currentKernelLayout();
     const maps = { inflight: 3, inflightKind: 'task' as const, ringbuf: 4, losses: 5, eventLosses: 6, filtered: 7 };
     const plain = enterProgram({ hook: 'btf', nativeIds: [173], compatIds: [101], layout, maps });
