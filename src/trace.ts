@@ -9,10 +9,9 @@ import { isStatsItem, type StatsItem, type StreamItem } from './model/stream.js'
 import { killRulesOf } from './enforce/kill-rules.js';
 import { OutputStage } from './pipeline/output-stage.js';
 import { LivePipeline } from './pipeline/pipeline.js';
-import { kernelScopeOf } from './pipeline/policy-stage.js';
 import { fieldNamesOf, policySetup, refuseEnforcementMistakes, type Selection } from './pipeline/setup.js';
 import { distance } from './policy/problem.js';
-import { explainPlan, planPushdown, refuseTracefsStrings } from './policy/pushdown.js';
+import { explainPlan, planKernelFilters, refuseTracefsStrings } from './policy/kernel-plan.js';
 import type { BackendChoice } from './probes/open.js';
 import type { CompatMode } from './probes/compat-support.js';
 import type { Output, OutputStats } from './sinks/output.js';
@@ -152,18 +151,14 @@ export function checkTraceOptions(options: TraceOptions): void {
   for (const o of options.outputs ?? []) if (typeof o === 'string') planOutputs([o]);
 }
 
-/** `--explain`: each condition of each policy and where it runs (tracefs filter in the kernel, or user space). */
+/** `--explain`: the kernel filter plan (what each backend filters in the kernel, where each condition runs) and the kill rules. */
 export function explainTrace(options: TraceOptions): string {
   const setup = policySetup(selectionOf(options), {});
-  const plan = planPushdown(setup.specs, fieldNamesOf(setup.events));
-  const scope = kernelScopeOf(setup.specs);
-  const ebpf = scope
-    ? `the eBPF backend selects events and pids in the kernel, pre-filters ${Object.entries(scope).map(([k, v]) => `${k} in {${(v as Array<string | number>).join(', ')}}`).join(' and ')} there, and evaluates every condition again in user space`
-    : 'the eBPF backend selects events and pids in the kernel and evaluates these conditions in user space';
+  const plan = planKernelFilters(setup.specs, setup.events);
   const { kill } = killRulesOf(setup.specs, false, { hostMntns: () => 0n });
   const kills = kill.map((r) => `  ${r.policy}: ${r.text}`);
   const enforcement = kills.length ? `\nkill rules, evaluated by the eBPF program at syscall entry (SIGKILL with --enforce, else a dry run that reports \`would kill\`):\n${kills.join('\n')}` : '';
-  return `${explainPlan(plan)}\n(${ebpf})${enforcement}`;
+  return `${explainPlan(plan, fieldNamesOf(setup.events))}${enforcement}`;
 }
 
 /** Events held between the kernel and a consumer: bounded, so memory stays flat whatever the event rate. */

@@ -3,6 +3,7 @@ import { findEvent } from '../catalog/events.js';
 import type { EventDefinition } from '../catalog/types.js';
 import { UsageError } from '../model/errors.js';
 import { parseEventsFlags } from '../policy/events-grammar.js';
+import { argCondition } from '../policy/kernel-plan.js';
 import type { Condition, PolicySpec } from '../policy/spec.js';
 import type { KernelCondition, KernelKillRule } from '../probes/types.js';
 
@@ -90,10 +91,7 @@ function kernelCondition(c: Condition, where: string, host: KillHost): KernelCon
   };
   switch (c.kind) {
     case 'number':
-      if (c.target.kind === 'arg') {
-        const t = c.target.type;
-        return { on: 'arg', index: c.target.index, width: t === 'int32' || t === 'uint32' ? 32 : 64, signed: t === 'int32' || t === 'int64', op: c.op, values: c.values };
-      }
+      if (c.target.kind === 'arg') return argCondition(c.target, c.op, c.values);
       if (c.target.kind === 'retval') return refuse('the return value exists only after the call');
       switch (c.target.field) {
         case 'userId':

@@ -102,6 +102,8 @@ export interface TraceStats {
   lostByKind: Partial<Record<LossKind, number>>;
   /** Events dropped on purpose by the filters and policies (in the kernel or in user space), by event name. */
   filtered: Record<string, number>;
+  /** The part of `filtered` the kernel dropped, never sent to user space (tracefs entry filters; eBPF task and argument filters). */
+  filteredInKernel?: Record<string, number>;
   /** Calls kill rules matched, by action (`killed`, `would kill`) and policy name; absent without kill rules. */
   enforcements?: Record<string, Record<string, number>>;
 }

@@ -44,7 +44,7 @@ export class Counters {
       lostEvents = 0;
       for (const n of Object.values(losses.byEvent)) lostEvents += n;
     }
-    const out: TraceStats = { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostEvents, lostByReason, lostByKind, filtered };
+    const out: TraceStats = { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostEvents, lostByReason, lostByKind, filtered, filteredInKernel: { ...losses.filteredByEvent } };
     if (this.enforcing) out.enforcements = { killed: { ...this.enforcements.killed }, 'would kill': { ...this.enforcements['would kill'] } };
     return out;
   }

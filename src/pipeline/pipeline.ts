@@ -22,7 +22,7 @@ import type { KillRule } from '../enforce/kill-rules.js';
 import type { SyscallEvent, TraceStats } from '../model/event.js';
 import type { StatsItem, StreamItem } from '../model/stream.js';
 import type { Policies } from '../policy/policy.js';
-import { refuseTracefsStrings, stringFilterOf } from '../policy/pushdown.js';
+import { planKernelFilters, probeFilters, refuseTracefsStrings, stringFilterOf } from '../policy/kernel-plan.js';
 import { decideCompat, type CompatMode } from '../probes/compat-support.js';
 import { openProbe } from '../probes/open.js';
 import { sweepLeftovers } from '../probes/tracefs/instance.js';
@@ -31,9 +31,9 @@ import { EpochClock } from './clock.js';
 import { Counters } from './counters.js';
 import { DetectStage } from './detect-stage.js';
 import type { OutputStage } from './output-stage.js';
-import { kernelScopeOf, PolicyStage, subjectOf, usesScopeFlag } from './policy-stage.js';
+import { PolicyStage, subjectOf, usesScopeFlag } from './policy-stage.js';
 import { ReadStage } from './read-stage.js';
-import { enforcementOf, kernelFiltersOf, policySetup, type Selection } from './setup.js';
+import { enforcementOf, policySetup, type Selection } from './setup.js';
 import { EventBuilder } from './to-event.js';
 
 export interface PipelineOptions {
@@ -154,8 +154,7 @@ export class LivePipeline {
         excludePids: [process.pid],
         bufferKb: this.options.bufferKb,
         lifecycle: true,
-        kernelFilters: kernelFiltersOf(setup.specs, setup.events),
-        kernelScope: kernelScopeOf(setup.specs),
+        ...probeFilters(planKernelFilters(setup.specs, setup.events)),
         enforce: enforce?.probe,
       };
       sweepLeftovers();

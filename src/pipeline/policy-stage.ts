@@ -112,47 +112,6 @@ export function applyPolicies(policies: Policies, ev: SyscallEvent): boolean {
   ev.matchedPolicies = list;
   return true;
 }
-
-/** What the eBPF backend can pre-filter in the kernel: each kind a set of allowed values (kinds AND, values OR). */
-export interface KernelScopeSets {
-  uids?: number[];
-  comms?: string[];
-  mntns?: number[];
-}
-
-type Kind = keyof KernelScopeSets;
-
-/** The allowed values of one kind in one policy's scope, or undefined when the scope does not restrict that kind exactly. */
-function allowedOf(spec: PolicySpec, kind: Kind): Array<number | string> | undefined {
-  if (spec.scope.global || spec.scope.follow) return undefined; // follow: descendants may differ in uid, comm, mntns
-  const field = kind === 'uids' ? 'userId' : kind === 'comms' ? 'processName' : 'mountNamespace';
-  let allowed: Array<number | string> | undefined;
-  for (const c of spec.scope.conditions) {
-    if (c.kind === 'number' && c.target.kind === 'field' && c.target.field === field && c.op === '=') {
-      allowed = [...(allowed ?? []), ...c.values.map(Number)];
-    } else if (c.kind === 'string' && c.target.field === field && c.op === '=' && c.values.every((v) => v.match === 'exact' && !v.mntns)) {
-      allowed = [...(allowed ?? []), ...c.values.map((v) => v.text.slice(0, 15))];
-    }
-  }
-  return allowed;
-}
-
-/**
- * The kernel pre-filter for the eBPF backend: a kind is pushed only when every policy restricts it to exact values,
- * and then to the union of those values — so the kernel never drops an event some policy would keep.
- */
-export function kernelScopeOf(specs: readonly PolicySpec[]): KernelScopeSets | undefined {
-  const out: KernelScopeSets = {};
-  for (const kind of ['uids', 'comms', 'mntns'] as const) {
-    const sets = specs.map((s) => allowedOf(s, kind));
-    if (sets.length === 0 || sets.some((s) => s === undefined)) continue;
-    const union = [...new Set(sets.flatMap((s) => s!))];
-    if (kind === 'comms') out.comms = union as string[];
-    else out[kind] = union as number[];
-  }
-  return Object.keys(out).length ? out : undefined;
-}
-
 /** policy: an event passes when some policy wants it (matchedPolicies set); what none wants is counted as filtered. */
 export class PolicyStage {
   constructor(

@@ -1,15 +1,13 @@
-import { existsSync } from 'node:fs';
 import { DEFAULT_EVENTS } from '../catalog/events.js';
 import type { EventDefinition } from '../catalog/types.js';
 import { syscallArgFieldNames } from '../catalog/kernel-syscalls.js';
 import { EnvironmentError, UsageError } from '../model/errors.js';
 import type { PolicyEnvironment } from '../policy/policy.js';
-import { planPushdown } from '../policy/pushdown.js';
 import type { PolicySpec } from '../policy/spec.js';
 import { allowedExecutables, type KillRule, killRulesOf, procHost } from '../enforce/kill-rules.js';
 import { TRACEFS_CANNOT_ENFORCE } from '../probes/open.js';
 import type { ProbeOptions } from '../probes/types.js';
-import { tracefsRoot } from '../probes/tracefs/tracefs-root.js';
+import { mountedTracefsRoot } from '../probes/tracefs/tracefs-root.js';
 import { setupPolicies, type PolicySetup } from './policy-stage.js';
 
 /** What selects a run's events: flags or policy files, kill rules, and the events the signatures need. */
@@ -51,20 +49,10 @@ export function refuseEnforcementMistakes(rules: number, s: Selection): void {
   if (rules > 0 && s.backend === 'tracefs') throw new UsageError(TRACEFS_CANNOT_ENFORCE);
 }
 
-/** The kernel's argument field names, from tracefs when it is there, else the catalog's (for --explain without root). */
+/** The kernel's argument field names, for --explain: from tracefs where it is mounted (never mounting it), else the catalog's. */
 export function fieldNamesOf(events: readonly EventDefinition[]): Record<string, string[]> {
-  let root: string | undefined;
-  for (const r of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) if (existsSync(`${r}/events/syscalls`)) root = r;
-  const names = events.map((e) => e.name);
-  const fromKernel = root ? syscallArgFieldNames(root, names) : {};
-  for (const e of events) fromKernel[e.name] ??= e.args.map((a) => a.name);
+  const root = mountedTracefsRoot();
+  const fromKernel = root ? syscallArgFieldNames(root, events.map((e) => e.name)) : {};
+  for (const e of events) fromKernel[e.name] ??= e.args.map((a) => a.aliases?.[0] ?? a.name); // an alias is the kernel's name where it differs
   return fromKernel;
-}
-
-export function kernelFiltersOf(specs: readonly PolicySpec[], events: readonly EventDefinition[]): Record<string, string> | undefined {
-  tracefsRoot(); // mounted, so the format files can be read
-  const plan = planPushdown(specs, fieldNamesOf(events));
-  const out: Record<string, string> = {};
-  for (const [name, p] of Object.entries(plan.perEvent)) if (p.kernelFilter) out[name] = p.kernelFilter;
-  return Object.keys(out).length ? out : undefined;
 }

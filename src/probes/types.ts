@@ -45,14 +45,25 @@ export interface CompletedSyscall {
 /** Comparison operators of a kernel condition (the policy grammar's). */
 export type CompareOp = '=' | '!=' | '<' | '>' | '<=' | '>=';
 
-/** One condition a kill rule checks in the kernel at syscall entry; a rule's conditions all must hold. */
+/** One condition the eBPF program checks at syscall entry (kill rules, argument filters); a rule's conditions all must hold. */
 export type KernelCondition =
-  /** An argument register: `width` 32 compares the low half (an int in the kernel prototype). Several values: any one (`!=`: none). */
+  /**
+   * An argument register: `width` 32 compares the low half (an int in the kernel prototype); a 32-bit caller's 64-bit
+   * argument is its register's low half, extended per `signed`. Several values: any one (`!=`: none).
+   */
   | { on: 'arg'; index: number; width: 32 | 64; signed: boolean; op: CompareOp; values: bigint[] }
   /** The caller's real uid, mount namespace inum or cgroup2 id (unsigned). */
   | { on: 'uid' | 'mntns' | 'cgroupId'; op: CompareOp; values: bigint[] }
   /** task->comm, exact (cut to 15 bytes as the kernel cuts it). */
   | { on: 'comm'; op: '=' | '!='; values: string[] };
+
+/** What a tracefs filter reads: the i-th syscall argument slot (all 8 bytes), or the thread id (`common_pid`). */
+export type KernelOperand = { kind: 'arg'; index: number } | { kind: 'tid' };
+export type KernelOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
+/** A tracefs entry filter, before the probe names the fields: comparisons joined by AND and OR. */
+export type KernelExpr =
+  | { kind: 'cmp'; operand: KernelOperand; op: KernelOp; value: bigint }
+  | { kind: 'and' | 'or'; items: KernelExpr[] };
 
 /** A rule whose matching calls are killed (bpf_send_signal(SIGKILL) at syscall entry) or, unarmed, only flagged. */
 export interface KernelKillRule {
@@ -87,8 +98,10 @@ export interface ProbeOptions {
   excludePids: number[];
   /** Per-CPU buffer size. */
   bufferKb?: number;
-  /** In-kernel filter expressions for each event's entry record (tracefs syntax), from the policies' push-down plan. */
-  kernelFilters?: Record<string, string>;
+  /** tracefs: each event's entry filter, over argument slots and the thread id; the probe names the fields from its format files. */
+  kernelFilters?: Record<string, KernelExpr>;
+  /** eBPF: each event's argument filter at entry; a call is kept when every condition of one clause holds (an empty list keeps none). */
+  argFilters?: Record<string, KernelCondition[][]>;
   /** Also report task fork/exec/exit (drain's onTask), in timestamp order with the syscalls. */
   lifecycle?: boolean;
   /**
@@ -106,7 +119,7 @@ export interface LossCounters {
   losses: LossCount[];
   /** Completed syscalls known lost, by event name (e.g. exit seen, enter lost). */
   byEvent: Record<string, number>;
-  /** Completed syscalls the kernel filter dropped on purpose, by event name. */
+  /** Completed syscalls the kernel filters dropped on purpose (never sent to user space), by event name. */
   filteredByEvent?: Record<string, number>;
   /** Syscalls lost in all, when records are not syscalls (tracefs: two records each); default: the sum of byEvent. */
   eventsLost?: number;

@@ -2,16 +2,24 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
+import { findEvent } from '../../src/catalog/events.js';
 import { UsageError } from '../../src/model/errors.js';
 import { parseEventsFlags } from '../../src/policy/events-grammar.js';
 import { parsePolicyText } from '../../src/policy/policy-file.js';
 import { Policies, policyFromFlags } from '../../src/policy/policy.js';
-import { explainPlan, planPushdown } from '../../src/policy/pushdown.js';
+import { explainPlan, planKernelFilters } from '../../src/policy/kernel-plan.js';
 import { parseScopeFlags } from '../../src/policy/scope-grammar.js';
+import type { PolicySpec } from '../../src/policy/spec.js';
 import { ioperm } from '../support/synthetic-event.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const FIELDS = { ioperm: ['from', 'num', 'turn_on'], iopl: ['level'], ioctl: ['fd', 'cmd', 'arg'] };
+
+/** The kernel filter plan of the events the policies name, as trace() makes it. */
+function plan(policies: PolicySpec[]): ReturnType<typeof planKernelFilters> {
+  const events = [...new Set(policies.flatMap((p) => p.rules.map((r) => r.event)))].flatMap((name) => findEvent(name) ?? []);
+  return planKernelFilters(policies, events);
+}
 
 /** Runs a parser: it either returns, or throws a one-line UsageError; anything else fails the property. */
 function onlyUsageErrors(run: () => void): void {
@@ -61,7 +69,7 @@ describe('parsers never throw anything but UsageError', () => {
           parseEventsFlags(values);
           const policy = policyFromFlags({ events: values });
           Policies.compile([policy]).evaluate(ioperm(0x3f8, 8, 1));
-          explainPlan(planPushdown([policy], FIELDS));
+          explainPlan(plan([policy]), FIELDS);
         }),
       ),
       { numRuns: RUNS },
@@ -75,7 +83,7 @@ describe('parsers never throw anything but UsageError', () => {
           parseScopeFlags(values);
           const policy = policyFromFlags({ scope: values });
           Policies.compile([policy]).evaluate(ioperm(0x3f8, 8, 1));
-          planPushdown([policy], FIELDS);
+          plan([policy]);
         }),
       ),
       { numRuns: RUNS },
@@ -113,7 +121,7 @@ spec:
           const policies = parsePolicyText(s, 'fuzz.yaml');
           if (policies.length > 0) {
             Policies.compile(policies).evaluate(ioperm(0x3f8, 8, 1));
-            planPushdown(policies, FIELDS);
+            plan(policies);
           }
         }),
       ),

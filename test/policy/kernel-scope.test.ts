@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kernelScopeOf } from '../../src/pipeline/policy-stage.js';
+import { findEvent } from '../../src/catalog/events.js';
+import { planKernelFilters } from '../../src/policy/kernel-plan.js';
 import { parsePolicyText } from '../../src/policy/policy-file.js';
 import { policyFromFlags } from '../../src/policy/policy.js';
+import type { PolicySpec } from '../../src/policy/spec.js';
+
+/** The eBPF task pre-filter of the kernel plan. */
+const kernelScopeOf = (specs: PolicySpec[]) => planKernelFilters(specs, [findEvent('ioperm')!, findEvent('iopl')!]).scope;
 
 describe('eBPF kernel pre-filter from the policies', () => {
   it('pushes exact uid, comm and mntns scopes of the one CLI policy', () => {
@@ -15,6 +20,16 @@ describe('eBPF kernel pre-filter from the policies', () => {
     assert.equal(kernelScopeOf([policyFromFlags({ events: ['ioperm'], scope: ['comm=port*'] })]), undefined);
     assert.equal(kernelScopeOf([policyFromFlags({ events: ['ioperm'], scope: ['comm=portpoke', 'follow'] })]), undefined);
     assert.equal(kernelScopeOf([policyFromFlags({ events: ['ioperm'] })]), undefined);
+  });
+
+  it('pushes nothing where the other conditions on the field widen the exact values (the matcher ORs them)', () => {
+    assert.equal(kernelScopeOf([policyFromFlags({ events: ['ioperm'], scope: ['uid=0', 'uid>=1000'] })]), undefined);
+    assert.equal(kernelScopeOf([policyFromFlags({ events: ['ioperm'], scope: ['comm=portpoke', 'comm=port*'] })]), undefined);
+    assert.deepEqual(kernelScopeOf([policyFromFlags({ events: ['ioperm'], scope: ['uid=0', 'uid!=5'] })]), { uids: [0] });
+  });
+
+  it('leaves out a uid no task can have, rather than handing the probe a value it refuses', () => {
+    assert.deepEqual(kernelScopeOf([policyFromFlags({ events: ['ioperm'], scope: ['uid=0,5000000000'] })]), { uids: [0] });
   });
 
   it('with several policies, pushes a kind only when all restrict it, and then their union', () => {

@@ -17,6 +17,7 @@ import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-progra
 import { EVENT_LOSS_SLOTS, eventLossKey, ID_MAP_SIZE, LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
 import { prepareScope, type ScopeCheck } from './kernel-scope.js';
 import type { EnforceLayout } from './kill-check.js';
+import type { ArgFilter } from './conditions.js';
 import { enterProgram, type EntryStructRead, exitProgram, type HookKind, ID_COMPAT, ID_NATIVE, type StringRead, TracepointRecord } from './syscall-programs.js';
 import { exit, mov64Imm, R0 } from './asm.js';
 import { closeFd, PIDFD_THREAD, pidfdOpen, SyscallError } from './sys.js';
@@ -120,6 +121,9 @@ export class EbpfProbe implements Probe {
   private inflight: BpfMap | undefined;
   private excludedInline: number[] = [];
   private scope: ScopeCheck[] = [];
+  private argFilters: ArgFilter[] = [];
+  /** Calls the kernelScope and argument filters dropped, by id (as eventLosses); absent without such filters. */
+  private filteredCounts: BpfMap | undefined;
   /** String slots per entry and record: 0 unless a selected event has string args (see record.ts). */
   readonly stringSlots: number;
 
@@ -151,6 +155,14 @@ export class EbpfProbe implements Probe {
       }
       if (options.pids !== undefined) fds.tracked = this.trackPids(options.pids, options.followForks === true, layout);
       this.scope = prepareScope(options.kernelScope, options.events, options.compat, (spec) => this.map(spec));
+      this.argFilters = options.events.flatMap((e) => {
+        const clauses = options.argFilters?.[e.name];
+        return clauses ? [{ nr: e.nr, compatNr: options.compat ? e.compatNr : undefined, clauses }] : [];
+      });
+      if (this.scope.length > 0 || this.argFilters.length > 0) {
+        this.filteredCounts = this.map({ name: 'wp_filtered', type: MapType.percpuArray, keySize: 4, valueSize: 8, maxEntries: EVENT_LOSS_SLOTS });
+        fds.filtered = this.filteredCounts.fd;
+      }
       if (options.lifecycle) this.attachLifecycle(layout, fds);
       this.attachSyscalls(options, hook, layout, fds);
     } catch (e) {
@@ -233,7 +245,7 @@ export class EbpfProbe implements Probe {
     if (this.hook === 'btf') {
       const mark = { links: this.links.length, programs: this.programs.length };
       try {
-        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, entryReads, enforce, strings }), 'sys_enter');
+        this.attachBtf('wp_sys_enter', enterProgram({ hook: 'btf', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, argFilters: this.argFilters, entryReads, enforce, strings }), 'sys_enter');
         this.attachBtf('wp_sys_exit', exitProgram({ hook: 'btf', ids: allIds, layout, maps: fds, entryRead: exitRead, enforce: !!enforce, stringSlots: slots }), 'sys_exit');
       } catch (e) {
         if (forced === 'btf') throw e;
@@ -246,21 +258,25 @@ export class EbpfProbe implements Probe {
       }
     }
     if (this.hook === 'raw') {
-      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, entryReads, enforce, strings }), 'sys_enter');
+      this.attachRaw('wp_sys_enter', enterProgram({ hook: 'raw', nativeIds, compatIds, layout, maps: fds, excludedInline: this.excludedInline, scope: this.scope, argFilters: this.argFilters, entryReads, enforce, strings }), 'sys_enter');
       this.attachRaw('wp_sys_exit', exitProgram({ hook: 'raw', ids: allIds, layout, maps: fds, entryRead: exitRead, enforce: !!enforce, stringSlots: slots }), 'sys_exit');
     } else if (this.hook === 'tracepoint') {
       // One enter program per argument count: the kernel refuses one that reads past a tracepoint's record.
       const enterByArgs = new Map<number, Program>();
       const exitProg = this.load('wp_sys_exit', ProgramType.tracepoint, exitProgram({ hook: 'tracepoint', ids: nativeIds, layout, maps: fds, entryRead: exitRead, enforce: !!enforce, stringSlots: slots }));
+      // With kill rules, one program per syscall: each checks its own rules only.
+      const keyOf = (e: EventDefinition): number => (enforce ? -1 - e.nr : e.args.length);
       for (const e of options.events) {
         checkTracepointLayout(e);
         const n = e.args.length;
-        // With kill rules, one program per syscall: each checks its own rules only.
-        const key = enforce ? -1 - e.nr : n;
+        const key = keyOf(e);
         let enterProg = enterByArgs.get(key);
         if (!enterProg) {
           const own = enforce && { ...enforce, onlyNr: e.nr };
-          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline, scope: this.scope, entryReads, enforce: own || undefined, strings });
+          // Only the argument filters of the syscalls this program serves: the verifier refuses reads past a record.
+          const sharing = new Set(options.events.filter((x) => keyOf(x) === key).map((x) => x.nr));
+          const argFilters = this.argFilters.filter((f) => sharing.has(f.nr));
+          const code = enterProgram({ hook: 'tracepoint', nativeIds, compatIds: [], layout, maps: fds, argCount: n, excludedInline: this.excludedInline, scope: this.scope, argFilters, entryReads, enforce: own || undefined, strings });
           enterProg = this.load(`wp_sys_enter${n}`, ProgramType.tracepoint, code);
           enterByArgs.set(key, enterProg);
         }
@@ -390,24 +406,26 @@ export class EbpfProbe implements Probe {
       const last = this.lastLosses;
       this.lastLosses = { ringbuf: sumOverCpus(this.losses_, LossSlot.ringbufFull), inflight: sumOverCpus(this.losses_, LossSlot.inflightFull), task: sumOverCpus(this.losses_, LossSlot.taskRingbufFull) };
       // The per-event counters move only with these totals: read them (one lookup per selected id) only then.
-      if (this.lastLosses.ringbuf !== last.ringbuf || this.lastLosses.inflight !== last.inflight) this.lastByEvent = this.readEventLosses();
+      if (this.lastLosses.ringbuf !== last.ringbuf || this.lastLosses.inflight !== last.inflight) this.lastByEvent = this.countsByEvent(this.eventLosses);
+      if (this.filteredCounts) this.lastFiltered = this.countsByEvent(this.filteredCounts);
     }
     if (this.lastLosses.ringbuf) losses.push({ kind: 'ringbuf-full', count: this.lastLosses.ringbuf });
     if (this.lastLosses.inflight) losses.push({ kind: 'inflight-full', count: this.lastLosses.inflight });
     if (this.lastLosses.task) losses.push({ kind: 'task-ringbuf-full', count: this.lastLosses.task });
     if (this.decoder.unknown) losses.push({ kind: 'unknown-record', count: this.decoder.unknown });
-    return { losses, byEvent: { ...this.lastByEvent } };
+    return { losses, byEvent: { ...this.lastByEvent }, ...(this.filteredCounts ? { filteredByEvent: { ...this.lastFiltered } } : {}) };
   }
 
   private lastLosses = { ringbuf: 0, inflight: 0, task: 0 };
   private lastByEvent: Record<string, number> = {};
+  private lastFiltered: Record<string, number> = {};
 
-  /** Syscalls lost (ring buffer or in-flight map full) by event name, native and compat calls together. */
-  private readEventLosses(): Record<string, number> {
+  /** A per-CPU array of counts by eventLossKey (lost syscalls, filtered ones), summed by event name, native and compat calls together. */
+  private countsByEvent(map: BpfMap): Record<string, number> {
     const byEvent: Record<string, number> = {};
     const add = (e: EventDefinition, id: number, compat: boolean): void => {
       if (id >= ID_MAP_SIZE) return;
-      const n = sumOverCpus(this.eventLosses, eventLossKey(id, compat));
+      const n = sumOverCpus(map, eventLossKey(id, compat));
       if (n > 0) byEvent[e.name] = (byEvent[e.name] ?? 0) + n;
     };
     for (const e of this.events) {

@@ -13,6 +13,8 @@ export interface MapFds {
   losses: number;
   /** Per-CPU array of lost syscalls by id (eventLossKey). */
   eventLosses: number;
+  /** Per-CPU array, as eventLosses, of syscalls the kernelScope and argument filters dropped on purpose. */
+  filtered?: number;
   excluded?: number;
   tracked?: number;
   /** Per-CPU array of one entry: where a hash-kept entry too big for the stack (string slots) is built. */

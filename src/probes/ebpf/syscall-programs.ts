@@ -8,6 +8,7 @@ import {
   type MapFds, matchAny, probeRead, REGS, SCRATCH, TID_KEY,
 } from './program-parts.js';
 import { type ScopeCheck, scopeFilter } from './kernel-scope.js';
+import { type ArgFilter, argFilter } from './conditions.js';
 import { Entry, FLAG_COMPAT, FLAG_ENTRY_READ, FLAG_KILLED, KILL_RULE_MASK, Rec, RecordKind, recordSize, STRING_MAX, StrSlot } from './record.js';
 import { type EnforceLayout, killCheck } from './kill-check.js';
 import type { ProbeEnforcement } from '../types.js';
@@ -15,7 +16,8 @@ import { contextByBtf, contextByProbeRead } from './task-context.js';
 
 /**
  * The syscall programs, generated per run from the selected events and the kernel layout:
- * - enter: keep only selected syscalls, processes and (kernelScope) tasks, save {time, id, compat, args} per thread;
+ * - enter: keep only selected syscalls, processes, (kernelScope) tasks and (argFilters) arguments, save {time, id,
+ *   compat, args} per thread;
  * - exit: take the entry back, write one ring-buffer record with the return value and the task context.
  */
 
@@ -64,7 +66,9 @@ export interface EnterOptions {
   scope?: readonly ScopeCheck[];
   /** Selected events whose catalog entry asks for a struct read at entry (perf_event_open's attr). */
   entryReads?: readonly EntryStructRead[];
-  /** Kill rules, checked after the pid filters; a match skips the kernelScope pre-filter (the call is always recorded). */
+  /** Argument filters, checked after kernelScope; a call either drops is counted in `maps.filtered`. */
+  argFilters?: readonly ArgFilter[];
+  /** Kill rules, checked after the pid filters; a match skips kernelScope and the argument filters (the call is always recorded). */
   enforce?: { rules: ProbeEnforcement; layout: EnforceLayout; onlyNr?: number };
   /** Selected events with string args: their text is read from user memory at entry into the entry's string slots. */
   strings?: readonly StringRead[];
@@ -205,7 +209,9 @@ export function enterProgram(o: EnterOptions): Instruction[] {
     p.push(ldMapFd(R1, maps.tracked), mov64Reg(R2, R10), add64Imm(R2, SCRATCH), call(Helper.mapLookupElem), jeqImm(R0, 0, 'out'));
   }
   if (o.enforce) p.push(...killCheck(o.enforce.rules, o.hook, L, o.enforce.layout, 'kill_done', o.enforce.onlyNr));
-  p.push(...scopeFilter(o.scope ?? [], L, o.hook !== 'raw', 'out'));
+  const filters = [...scopeFilter(o.scope ?? [], L, o.hook !== 'raw', 'filtered'), ...argFilter(o.argFilters ?? [], o.hook, L, 'filtered')];
+  if (filters.length > 0 && maps.filtered === undefined) throw new Error('enter program: filters need maps.filtered to count what they drop');
+  p.push(...filters);
   if (o.enforce) p.push(label('kill_done'));
   // The in-flight entry: in the task's own storage (written in place), or built on the stack for the hash map.
   let base: Register = R10;
@@ -281,6 +287,7 @@ export function enterProgram(o: EnterOptions): Instruction[] {
       ...countEventLoss(maps.eventLosses, R7, R8, 'counted_event'),
     );
   }
+  if (filters.length > 0) p.push(ja('out'), label('filtered'), ...countEventLoss(maps.filtered!, R7, R8, 'counted_filtered'));
   p.push(label('out'), mov64Imm(R0, 0), exit());
   return p;
 }

@@ -9,6 +9,7 @@ import { readFormat, type EventFormat } from '../../catalog/tracepoint-format.js
 import { TracefsInstance } from './instance.js';
 import { decodePage } from './page.js';
 import { SyscallPairer } from './pairing.js';
+import { tracefsFilter } from './filter.js';
 import { tracefsRoot } from './tracefs-root.js';
 import { cString } from '../c-string.js';
 
@@ -62,6 +63,10 @@ class TracefsProbe implements Probe {
   private readonly missedCounted: number[];
   private readonly missedUncounted: number[];
   private readonly compatNrs: number[] = [];
+  /** Entry filters by event, in tracefs syntax with this kernel's field names (configure fills it). */
+  private readonly filters = new Map<string, string>();
+  /** Events whose entries the kernel filters: for them an exit without its entry was filtered, not lost. */
+  private readonly filtered = new Set<string>();
   // one drain's records, struct-of-arrays (hot path: no object per record)
   private readonly arena = Buffer.allocUnsafe(ARENA_BYTES);
   private readonly view = new DataView(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
@@ -74,8 +79,7 @@ class TracefsProbe implements Probe {
   constructor(private readonly options: ProbeOptions) {
     const root = tracefsRoot();
     this.instance = TracefsInstance.create(root);
-    const filtered = new Set(Object.keys(options.kernelFilters ?? {}));
-    this.pairer = new SyscallPairer(options.events, (s) => this.emitFn(s), undefined, filtered);
+    this.pairer = new SyscallPairer(options.events, (s) => this.emitFn(s), undefined, this.filtered);
     try {
       this.configure();
     } catch (err) {
@@ -110,6 +114,12 @@ class TracefsProbe implements Probe {
       const tp = e.tracepoint ?? e.name;
       const enter = this.format(`syscalls/sys_enter_${tp}`, e);
       const offsets = e.args.map((_, i) => enter.argFields[i]?.offset ?? -1);
+      const expr = this.options.kernelFilters?.[e.name];
+      const filter = expr && tracefsFilter(expr, enter.argFields.map((f) => f.name));
+      if (filter) {
+        this.filters.set(e.name, filter);
+        this.filtered.add(e.name);
+      }
       this.handlers.set(enter.id, {
         kind: KIND_ENTER,
         event: e,
@@ -138,7 +148,7 @@ class TracefsProbe implements Probe {
     const idFilter = idRangesFilter(this.compatNrs);
     for (const h of this.handlers.values()) {
       const tp = h.event?.tracepoint ?? h.event?.name;
-      if (h.kind === KIND_ENTER) inst.enableEvent('syscalls', `sys_enter_${tp}`, this.options.kernelFilters?.[h.event!.name]);
+      if (h.kind === KIND_ENTER) inst.enableEvent('syscalls', `sys_enter_${tp}`, this.filters.get(h.event!.name));
       else if (h.kind === KIND_EXIT) inst.enableEvent('syscalls', `sys_exit_${tp}`);
     }
     for (const native of markerFor.keys()) {
