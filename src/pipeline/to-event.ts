@@ -18,6 +18,8 @@ const EMPTY_K8S = Object.freeze({ podName: '', podNamespace: '', podUID: '', pod
 const NO_ADDRESSES: number[] = Object.freeze([]) as unknown as number[];
 const NO_POLICIES: string[] = Object.freeze([]) as unknown as string[];
 const NO_METADATA: Record<string, unknown> = Object.freeze({});
+/** The four contextFlags an event can have, shared: [containerStarted][isCompat]. */
+const FLAGS = [false, true].map((containerStarted) => [false, true].map((isCompat) => Object.freeze({ containerStarted, isCompat })));
 const MAX_CACHED = 4096;
 
 /** A small memo: values computed once per key while the map stays under its bound. */
@@ -35,7 +37,11 @@ export interface BuildOptions {
   parseArguments?: boolean;
 }
 
-/** Builds the Tracee-shaped event: one object per delivered syscall. */
+/**
+ * Builds the Tracee-shaped event: one object per delivered syscall. Hot path (every traced call passes here): what is
+ * the same for every event of a thread or process (executable, container, pod, entity ids, flags) is computed once
+ * and shared by reference, so outputs can serialise it once too; per event only the call's own values are new.
+ */
 export class EventBuilder {
   private readonly host = agentHost; // WATCHPOST_HOSTNAME under the DaemonSet (the pod's UTS name is not the node's)
   private readonly containers = new ContainerResolver();
@@ -117,7 +123,7 @@ export class EventBuilder {
       syscall: def.name,
       stackAddresses: NO_ADDRESSES,
       // Tracee: the container's entrypoint runs (not the runtime's init still setting it up)
-      contextFlags: { containerStarted: container !== undefined && !(ctx?.comm ?? info?.comm ?? '').startsWith('runc:'), isCompat: s.compat },
+      contextFlags: FLAGS[container !== undefined && !(ctx?.comm ?? info?.comm ?? '').startsWith('runc:') ? 1 : 0][s.compat ? 1 : 0],
       threadEntityId: this.entity(s.tid, startTime),
       processEntityId: hostPid === s.tid ? this.entity(s.tid, startTime) : this.entity(hostPid, procStart),
       parentEntityId: this.entity(hostPpid, this.lookup(hostPpid)?.startTime),
