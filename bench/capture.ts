@@ -75,10 +75,10 @@ class Bytes {
 const PAGE_HEADER = 16;
 
 /**
- * Opens the backend's probe with `options`, lets the workload (started, waiting for go) run, and saves what the probe's
- * kernel buffer received into dir. Read every 5 ms like the live poll, so tracefs pages keep the live read rounds.
+ * Opens the backend's probe with `options`, lets the workload (started, waiting for go) run until it reports, and saves
+ * what the probe's kernel buffer received into dir. Read every 5 ms like the live poll, so tracefs pages keep the live read rounds.
  */
-export async function captureStorm(dir: string, backend: Backend, options: ProbeOptions, w: Workload, syscall: string): Promise<CaptureMeta> {
+export async function captureStorm(dir: string, backend: Backend, options: ProbeOptions, w: Pick<Workload, 'pid' | 'go' | 'report'>, syscall: string): Promise<CaptureMeta> {
   const bytes = new Bytes();
   let units = 0;
   let read: () => number;
