@@ -2,7 +2,8 @@
  * `npm run bench` (root): Watchpost against no tracer and against the peer tracers present, on workloads built here.
  * Writes BENCHMARKS.md and bench/results.json. See BENCHMARKS.md for the method.
  * Options: --quick (1 run each, smaller suites: for trying the harness, not for publishing); --rare-only (the rare-target
- * suite alone, printed, no report written); --capacity (the capacity suite alone, merged into the existing report).
+ * suite alone, printed, no report written); --capacity (the capacity suite alone, merged into the existing report);
+ * --startup (start-up alone, 10 runs per backend, printed, no report written).
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -125,6 +126,14 @@ async function main(): Promise<void> {
   try {
     log(`building workloads in ${dir}; measuring the Watchpost build copied to ${snapshot}`);
     const bins = buildWorkloads(dir);
+    if (process.argv.includes('--startup')) {
+      setReps(10);
+      for (const s of await liveSuite(bins, ['ebpf', 'tracefs'], 10_000, 0, 'startup')) {
+        const ms = (x: { median: number; min: number; max: number } | undefined): string => (x ? `${Math.round(x.median)} (${Math.round(x.min)}–${Math.round(x.max)})` : '–');
+        log(`startup ${s.backend}: "tracing with" ${ms(s.readyMs)} ms, first event ${ms(s.firstEventMs)} ms over ${s.firstEventMs?.n ?? 0} runs${s.errors.length ? `; ${s.errors.length} failed: ${s.errors[0]}` : ''}`);
+      }
+      return;
+    }
     if (process.argv.includes('--capacity')) {
       const capacity = await capacitySuite(bins, dir, REPS, CAPACITY_PASSES);
       capacity.revision = rev;
