@@ -2,17 +2,19 @@
  * `npm run bench` (root): Watchpost against no tracer and against the peer tracers present, on workloads built here.
  * Writes BENCHMARKS.md and bench/results.json. See BENCHMARKS.md for the method.
  * Options: --quick (1 run each, smaller suites: for trying the harness, not for publishing); --rare-only (the rare-target
- * suite alone, printed, no report written).
+ * suite alone, printed, no report written); --capacity (the capacity suite alone, merged into the existing report);
+ * --startup (start-up alone, 10 runs per backend, printed, no report written).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectPeers, traceCmdInstance, removeInstance } from './peers.js';
 import { launchedPids, stopAll } from './process.js';
 import { evaluateTargets, markdown, type Results } from './report.js';
-import { accountingSuite, liveSuite, rareSuite, setReps, stormSuite } from './suites.js';
+import { accountingSuite, liveSuite, rareSuite, REPS, setReps, stormSuite } from './suites.js';
+import { capacitySuite, type CapacityResult } from './capacity.js';
 import { setDist, watchpostCli, watchpostKillRule } from './tools.js';
 import { buildWorkloads } from './workload.js';
 
@@ -71,6 +73,29 @@ function leftovers(ourPids: Set<number>): string[] {
   return found;
 }
 
+/** Timed passes over a capture in each capacity replay process. */
+const CAPACITY_PASSES = 3;
+const RESULTS = join(ROOT, 'bench', 'results.json');
+
+function previousResults(): Results | undefined {
+  return existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Results) : undefined;
+}
+
+/** --capacity: the earlier report with this capacity run in it; the first capacity run recorded stays as the baseline ("before"). */
+function mergeCapacity(capacity: CapacityResult): Omit<Results, 'targets'> {
+  const before = previousResults();
+  if (!before) throw new Error(`${RESULTS} is missing: run the whole benchmark once (sudo npm run bench) before --capacity`);
+  return { ...before, capacity, capacityBaseline: before.capacityBaseline ?? capacity };
+}
+
+function writeReport(partial: Omit<Results, 'targets'>): void {
+  const results: Results = { ...partial, targets: evaluateTargets(partial) };
+  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(results));
+  log(`wrote BENCHMARKS.md and bench/results.json`);
+  for (const t of results.targets) log(`${t.met === null ? '?' : t.met ? 'ok ' : 'MISS'} ${t.figure} — ${t.who}: ${t.measured} (target ${t.target})`);
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
     process.stderr.write('bench: needs root (tracing): run `sudo npm run bench`\n');
@@ -101,6 +126,21 @@ async function main(): Promise<void> {
   try {
     log(`building workloads in ${dir}; measuring the Watchpost build copied to ${snapshot}`);
     const bins = buildWorkloads(dir);
+    if (process.argv.includes('--startup')) {
+      setReps(10);
+      for (const s of await liveSuite(bins, ['ebpf', 'tracefs'], 10_000, 0, 'startup')) {
+        const ms = (x: { median: number; min: number; max: number } | undefined): string => (x ? `${Math.round(x.median)} (${Math.round(x.min)}–${Math.round(x.max)})` : '–');
+        log(`startup ${s.backend}: "tracing with" ${ms(s.readyMs)} ms, first event ${ms(s.firstEventMs)} ms over ${s.firstEventMs?.n ?? 0} runs${s.errors.length ? `; ${s.errors.length} failed: ${s.errors[0]}` : ''}`);
+      }
+      return;
+    }
+    if (process.argv.includes('--capacity')) {
+      const capacity = await capacitySuite(bins, dir, REPS, CAPACITY_PASSES);
+      capacity.revision = rev;
+      capacity.command = 'node dist/bench/run.js --capacity';
+      writeReport(mergeCapacity(capacity));
+      return;
+    }
     const peers = await detectPeers(dir);
     for (const p of peers.status) log(`peer ${p.name}: ${p.usable ? 'measured' : 'skipped'} (${p.note})`);
     const missing = peers.status.filter((p) => !p.present).map((p) => p.name);
@@ -116,6 +156,9 @@ async function main(): Promise<void> {
       return;
     }
     const storms = [await stormSuite(bins, 'ioperm', tools, dir), await stormSuite(bins, 'ioctl', tools, dir)];
+    const capacity = await capacitySuite(bins, dir, REPS, CAPACITY_PASSES);
+    capacity.revision = rev;
+    capacity.command = 'sudo npm run bench';
     const accounting = await accountingSuite(bins, ['ebpf', 'tracefs']);
     const startup = await liveSuite(bins, ['ebpf', 'tracefs'], 10_000, 0, 'startup');
     const rss = await liveSuite(bins, ['ebpf', 'tracefs'], 100_000, quick ? 2000 : 5000, 'rss');
@@ -143,14 +186,12 @@ async function main(): Promise<void> {
       accounting,
       startup,
       rss,
+      capacity,
+      capacityBaseline: previousResults()?.capacityBaseline ?? capacity,
       cleanup,
       notes,
     };
-    const results: Results = { ...partial, targets: evaluateTargets(partial) };
-    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(results));
-    log(`wrote BENCHMARKS.md and bench/results.json in ${results.durationS.toFixed(0)} s`);
-    for (const t of results.targets) log(`${t.met === null ? '?' : t.met ? 'ok ' : 'MISS'} ${t.figure} — ${t.who}: ${t.measured} (target ${t.target})`);
+    writeReport(partial);
   } finally {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });

@@ -52,10 +52,16 @@ export class Workload {
     this.child.stdin?.write('go\n');
   }
 
-  async finish(timeoutMs: number): Promise<WorkloadReport & { exitAt: number }> {
+  /** The report the workload prints when its loop is done (a --hold workload then waits for finish()). */
+  async report(timeoutMs: number): Promise<WorkloadReport> {
     const line = await this.out.waitFor((l) => l.startsWith('{'), timeoutMs, 'workload report');
+    return JSON.parse(line.text) as WorkloadReport;
+  }
+
+  async finish(timeoutMs: number): Promise<WorkloadReport & { exitAt: number }> {
+    const report = await this.report(timeoutMs);
     this.child.stdin?.end();
     const exit = await exited(this.child);
-    return { ...(JSON.parse(line.text) as WorkloadReport), exitAt: exit.at };
+    return { ...report, exitAt: exit.at };
   }
 }

@@ -1,14 +1,16 @@
 /*
  * A storm of one syscall, as fast as possible: COUNT calls of ioperm(0x80, 1, 1) (ENOSYS here, but its tracepoints
- * fire) or ioctl(FIONREAD) on a pipe (fast, harmless). Prints exactly how many it issued.
- *   storm [--now] [--cpu N] ioperm|ioctl COUNT
+ * fire) or ioctl(FIONREAD) on a pipe (fast, harmless). Prints exactly how many it issued. --hold: then stays alive until
+ * stdin closes (the capacity benchmark replays its events while /proc still has it, as a live tracer would see it).
+ *   storm [--now] [--cpu N] [--hold] ioperm|ioctl COUNT
  */
 #include "common.h"
 #include <sys/ioctl.h>
 
 int main(int argc, char **argv) {
-  int a = common_start(argc, argv);
-  if (argc - a < 2) { fprintf(stderr, "usage: storm [--now] [--cpu N] ioperm|ioctl COUNT\n"); return 2; }
+  int a = common_start(argc, argv), hold = 0;
+  if (a < argc && !strcmp(argv[a], "--hold")) { hold = 1; a++; }
+  if (argc - a < 2) { fprintf(stderr, "usage: storm [--now] [--cpu N] [--hold] ioperm|ioctl COUNT\n"); return 2; }
   const char *which = argv[a];
   long count = atol(argv[a + 1]), issued = 0;
   int fds[2];
@@ -22,5 +24,9 @@ int main(int argc, char **argv) {
   } else { fprintf(stderr, "storm: unknown syscall %s\n", which); return 2; }
   long long ns = now_ns() - t0;
   printf("{\"workload\":\"storm\",\"syscall\":\"%s\",\"syscalls\":%ld,\"ns\":%lld}\n", which, issued, ns);
+  if (hold) {
+    char line[64];
+    while (fgets(line, sizeof line, stdin)) {}
+  }
   return 0;
 }

@@ -9,6 +9,8 @@ const CLONE_NEWNS = 0x20000;
 const CLONE_NEWPID = 0x20000000;
 /** How long a dead task's entry stays: events still in flight (compat calls settle a drain later) must find it. */
 const RETAIN_DEAD_NS = 5_000_000_000;
+/** Processes read from /proc per turn of the event loop while seeding (~2 ms on the dev VM). */
+const SEED_SLICE = 16;
 
 interface Entry extends ProcInfo {
   /** CLOCK_MONOTONIC ns of the task's exit, when it died. */
@@ -29,18 +31,36 @@ export class ProcessTree {
 
   constructor(private readonly read: (tid: number) => ProcInfo | undefined = readProcInfo) {}
 
-  /** Reads every live process (and names its threads) from /proc. */
+  /**
+   * Reads every live process (and names its threads) from /proc, SEED_SLICE processes per turn of the event loop: tracing
+   * starts without waiting for the scan (~20 ms on the dev VM), and a lookup meanwhile reads /proc itself. Call it once
+   * the probes report fork/exec/exit, so no task falls between the scan and the records.
+   */
   seed(): this {
-    for (const pid of listProcesses()) {
-      const info = this.read(pid);
-      if (!info || this.byTid.has(pid)) continue;
-      this.set(info);
-      for (const tid of listThreads(pid)) {
-        if (tid === pid || this.byTid.has(tid)) continue;
-        this.set({ ...info, tid, nsTid: info.nsPid === info.pid ? tid : info.nsTid });
-      }
-    }
+    const pids = listProcesses();
+    const exited = (this.exitedWhileSeeding = new Set());
+    let next = 0;
+    const slice = (): void => {
+      for (const end = Math.min(next + SEED_SLICE, pids.length); next < end; next++) this.seedProcess(pids[next], exited);
+      if (next < pids.length) setImmediate(slice);
+      else if (this.exitedWhileSeeding === exited) this.exitedWhileSeeding = undefined;
+    };
+    setImmediate(slice);
     return this;
+  }
+
+  /** Tasks whose exit the probes reported before the scan reached them (a zombie is still in /proc: not to be added). */
+  private exitedWhileSeeding: Set<number> | undefined;
+
+  private seedProcess(pid: number, exited: Set<number>): void {
+    if (this.byTid.has(pid) || exited.has(pid)) return; // the records or a lookup were first
+    const info = this.read(pid);
+    if (!info) return;
+    this.set(info);
+    for (const tid of listThreads(pid)) {
+      if (tid === pid || this.byTid.has(tid) || exited.has(tid)) continue;
+      this.set({ ...info, tid, nsTid: info.nsPid === info.pid ? tid : info.nsTid });
+    }
   }
 
   get size(): number {
@@ -127,7 +147,10 @@ export class ProcessTree {
 
   private exit(tid: number, groupDead: boolean, ts: number): void {
     const e = this.byTid.get(tid);
-    if (!e) return;
+    if (!e) {
+      this.exitedWhileSeeding?.add(tid);
+      return;
+    }
     const tids = groupDead ? [...(this.threadsOf.get(e.pid) ?? [tid])] : [tid];
     for (const t of tids) {
       const x = this.byTid.get(t);

@@ -1,6 +1,4 @@
-import { request } from 'node:http';
-import { connect as http2Connect } from 'node:http2';
-import { connect as netConnect } from 'node:net';
+import type { ClientHttp2Session } from 'node:http2';
 import type { ContainerInfo, KubernetesInfo } from '../model/event.js';
 import { UsageError } from '../model/errors.js';
 import type { ContainerRuntime } from './container.js';
@@ -183,7 +181,8 @@ export class ContainerNames {
 // ---- Docker Engine API and CRI-O: JSON over HTTP/1.1.
 
 /** One GET over a unix socket; undefined when nothing listens, the connection fails, or no full answer comes in time. */
-function getJson(socketPath: string, path: string, timeoutMs: number): Promise<{ status: number; body: unknown } | undefined> {
+async function getJson(socketPath: string, path: string, timeoutMs: number): Promise<{ status: number; body: unknown } | undefined> {
+  const { request } = await import('node:http'); // loaded when a runtime is first asked: start-up does without it
   return new Promise((resolve) => {
     const req = request({ socketPath, path, method: 'GET', headers: { host: 'localhost', accept: 'application/json' }, agent: false });
     const timer = setTimeout(() => req.destroy(), timeoutMs);
@@ -320,6 +319,7 @@ const GRPC_NOT_FOUND = 5;
 
 /** containerd: the container in each namespace (Kubernetes' k8s.io first), then its image's digest. */
 async function askContainerd(socketPath: string, id: string, timeoutMs: number): Promise<Answer> {
+  const [{ connect: http2Connect }, { connect: netConnect }] = await Promise.all([import('node:http2'), import('node:net')]); // ~15 ms to load: not at start
   const session = http2Connect('http://localhost', { createConnection: () => netConnect(socketPath) });
   session.on('error', () => {}); // each call below sees the failure as its own
   const timer = setTimeout(() => session.destroy(), timeoutMs);
@@ -363,7 +363,7 @@ async function askContainerd(socketPath: string, id: string, timeoutMs: number):
 
 /** One unary gRPC call; undefined when the connection failed or the answer did not finish. */
 function grpcCall(
-  session: ReturnType<typeof http2Connect>,
+  session: ClientHttp2Session,
   method: string,
   message: Buffer,
   namespace: string | undefined,

@@ -1,6 +1,8 @@
 import { EnvironmentError, UsageError } from '../model/errors.js';
 import type { Probe, ProbeOptions } from './types.js';
-import { openTracefsProbe } from './tracefs/probe.js';
+
+// each backend loaded on demand: the other's modules (koffi and the BTF parser for eBPF) cost start-up time for nothing
+const tracefs = async (options: ProbeOptions): Promise<Probe> => (await import('./tracefs/probe.js')).openTracefsProbe(options);
 
 export type BackendChoice = 'auto' | 'ebpf' | 'tracefs';
 
@@ -18,9 +20,8 @@ export async function openProbe(backend: BackendChoice, options: ProbeOptions, n
   const enforcing = (options.enforce?.rules.length ?? 0) > 0;
   if (backend === 'tracefs') {
     if (enforcing) throw new UsageError(TRACEFS_CANNOT_ENFORCE);
-    return { probe: openTracefsProbe(options) };
+    return { probe: await tracefs(options) };
   }
-  // loaded on demand: koffi and the BTF parser are not needed by the tracefs backend
   const ebpf = await import('./ebpf/probe.js');
   if (backend === 'ebpf') return { probe: ebpf.openEbpfProbe(options) };
   const support = ebpf.ebpfSupport();
@@ -33,12 +34,12 @@ export async function openProbe(backend: BackendChoice, options: ProbeOptions, n
     if (!support.ok) throw new EnvironmentError(`${needsEbpf}, which only the eBPF backend reads, and eBPF is unavailable here (${support.reason}); drop the string filter to trace with tracefs`);
     return { probe: ebpf.openEbpfProbe(options) };
   }
-  if (!support.ok) return { probe: openTracefsProbe(options), note: `eBPF unavailable (${support.reason}); using tracefs` };
+  if (!support.ok) return { probe: await tracefs(options), note: `eBPF unavailable (${support.reason}); using tracefs` };
   try {
     return { probe: ebpf.openEbpfProbe(options) };
   } catch (err) {
     const first = String((err as Error).message ?? err).split('\n')[0];
-    return { probe: openTracefsProbe(options), note: `eBPF failed to start (${first}); using tracefs` };
+    return { probe: await tracefs(options), note: `eBPF failed to start (${first}); using tracefs` };
   }
 }
 

@@ -10,7 +10,8 @@ import { attachRawTracepoint, attachTracepoint, attachTracing, type Link, TRACEF
 import { loadValueBtf } from './btf-blob.js';
 import { BPF_F_NO_PREALLOC, BpfMap, cpuCount, MapType, u32Key } from './maps.js';
 import { BPF_TRACE_RAW_TP, Program, programInfo, type ProgramInfo, type ProgramSpec, ProgramType } from './programs.js';
-import { decodeTask, Entry, entrySize, FLAG_COMPAT, RecordDecoder, RecordKind, stringArgs, stringSlots } from './record.js';
+import { Entry, entrySize, FLAG_COMPAT, RecordDecoder, stringArgs, stringSlots } from './record.js';
+import { drainRecords, type RecordSource } from './drain.js';
 import { RingBuffer } from './ringbuf.js';
 import { forkProgram, processExitProgram } from './follow-forks.js';
 import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
@@ -330,34 +331,12 @@ export class EbpfProbe implements Probe {
 
   drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void, budget = Infinity): number {
     if (this.closed) return 0;
-    const decoder = this.decoder;
-    if (!this.lifecycle) {
-      return this.ring.consume((data, offset) => {
-        const s = decoder.decode(data, offset);
-        if (s !== undefined) emit(s);
-      }, budget);
-    }
-    // With task records: a syscall record is written at exit but stamped at entry, so put each batch in time order.
-    const batch: Array<CompletedSyscall | TaskEvent> = [];
-    let tasks = 0;
-    const n = this.ring.consume((data, offset) => {
-      if (data.getUint32(offset, true) === RecordKind.syscall) {
-        const s = decoder.decode(data, offset);
-        if (s !== undefined) batch.push(s);
-      } else if (onTask) {
-        const t = decodeTask(data, offset);
-        if (t !== undefined) {
-          batch.push(t);
-          tasks++;
-        }
-      }
-    }, budget);
-    if (tasks > 0) batch.sort((a, b) => a.monoNs - b.monoNs);
-    for (const item of batch) {
-      if ('event' in item) emit(item);
-      else onTask?.(item);
-    }
-    return n;
+    return drainRecords(this.ring, this.decoder, emit, onTask, this.lifecycle, budget);
+  }
+
+  /** The ring buffer's records, undecoded: what the benchmark captures (bench/capture.ts). */
+  get records(): RecordSource {
+    return this.ring;
   }
 
   /** Detaches first, so nothing is lost between the last read and close; counts the syscalls still in progress. */
