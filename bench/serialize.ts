@@ -11,7 +11,7 @@ import type { SyscallEvent } from '../src/model/event.js';
 import { EpochClock } from '../src/pipeline/clock.js';
 import { EventBuilder } from '../src/pipeline/to-event.js';
 import type { ProcInfo } from '../src/enrich/proc.js';
-import { eventToJson } from '../src/sinks/json.js';
+import { eventToJson, jsonLines } from '../src/sinks/json.js';
 
 const BATCH = 4096;
 
@@ -82,3 +82,4 @@ measure('eventToJson per event, joined, to a Buffer', batches, seconds, (b) => {
   for (const ev of b) text += `${eventToJson(ev)}\n`;
   return Buffer.byteLength(text);
 });
+measure('jsonLines(batch) bytes', batches, seconds, (b) => jsonLines(b).bytes.length);

@@ -1,13 +1,12 @@
-import type { ArgValue, SyscallEvent } from '../model/event.js';
+import type { EventArg, SyscallEvent } from '../model/event.js';
 
-function value(v: ArgValue): string {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v);
-  return String(v); // numbers and bigints print as JSON integers, exactly (no 2^53 rounding for uint64)
-}
+// Hot path: every event an output prints in JSON passes here. What a thread's events share is compared field by
+// field and its text reused; per event only the time, CPU, return value and arguments are written, straight into
+// one buffer (numbers as digits, no string per field); a storm's repeated arguments are copied from the line before.
 
 const str = JSON.stringify;
 const MAX_CACHED = 4096;
+const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 /** JSON text of strings that repeat from event to event (names, paths, hosts), escaped once. */
 const quoted = new Map<string, string>();
@@ -20,66 +19,478 @@ function q(s: string): string {
   return out;
 }
 
-/** `{"name":"from","type":"uint64","value":` per arg name and type. */
-const argHeads = new Map<string, string>();
-function argHead(name: string, type: string): string {
-  const key = `${name}\u0000${type}`;
-  let out = argHeads.get(key);
-  if (out === undefined) argHeads.set(key, (out = `{"name":${str(name)},"type":${str(type)},"value":`));
+/** Objects shared between events (port tables, policy lists) are serialized once. */
+const shared = new WeakMap<object, Buffer>();
+function once(key: string, o: object): Buffer {
+  let out = shared.get(o);
+  if (out === undefined) shared.set(o, (out = utf8(`,"${key}":${str(o)}`)));
   return out;
 }
 
-/** Objects shared between events (port tables, policy lists) are serialized once. */
-const shared = new WeakMap<object, string>();
-function once(o: object): string {
-  let out = shared.get(o);
-  if (out === undefined) shared.set(o, (out = str(o)));
+/** `,"key":"value"` for the few values an optional string field takes (errno names, runtimes). */
+const fields = new Map<string, Buffer>();
+function field(key: string, value: string): Buffer {
+  const k = `${key}\u0000${value}`;
+  let out = fields.get(k);
+  if (out === undefined) {
+    if (fields.size >= MAX_CACHED) fields.clear();
+    fields.set(k, (out = utf8(`,"${key}":${q(value)}`)));
+  }
   return out;
 }
+
+/** `{"name":"from","type":"uint64","value":` per arg name and type. */
+const argHeads = new Map<string, Buffer>();
+function argHead(name: string, type: string): Buffer {
+  const key = `${name}\u0000${type}`;
+  let out = argHeads.get(key);
+  if (out === undefined) {
+    if (argHeads.size >= MAX_CACHED) argHeads.clear();
+    argHeads.set(key, (out = utf8(`{"name":${str(name)},"type":${str(type)},"value":`)));
+  }
+  return out;
+}
+
+const sameList = <T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean => {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
+const bigintAsString = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
+const metadataJson = (m: Record<string, unknown>): string => (isEmpty(m) ? '{}' : JSON.stringify(m, bigintAsString));
 
 const EMPTY_CONTAINER_JSON = '{"id":"","name":"","image":"","imageDigest":""}';
 const EMPTY_K8S_JSON = '{"podName":"","podNamespace":"","podUID":"","podSandbox":false}';
+const TIMESTAMP_KEY = utf8('{"timestamp":');
+const METADATA_KEY = utf8('],"metadata":');
+const EMPTY_OBJECT = utf8('{}');
+const NULL = utf8('null');
 
-/** Hot path: one JSON line per event with Tracee's field names and order, built by template, repeated parts cached. */
+/** What every event of one thread shares until it execs, moves or is renamed; kept while each event matches it. */
+class ThreadText {
+  readonly threadStartTime: number;
+  readonly processId: number;
+  readonly cgroupId: number;
+  readonly threadId: number;
+  readonly parentProcessId: number;
+  readonly hostProcessId: number;
+  readonly hostThreadId: number;
+  readonly hostParentProcessId: number;
+  readonly userId: number;
+  readonly mountNamespace: number;
+  readonly pidNamespace: number;
+  readonly processName: string;
+  readonly executable: { path: string };
+  readonly exePath: string;
+  readonly hostName: string;
+  readonly containerId: string;
+  readonly container: SyscallEvent['container'];
+  readonly cId: string;
+  readonly cName: string;
+  readonly cImage: string;
+  readonly cDigest: string;
+  readonly kubernetes: SyscallEvent['kubernetes'];
+  readonly podName: string;
+  readonly podNamespace: string;
+  readonly podUID: string;
+  readonly podSandbox: boolean;
+  readonly containerStarted: boolean;
+  readonly threadEntityId: number;
+  readonly processEntityId: number;
+  readonly parentEntityId: number;
+  /** `,"threadStartTime":N,"processorId":` */
+  readonly start: Buffer;
+  /** `,"processId":…,"kubernetes":{…},` */
+  readonly context: string;
+  /** `"containerStarted":B,"isCompat":` and `},"threadEntityId":…,"parentEntityId":N,"args":[` around isCompat. */
+  readonly started: string;
+  readonly ids: string;
+  readonly kinds = new Map<string, KindText>();
+  lastKind: KindText | undefined;
+
+  constructor(e: SyscallEvent) {
+    const c = e.container;
+    const k = e.kubernetes;
+    this.threadStartTime = e.threadStartTime;
+    this.processId = e.processId;
+    this.cgroupId = e.cgroupId;
+    this.threadId = e.threadId;
+    this.parentProcessId = e.parentProcessId;
+    this.hostProcessId = e.hostProcessId;
+    this.hostThreadId = e.hostThreadId;
+    this.hostParentProcessId = e.hostParentProcessId;
+    this.userId = e.userId;
+    this.mountNamespace = e.mountNamespace;
+    this.pidNamespace = e.pidNamespace;
+    this.processName = e.processName;
+    this.executable = e.executable;
+    this.exePath = e.executable.path;
+    this.hostName = e.hostName;
+    this.containerId = e.containerId;
+    this.container = c;
+    this.cId = c.id;
+    this.cName = c.name;
+    this.cImage = c.image;
+    this.cDigest = c.imageDigest;
+    this.kubernetes = k;
+    this.podName = k.podName;
+    this.podNamespace = k.podNamespace;
+    this.podUID = k.podUID;
+    this.podSandbox = k.podSandbox;
+    this.containerStarted = e.contextFlags.containerStarted;
+    this.threadEntityId = e.threadEntityId;
+    this.processEntityId = e.processEntityId;
+    this.parentEntityId = e.parentEntityId;
+    const container =
+      c.id === '' && c.name === '' && c.image === '' && c.imageDigest === ''
+        ? EMPTY_CONTAINER_JSON
+        : `{"id":${q(c.id)},"name":${q(c.name)},"image":${q(c.image)},"imageDigest":${q(c.imageDigest)}}`;
+    const kubernetes =
+      k.podName === '' && k.podNamespace === '' && k.podUID === '' && !k.podSandbox
+        ? EMPTY_K8S_JSON
+        : `{"podName":${q(k.podName)},"podNamespace":${q(k.podNamespace)},"podUID":${q(k.podUID)},"podSandbox":${k.podSandbox}}`;
+    this.start = utf8(`,"threadStartTime":${Math.round(e.threadStartTime)},"processorId":`);
+    this.context =
+      `,"processId":${e.processId},"cgroupId":${e.cgroupId},"threadId":${e.threadId},"parentProcessId":${e.parentProcessId},` +
+      `"hostProcessId":${e.hostProcessId},"hostThreadId":${e.hostThreadId},"hostParentProcessId":${e.hostParentProcessId},` +
+      `"userId":${e.userId},"mountNamespace":${e.mountNamespace},"pidNamespace":${e.pidNamespace},` +
+      `"processName":${q(e.processName)},"executable":{"path":${q(e.executable.path)}},"hostName":${q(e.hostName)},` +
+      `"containerId":${q(e.containerId)},"container":${container},"kubernetes":${kubernetes},`;
+    this.started = `"contextFlags":{"containerStarted":${e.contextFlags.containerStarted},"isCompat":`;
+    this.ids = `},"threadEntityId":${e.threadEntityId},"processEntityId":${e.processEntityId},"parentEntityId":${e.parentEntityId},"args":[`;
+  }
+
+  matches(e: SyscallEvent): boolean {
+    return (
+      e.threadStartTime === this.threadStartTime &&
+      e.processId === this.processId &&
+      e.cgroupId === this.cgroupId &&
+      e.threadId === this.threadId &&
+      e.parentProcessId === this.parentProcessId &&
+      e.hostProcessId === this.hostProcessId &&
+      e.hostThreadId === this.hostThreadId &&
+      e.hostParentProcessId === this.hostParentProcessId &&
+      e.userId === this.userId &&
+      e.mountNamespace === this.mountNamespace &&
+      e.pidNamespace === this.pidNamespace &&
+      e.processName === this.processName &&
+      (e.executable === this.executable || e.executable.path === this.exePath) &&
+      e.hostName === this.hostName &&
+      e.containerId === this.containerId &&
+      (e.container === this.container ||
+        (e.container.id === this.cId && e.container.name === this.cName && e.container.image === this.cImage && e.container.imageDigest === this.cDigest)) &&
+      (e.kubernetes === this.kubernetes ||
+        (e.kubernetes.podName === this.podName &&
+          e.kubernetes.podNamespace === this.podNamespace &&
+          e.kubernetes.podUID === this.podUID &&
+          e.kubernetes.podSandbox === this.podSandbox)) &&
+      e.contextFlags.containerStarted === this.containerStarted &&
+      e.threadEntityId === this.threadEntityId &&
+      e.processEntityId === this.processEntityId &&
+      e.parentEntityId === this.parentEntityId
+    );
+  }
+
+  kind(e: SyscallEvent): KindText {
+    let k = this.lastKind;
+    if (k === undefined || k.eventName !== e.eventName) k = this.kinds.get(e.eventName);
+    if (k === undefined || !k.matches(e)) {
+      k = new KindText(e, this);
+      if (this.kinds.size >= 256) this.kinds.clear();
+      this.kinds.set(e.eventName, k);
+    }
+    return (this.lastKind = k);
+  }
+}
+
+/** What every event of one kind from one thread shares, and the last args written (a storm repeats them). */
+class KindText {
+  readonly eventId: string;
+  readonly eventName: string;
+  readonly syscall: string;
+  readonly argsNum: number;
+  readonly matchedPolicies: readonly string[];
+  readonly policies: readonly string[];
+  readonly stackAddresses: readonly number[];
+  readonly stack: readonly number[];
+  /** Context, then `"eventId":…,"argsNum":N,"returnValue":` */
+  readonly head: Buffer;
+  /** `,"syscall":…,"contextFlags":{…,"isCompat":` and what follows isCompat up to the args. */
+  private readonly beforeCompat: string;
+  private readonly afterCompat: string;
+  private compatFalse: Buffer | undefined;
+  private compatTrue: Buffer | undefined;
+  /** The args and tail of the last event written, where they are in the writer's current buffer. */
+  tailGen = -1;
+  tailStart = 0;
+  tailEnd = 0;
+  tailOf: SyscallEvent | undefined;
+  tailDecodedKeys: string[] = [];
+
+  constructor(e: SyscallEvent, t: ThreadText) {
+    this.eventId = e.eventId;
+    this.eventName = e.eventName;
+    this.syscall = e.syscall;
+    this.argsNum = e.argsNum;
+    this.matchedPolicies = e.matchedPolicies;
+    this.policies = [...e.matchedPolicies];
+    this.stackAddresses = e.stackAddresses;
+    this.stack = [...e.stackAddresses];
+    const policies = e.matchedPolicies.length ? str(e.matchedPolicies) : '[]';
+    this.head = utf8(`${t.context}"eventId":${q(e.eventId)},"eventName":${q(e.eventName)},"matchedPolicies":${policies},"argsNum":${e.argsNum},"returnValue":`);
+    this.beforeCompat = `,"syscall":${q(e.syscall)},"stackAddresses":${e.stackAddresses.length ? str(e.stackAddresses) : '[]'},${t.started}`;
+    this.afterCompat = t.ids;
+  }
+
+  matches(e: SyscallEvent): boolean {
+    return (
+      e.eventId === this.eventId &&
+      e.eventName === this.eventName &&
+      e.syscall === this.syscall &&
+      e.argsNum === this.argsNum &&
+      (e.matchedPolicies === this.matchedPolicies || sameList(e.matchedPolicies, this.policies)) &&
+      (e.stackAddresses === this.stackAddresses || sameList(e.stackAddresses, this.stack))
+    );
+  }
+
+  /** `,"syscall":…"isCompat":C},…"args":[` */
+  compat(isCompat: boolean): Buffer {
+    if (isCompat) return (this.compatTrue ??= utf8(`${this.beforeCompat}true${this.afterCompat}`));
+    return (this.compatFalse ??= utf8(`${this.beforeCompat}false${this.afterCompat}`));
+  }
+
+  /** The same text for a value that is not a boolean (as printed before: String(value)). */
+  compatText(isCompat: unknown): string {
+    return `${this.beforeCompat}${String(isCompat)}${this.afterCompat}`;
+  }
+
+  /** True when e's args and everything after them print as the last event's did. */
+  sameTail(e: SyscallEvent): boolean {
+    const p = this.tailOf!;
+    const a = e.args;
+    const b = p.args;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x.value !== y.value || x.name !== y.name || x.type !== y.type) return false;
+    }
+    if (e.errno !== p.errno || e.ports !== p.ports || e.containerRuntime !== p.containerRuntime) return false;
+    if (e.metadata !== p.metadata && !(isEmpty(e.metadata) && isEmpty(p.metadata))) return false;
+    if (!sameList(e.truncatedArgs, p.truncatedArgs) || !sameList(e.unreadArgs, p.unreadArgs)) return false;
+    const d = e.decoded;
+    const pd = p.decoded;
+    if (d === pd) return true;
+    if (d === undefined || pd === undefined) return false;
+    const keys = this.tailDecodedKeys;
+    let i = 0;
+    for (const key in d) if (key !== keys[i++] || d[key] !== pd[key]) return false;
+    return i === keys.length;
+  }
+
+  remember(e: SyscallEvent, gen: number, start: number, end: number): void {
+    this.tailOf = e;
+    this.tailGen = gen;
+    this.tailStart = start;
+    this.tailEnd = end;
+    this.tailDecodedKeys = e.decoded ? Object.keys(e.decoded) : [];
+  }
+}
+
+const threads = new Map<number, ThreadText>();
+let lastThread: ThreadText | undefined;
+
+function threadOf(e: SyscallEvent): ThreadText {
+  let t = lastThread;
+  if (t === undefined || t.hostThreadId !== e.hostThreadId) t = threads.get(e.hostThreadId);
+  if (t === undefined || !t.matches(e)) {
+    t = new ThreadText(e);
+    if (threads.size >= MAX_CACHED) threads.clear();
+    threads.set(e.hostThreadId, t);
+  }
+  return (lastThread = t);
+}
+
+/** Each begin() gets a new number: copies from an earlier line are valid within one buffer's contents only. */
+let generation = 0;
+
+/** Writes JSON lines into one growing buffer. */
+class LineWriter {
+  buf = Buffer.allocUnsafeSlow(1 << 20);
+  off = 0;
+  gen = 0;
+
+  begin(): void {
+    this.off = 0;
+    this.gen = ++generation;
+  }
+
+  /** The bytes written since begin(), in a buffer of their own (outputs may hold it); the scratch stays for the next batch. */
+  take(): Buffer {
+    const out = Buffer.allocUnsafeSlow(this.off);
+    this.buf.copy(out, 0, 0, this.off);
+    if (this.buf.length > 16 << 20) this.buf = Buffer.allocUnsafeSlow(1 << 20); // a giant batch does not pin its scratch
+    return out;
+  }
+
+  private grow(n: number): void {
+    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.off + n + 4096));
+    this.buf.copy(next, 0, 0, this.off);
+    this.buf = next;
+  }
+
+  private bytes(b: Buffer): void {
+    if (this.off + b.length > this.buf.length) this.grow(b.length);
+    this.buf.set(b, this.off);
+    this.off += b.length;
+  }
+
+  private text(s: string): void {
+    if (this.off + s.length * 3 > this.buf.length) this.grow(s.length * 3);
+    this.off += this.buf.write(s, this.off);
+  }
+
+  private byte(c: number): void {
+    if (this.off >= this.buf.length) this.grow(1);
+    this.buf[this.off++] = c;
+  }
+
+  /** Digits and signs (numbers, bigints, timestamps): one byte per char; anything else goes through UTF-8. */
+  private ascii(s: string): void {
+    const n = s.length;
+    if (this.off + n > this.buf.length) this.grow(n);
+    const b = this.buf;
+    let off = this.off;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 127) return this.text(s);
+      b[off++] = c;
+    }
+    this.off = off;
+  }
+
+  /** String(n), without making the string for safe integers. */
+  private int(n: number): void {
+    if (!Number.isSafeInteger(n)) return this.ascii(String(n));
+    if (this.off + 17 > this.buf.length) this.grow(17);
+    const b = this.buf;
+    let off = this.off;
+    if (n < 0) {
+      b[off++] = 45;
+      n = -n;
+    }
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    let end = off + digits;
+    this.off = end;
+    do {
+      const rest = Math.floor(n / 10);
+      b[--end] = 48 + n - rest * 10;
+      n = rest;
+    } while (n > 0);
+  }
+
+  /** One event, as one line ending in '\n'. */
+  event(e: SyscallEvent): void {
+    const t = threadOf(e);
+    const k = t.kind(e);
+    this.bytes(TIMESTAMP_KEY);
+    const exact = e.exactTimestamp;
+    if (exact !== undefined && exact !== null) this.ascii(exact);
+    else this.int(Math.round(e.timestamp));
+    this.bytes(t.start);
+    this.int(e.processorId);
+    this.bytes(k.head);
+    this.int(e.returnValue);
+    const compat = e.contextFlags.isCompat;
+    if (compat === true || compat === false) this.bytes(k.compat(compat));
+    else this.text(k.compatText(compat));
+    const from = this.off;
+    if (k.tailGen === this.gen && k.sameTail(e)) {
+      const n = k.tailEnd - k.tailStart;
+      if (this.off + n > this.buf.length) this.grow(n);
+      this.buf.copyWithin(this.off, k.tailStart, k.tailEnd);
+      this.off += n;
+    } else {
+      this.args(e.args);
+      this.tail(e);
+      k.remember(e, this.gen, from, this.off);
+    }
+    this.byte(10);
+  }
+
+  private args(args: readonly EventArg[]): void {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (i) this.byte(44);
+      this.bytes(argHead(a.name, a.type));
+      const v = a.value;
+      if (typeof v === 'number') this.int(v);
+      else if (typeof v === 'bigint') this.ascii(v.toString()); // exact: no 2^53 rounding for uint64
+      else if (typeof v === 'string') this.text(str(v));
+      else if (v === null) this.bytes(NULL);
+      else this.text(String(v));
+      this.byte(125);
+    }
+  }
+
+  /** `],"metadata":…` and Watchpost's additions, then the closing brace. */
+  private tail(e: SyscallEvent): void {
+    this.bytes(METADATA_KEY);
+    if (isEmpty(e.metadata)) this.bytes(EMPTY_OBJECT);
+    else this.text(metadataJson(e.metadata));
+    if (e.errno) this.bytes(field('errno', e.errno));
+    if (e.ports) this.bytes(once('ports', e.ports));
+    if (e.decoded) this.text(`,"decoded":${str(e.decoded)}`);
+    if (e.containerRuntime) this.bytes(field('containerRuntime', e.containerRuntime));
+    if (e.truncatedArgs) this.text(`,"truncatedArgs":${str(e.truncatedArgs)}`);
+    if (e.unreadArgs) this.text(`,"unreadArgs":${str(e.unreadArgs)}`);
+    this.byte(125);
+  }
+}
+
+/** A batch as JSON lines, made once and shared by every output that prints them. */
+export interface JsonLines {
+  /** The lines back to back, each ending in '\n'. */
+  readonly bytes: Buffer;
+  /** Where line i ends in `bytes` (after its '\n'); it starts where line i - 1 ends (line 0 at 0). */
+  readonly ends: Uint32Array;
+}
+
+const batchWriter = new LineWriter();
+const lineWriter = new LineWriter();
+const made = new WeakMap<readonly SyscallEvent[], JsonLines>();
+
+/**
+ * The batch's JSON lines with Tracee's field names and order. Made on the first call for a batch and kept while the
+ * batch lives: every output handed the same array shares one serialisation (so a batch must not change once written).
+ */
+export function jsonLines(batch: readonly SyscallEvent[]): JsonLines {
+  let out = made.get(batch);
+  if (out !== undefined) return out;
+  const w = batchWriter;
+  w.begin();
+  const ends = new Uint32Array(batch.length);
+  for (let i = 0; i < batch.length; i++) {
+    w.event(batch[i]);
+    ends[i] = w.off;
+  }
+  out = { bytes: w.take(), ends };
+  made.set(batch, out);
+  return out;
+}
+
+/** One event's JSON line, without the '\n'. */
 export function eventToJson(e: SyscallEvent): string {
-  let args = '';
-  for (let i = 0; i < e.args.length; i++) {
-    const a = e.args[i];
-    args += `${i ? ',' : ''}${argHead(a.name, a.type)}${value(a.value)}}`;
-  }
-  const c = e.container;
-  const k = e.kubernetes;
-  const container =
-    c.id === '' && c.name === '' && c.image === '' && c.imageDigest === ''
-      ? EMPTY_CONTAINER_JSON
-      : `{"id":${q(c.id)},"name":${q(c.name)},"image":${q(c.image)},"imageDigest":${q(c.imageDigest)}}`;
-  const kubernetes =
-    k.podName === '' && k.podNamespace === '' && k.podUID === '' && !k.podSandbox
-      ? EMPTY_K8S_JSON
-      : `{"podName":${q(k.podName)},"podNamespace":${q(k.podNamespace)},"podUID":${q(k.podUID)},"podSandbox":${k.podSandbox}}`;
-  let metadata = '{}';
-  for (const _ in e.metadata) {
-    metadata = JSON.stringify(e.metadata, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-    break;
-  }
-  return (
-    `{"timestamp":${e.exactTimestamp ?? Math.round(e.timestamp)},"threadStartTime":${Math.round(e.threadStartTime)},"processorId":${e.processorId},` +
-    `"processId":${e.processId},"cgroupId":${e.cgroupId},"threadId":${e.threadId},"parentProcessId":${e.parentProcessId},` +
-    `"hostProcessId":${e.hostProcessId},"hostThreadId":${e.hostThreadId},"hostParentProcessId":${e.hostParentProcessId},` +
-    `"userId":${e.userId},"mountNamespace":${e.mountNamespace},"pidNamespace":${e.pidNamespace},` +
-    `"processName":${q(e.processName)},"executable":{"path":${q(e.executable.path)}},"hostName":${q(e.hostName)},` +
-    `"containerId":${q(e.containerId)},"container":${container},"kubernetes":${kubernetes},` +
-    `"eventId":${q(e.eventId)},"eventName":${q(e.eventName)},"matchedPolicies":${e.matchedPolicies.length ? once(e.matchedPolicies) : '[]'},"argsNum":${e.argsNum},` +
-    `"returnValue":${e.returnValue},"syscall":${q(e.syscall)},"stackAddresses":${e.stackAddresses.length ? str(e.stackAddresses) : '[]'},` +
-    `"contextFlags":{"containerStarted":${e.contextFlags.containerStarted},"isCompat":${e.contextFlags.isCompat}},` +
-    `"threadEntityId":${e.threadEntityId},"processEntityId":${e.processEntityId},"parentEntityId":${e.parentEntityId},` +
-    `"args":[${args}],"metadata":${metadata}` +
-    (e.errno ? `,"errno":${q(e.errno)}` : '') +
-    (e.ports ? `,"ports":${once(e.ports)}` : '') +
-    (e.decoded ? `,"decoded":${str(e.decoded)}` : '') +
-    (e.containerRuntime ? `,"containerRuntime":${q(e.containerRuntime)}` : '') +
-    (e.truncatedArgs ? `,"truncatedArgs":${str(e.truncatedArgs)}` : '') +
-    (e.unreadArgs ? `,"unreadArgs":${str(e.unreadArgs)}` : '') +
-    '}'
-  );
+  const w = lineWriter;
+  w.begin();
+  w.event(e);
+  return w.buf.toString('utf8', 0, w.off - 1);
 }

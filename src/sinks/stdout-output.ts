@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { SyscallEvent, TraceStats } from '../model/event.js';
-import { eventToJson } from './json.js';
+import { jsonLines } from './json.js';
 import type { Output, OutputStats } from './output.js';
 import { eventToRow, eventToVerboseRow, TABLE_HEADER, TABLE_VERBOSE_HEADER } from './table.js';
 
@@ -9,10 +9,9 @@ const CHUNK = 256 * 1024;
 /** What stdout prints: Tracee's table, its table-verbose (more columns), or JSON lines. */
 export type StdoutFormat = 'table' | 'table-verbose' | 'json';
 
-const FORMATS: Record<StdoutFormat, { header?: string; line: (e: SyscallEvent) => string }> = {
+const TABLES: Record<Exclude<StdoutFormat, 'json'>, { header: string; line: (e: SyscallEvent) => string }> = {
   table: { header: TABLE_HEADER, line: eventToRow },
   'table-verbose': { header: TABLE_VERBOSE_HEADER, line: eventToVerboseRow },
-  json: { line: eventToJson },
 };
 
 /** Table or JSON lines on stdout; waits for the pipe to drain rather than buffering without bound. */
@@ -30,10 +29,15 @@ export class StdoutOutput implements Output {
     });
   }
 
-  /** Writes in chunks of about CHUNK bytes, so a large batch never becomes one huge string in memory. */
+  /** JSON: the batch's shared lines in one write; tables in chunks of about CHUNK bytes (never one huge string). */
   async write(batch: readonly SyscallEvent[]): Promise<void> {
     if (this.broken) return;
-    const { header, line } = FORMATS[this.format];
+    if (this.format === 'json') {
+      await this.flush(jsonLines(batch).bytes); // the lines other JSON outputs share, in one write
+      this.sent += batch.length;
+      return;
+    }
+    const { header, line } = TABLES[this.format];
     let text = '';
     if (!this.headerDone && header) text = `${header}\n`;
     this.headerDone = true;
@@ -49,7 +53,7 @@ export class StdoutOutput implements Output {
     if (text) await this.flush(text);
   }
 
-  private async flush(text: string): Promise<void> {
+  private async flush(text: string | Buffer): Promise<void> {
     if (this.out.write(text)) return;
     try {
       await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
