@@ -53,7 +53,7 @@ async function run(scenario: string, storm: string, event: string, calls: number
   const file = join(dir, `${scenario}.jsonl`);
   rmSync(file, { force: true });
   const others = await outputsOf(scenario, servers);
-  const args = ['taskset', '-c', String(TRACER_CPU), process.execPath, CLI, '-e', event, '-s', 'comm=storm', '--no-detect', '-o', `json:${file}`, ...others.flatMap((o) => ['-o', o])];
+  const args = ['taskset', '-c', String(TRACER_CPU), process.execPath, CLI, '-e', event, '-s', 'comm=storm', '--no-detect', '-o', `json:${file}?maxSize=8G`, ...others.flatMap((o) => ['-o', o])];
   const wp = launch(args);
   const err = new Lines(wp.stderr);
   wp.stdout?.resume();

@@ -50,5 +50,26 @@ export async function goldenEvents(): Promise<SyscallEvent[]> {
     syscallEvent('userfaultfd', [0], { metadata: { note: 'a "quoted" value', n: 12n, list: [1, 'two', null], nested: { big: 2n ** 64n } } }),
     syscallEvent('userfaultfd', [0], { threadStartTime: 0, processId: 0, threadId: 0, hostThreadId: 0, processName: '', executable: { path: '' }, hostName: '' }),
   ];
-  return [...withFindings, ...odd];
+  // the same thread's event with one field changed, then back: each part of the cached text must notice its field
+  const base = ioperm(0x70, 2, 1, thread({ ports, errno: 'ENOSYS', returnValue: -38, matchedPolicies: policies }));
+  const one: Array<Partial<SyscallEvent>> = [
+    { threadStartTime: 1_600_000_000_000_000_999 }, { processId: 78 }, { cgroupId: 9 }, { threadId: 79 }, { parentProcessId: 2 }, { hostProcessId: 80 },
+    { hostParentProcessId: 3 }, { userId: 1000 }, { mountNamespace: 4026532000 }, { pidNamespace: 4026532001 }, { processName: 'portprob' },
+    { executable: { path: '/usr/local/bin/portprobe2' } }, { hostName: 'host2' }, { containerId: 'abc' },
+    { container: { id: 'abc', name: '', image: '', imageDigest: '' } }, { container: { id: '', name: 'n', image: '', imageDigest: '' } },
+    { container: { id: '', name: '', image: 'i', imageDigest: '' } }, { container: { id: '', name: '', image: '', imageDigest: 'd' } },
+    { kubernetes: { podName: 'p', podNamespace: '', podUID: '', podSandbox: false } }, { kubernetes: { podName: '', podNamespace: 'ns', podUID: '', podSandbox: false } },
+    { kubernetes: { podName: '', podNamespace: '', podUID: 'u', podSandbox: false } }, { kubernetes: { podName: '', podNamespace: '', podUID: '', podSandbox: true } },
+    { contextFlags: { containerStarted: true, isCompat: false } }, { threadEntityId: 5 }, { processEntityId: 6 }, { parentEntityId: 7 },
+    { eventId: '9999' }, { syscall: 'ioperm2' }, { argsNum: 2 }, { matchedPolicies: ['cli'] }, { stackAddresses: [1] },
+    { errno: 'EPERM' }, { errno: undefined }, { ports: [...ports] }, { ports: undefined }, { decoded: { from: 'x' } }, { containerRuntime: 'podman' },
+    { truncatedArgs: ['from'] }, { unreadArgs: ['num'] }, { metadata: { k: 1 } }, { timestamp: 1, exactTimestamp: '2' }, { processorId: 3 }, { returnValue: 0 },
+    { args: base.args.map((a, i) => (i === 1 ? { ...a, value: 3n } : a)) }, { args: base.args.map((a, i) => (i === 2 ? { ...a, name: 'turn' } : a)) },
+    { args: base.args.map((a, i) => (i === 0 ? { ...a, type: 'uint32' as const } : a)) }, { args: base.args.slice(0, 2) },
+  ];
+  const varied = one.flatMap((over) => [base, { ...base, ...over }, base]);
+  // decoded names: a value changed, the same names in another order
+  const names: Array<Record<string, string>> = [{ from: 'a', num: 'b' }, { from: 'a', num: 'c' }, { from: 'a', num: 'b' }, { num: 'b', from: 'a' }, { from: 'a' }];
+  const decoded = names.map((d) => ({ ...base, decoded: d }));
+  return [...withFindings, ...odd, ...varied, ...decoded];
 }
