@@ -1,8 +1,10 @@
 /**
  * Serialisation micro-bench: events/s of turning a batch of events into JSON-lines bytes, as the file output does.
- *   node dist/bench/serialize.js [RECORDING.jsonl] [--seconds N]
+ *   node dist/bench/serialize.js [RECORDING.jsonl] [--seconds N] [--compare OTHER/dist/src/sinks/json.js]
  * Without a recording, events come from the pipeline's own EventBuilder (its shared objects, as live), a storm's mix:
  * most calls from one thread, the rest from a few others, some openat with paths. With one, from `-o json:FILE` lines.
+ * --compare: another build's serialiser (e.g. a copy of dist/ from before a change), its eventToJson per event, measured
+ * in turns with this one in the same process (this machine's speed varies with its load: compare within a run).
  */
 import { readFileSync } from 'node:fs';
 import { findEvent } from '../src/catalog/events.js';
@@ -70,16 +72,25 @@ function measure(name: string, batches: SyscallEvent[][], seconds: number, work:
 }
 
 const args = process.argv.slice(2);
-const secIdx = args.indexOf('--seconds');
-const seconds = secIdx >= 0 ? Number(args.splice(secIdx, 2)[1]) : 3;
+function option(name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : args.splice(i, 2)[1];
+}
+const seconds = Number(option('--seconds') ?? 3);
+const compare = option('--compare');
 const events = args[0] ? recorded(args[0]) : built(BATCH * 8);
 const batches: SyscallEvent[][] = [];
 for (let i = 0; i < events.length; i += BATCH) batches.push(events.slice(i, i + BATCH));
 console.log(JSON.stringify({ source: args[0] ?? 'EventBuilder storm mix', events: events.length, batch: BATCH }));
 
-measure('eventToJson per event, joined, to a Buffer', batches, seconds, (b) => {
+const perEvent = (toJson: (e: SyscallEvent) => string) => (b: SyscallEvent[]): number => {
   let text = '';
-  for (const ev of b) text += `${eventToJson(ev)}\n`;
-  return Buffer.byteLength(text);
-});
-measure('jsonLines(batch) bytes', batches, seconds, (b) => jsonLines(b).bytes.length);
+  for (const ev of b) text += `${toJson(ev)}\n`;
+  return Buffer.from(text).length;
+};
+const other = compare ? ((await import(compare)) as { eventToJson: (e: SyscallEvent) => string }).eventToJson : undefined;
+for (let round = 0; round < 3; round++) {
+  measure('jsonLines(batch): one buffer of lines', batches, seconds, (b) => jsonLines(b).bytes.length);
+  if (other) measure(`${compare}: eventToJson per event, joined, Buffer.from`, batches, seconds, perEvent(other));
+}
+measure('eventToJson per event, joined, Buffer.from', batches, seconds, perEvent(eventToJson));

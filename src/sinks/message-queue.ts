@@ -9,6 +9,9 @@ export interface MessageBlock {
   readonly ends: Uint32Array;
   /** A short string per message that travels beside it (e.g. the NATS subject of its event). */
   readonly labels?: readonly string[];
+  /** For shared, reusable bytes (JSON lines): held while queued, released once all of it was delivered or dropped. */
+  retain?(): void;
+  release?(): void;
 }
 
 /** One message per string. */
@@ -22,6 +25,8 @@ export function blockOf(messages: readonly string[]): MessageBlock {
 
 /** Queued messages [next, end) of a block; `size`: the bytes it holds in memory (counted until it is done). */
 interface Entry {
+  /** The block itself, when its bytes are shared and must be released. */
+  block?: MessageBlock;
   bytes: Buffer;
   ends: Uint32Array;
   labels: readonly string[] | undefined;
@@ -150,7 +155,8 @@ export class MessageQueue {
     const kept = whole ? ends : ends.slice(0, k);
     const labels = whole ? block.labels : block.labels?.slice(0, k);
     const size = bytes.length + (labels ? 8 * k : 0); // a label is a pointer to a shared string
-    this.entries.push({ bytes, ends: kept, labels, next: 0, end: k, size });
+    if (whole) block.retain?.();
+    this.entries.push({ block: whole ? block : undefined, bytes, ends: kept, labels, next: 0, end: k, size });
     this.count += k;
     this.bytes += size;
     return k;
@@ -198,15 +204,32 @@ export class MessageQueue {
       }
       left -= len;
     }
-    for (let j = i; j < this.entries.length; j++) this.bytes -= this.entries[j].size;
+    for (let j = i; j < this.entries.length; j++) {
+      this.bytes -= this.entries[j].size;
+      this.entries[j].block?.release?.();
+    }
     this.entries.length = i;
     this.count -= removed;
     if (this.head >= this.entries.length) this.reset();
     return removed;
   }
 
+  /**
+   * Forgets every message, its shared bytes never released: a delivery may still be using them (a write to a hung
+   * disk, at exit), so they are left to the garbage collector rather than reused. Returns how many there were.
+   */
+  abandon(): number {
+    const n = this.count;
+    this.count = 0;
+    this.bytes = 0;
+    this.reset();
+    return n;
+  }
+
   private release(): void {
-    this.bytes -= this.entries[this.head].size;
+    const e = this.entries[this.head];
+    this.bytes -= e.size;
+    e.block?.release?.();
     this.entries[this.head] = undefined as unknown as Entry; // let the buffer go now, not at the next compaction
     this.head++;
     if (this.head === this.entries.length) this.reset();

@@ -130,11 +130,16 @@ export class NatsOutput extends QueuedOutput {
     this.streamReady = true;
   }
 
-  /** The shared JSON lines, each labelled with its event's subject token. */
+  /**
+   * The JSON lines, each labelled with its event's subject token. A copy of the shared lines: the client may keep a
+   * message's bytes in its own buffers past the publish (to resend after a reconnect), so they must never be reused.
+   */
   protected override encode(batch: readonly SyscallEvent[], max: number): MessageBlock {
+    const lines = jsonLines(batch);
     const labels = new Array<string>(max);
     for (let i = 0; i < max; i++) labels[i] = eventToken(batch[i].eventName);
-    return { ...jsonLines(batch), labels };
+    const ends = lines.ends.subarray(0, max);
+    return { bytes: Buffer.from(lines.bytes.subarray(0, max ? ends[max - 1] : 0)), ends, labels };
   }
 
   protected async deliver(messages: Messages): Promise<number> {

@@ -133,7 +133,7 @@ export abstract class QueuedOutput implements Output {
     this.dropped += this.queue.keepFirst(this.inflight);
     await this.shutdown().catch((err: unknown) => this.warn('shutdown', String((err as Error)?.message ?? err)));
     await within(this.idle(), 1000);
-    this.dropped += this.queue.keepFirst(0); // a delivery still hanging after shutdown: count it, once
+    this.dropped += this.queue.abandon(); // a delivery still hanging after shutdown: count it, once
     this.inflight = 0;
     this.settled = true;
   }

@@ -33,7 +33,9 @@ export class StdoutOutput implements Output {
   async write(batch: readonly SyscallEvent[]): Promise<void> {
     if (this.broken) return;
     if (this.format === 'json') {
-      await this.flush(jsonLines(batch).bytes); // the lines other JSON outputs share, in one write
+      const lines = jsonLines(batch); // the lines other JSON outputs share, in one write
+      lines.retain(); // until the stream has written them: their buffer is reused afterwards
+      await this.flush(lines.bytes, () => lines.release());
       this.sent += batch.length;
       return;
     }
@@ -53,8 +55,8 @@ export class StdoutOutput implements Output {
     if (text) await this.flush(text);
   }
 
-  private async flush(text: string | Buffer): Promise<void> {
-    if (this.out.write(text)) return;
+  private async flush(text: string | Buffer, written?: () => void): Promise<void> {
+    if (this.out.write(text, written)) return;
     try {
       await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
     } catch (err) {

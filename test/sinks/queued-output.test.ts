@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { SyscallEvent } from '../../src/model/event.js';
-import { jsonLines } from '../../src/sinks/json.js';
+import { eventToJson, jsonLines } from '../../src/sinks/json.js';
 import { blockOf, MessageQueue, type Messages } from '../../src/sinks/message-queue.js';
 import { QueuedOutput, type QueueSettings } from '../../src/sinks/queued-output.js';
 import { EMPTY_STATS, range } from './support/events.js';
@@ -30,6 +30,19 @@ class Recording extends QueuedOutput {
   protected async deliver(m: Messages): Promise<number> {
     for (let i = 0; i < m.length; i++) this.got.push(m.message(i).toString());
     return m.length;
+  }
+}
+
+/** Delivers only when let through. */
+class Gated extends Recording {
+  private open: () => void = () => {};
+  private readonly opened = new Promise<void>((resolve) => (this.open = resolve));
+  letThrough(): void {
+    this.open();
+  }
+  protected override async deliver(m: Messages): Promise<number> {
+    await this.opened;
+    return super.deliver(m);
   }
 }
 
@@ -105,6 +118,19 @@ describe('an output queue holds bytes, bounded in bytes', () => {
     assert.equal(touched, 0, 'no event of the dropped batch was read');
     assert.deepEqual([out.stats().queued, out.stats().dropped], [10, 5]);
     void out.close(EMPTY_STATS);
+  });
+
+  it('shared lines a queue holds are not overwritten while later batches are made; once delivered, their buffer is reused', async () => {
+    const out = new Gated('gated', settings({ maxBatch: 10_000 }));
+    const held = range(5000, 300);
+    out.write(held);
+    const lines = jsonLines(held);
+    for (let i = 0; i < 50; i++) jsonLines(range(i * 300, 300)); // each made after the last one was let go: pooled buffers go round
+    assert.equal(lines.recycled, false, 'held by the queue');
+    out.letThrough();
+    await out.close(EMPTY_STATS);
+    assert.deepEqual(out.got, held.map((e) => `${eventToJson(e)}\n`), 'delivered as made, byte for byte');
+    assert.equal(lines.recycled, true, 'released once delivered');
   });
 
   it('delivers the JSON lines every JSON output shares, in order, across batches and partial batches', async () => {
