@@ -165,7 +165,7 @@ registerOutput('json', (target) => {
   const maxSize = options.count('maxSize', 100 * 1024 * 1024, { min: 4096, bytes: true });
   const keep = options.count('keep', 5, { min: 1 });
   // A disk is fast: each attempt writes all that waits (one writev); the queue absorbs a stall of a few tracer reads.
-  const queue = queueSettings(options, { retries: 3, maxBatch: 65_536, maxQueue: 65_536, maxQueueBytes: 64 << 20 });
+  const queue = queueSettings(options, { retries: 3, maxBatch: 32_768, maxQueue: 32_768, maxQueueBytes: 32 << 20 });
   options.rejectUnknown();
   return new FileOutput({ path: base, maxSize, keep, queue });
 });

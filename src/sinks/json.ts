@@ -196,7 +196,7 @@ class ThreadText {
   }
 }
 
-/** What every event of one kind from one thread shares, and the last args written (a storm repeats them). */
+/** What every event of one kind from one thread shares, and where the last one's line is (a storm repeats it but for the time). */
 class KindText {
   readonly eventId: string;
   readonly eventName: string;
@@ -213,11 +213,18 @@ class KindText {
   private readonly afterCompat: string;
   private compatFalse: Buffer | undefined;
   private compatTrue: Buffer | undefined;
-  /** The last args written and where they are in the writer's current buffer: copied while the next event's are the same. */
-  argsGen = -1;
-  argsStart = 0;
-  argsEnd = 0;
-  private argsOf: readonly EventArg[] = [];
+  /**
+   * Where the last line's text after its timestamp is in the writer's current buffer, and what it was made of: a storm
+   * repeats CPU, return value and arguments, so the next line copies it.
+   */
+  restGen = -1;
+  restStart = 0;
+  restEnd = 0;
+  private restCpu = -1;
+  private restRet = 0;
+  private restCompat: unknown;
+  private restArgs: readonly EventArg[] = [];
+  private restExtras: Buffer | undefined;
   /** `{"name":…,"type":…,"value":` by arg index, for the name and type it had last. */
   private readonly heads: Buffer[] = [];
   private readonly headNames: string[] = [];
@@ -280,9 +287,10 @@ class KindText {
     return this.heads[i];
   }
 
-  /** True when these args print as the last ones did (a storm repeats its arguments). */
-  sameArgs(args: readonly EventArg[]): boolean {
-    const last = this.argsOf;
+  /** True when the text after the timestamp prints as the last line's did. */
+  sameRest(cpu: number, ret: number, compat: unknown, args: readonly EventArg[], extras: Buffer): boolean {
+    if (cpu !== this.restCpu || ret !== this.restRet || compat !== this.restCompat || extras !== this.restExtras) return false;
+    const last = this.restArgs;
     if (args.length !== last.length) return false;
     for (let i = 0; i < args.length; i++) {
       const x = args[i];
@@ -292,11 +300,15 @@ class KindText {
     return true;
   }
 
-  rememberArgs(args: readonly EventArg[], gen: number, start: number, end: number): void {
-    this.argsOf = args;
-    this.argsGen = gen;
-    this.argsStart = start;
-    this.argsEnd = end;
+  rememberRest(gen: number, start: number, end: number, cpu: number, ret: number, compat: unknown, args: readonly EventArg[], extras: Buffer): void {
+    this.restGen = gen;
+    this.restStart = start;
+    this.restEnd = end;
+    this.restCpu = cpu;
+    this.restRet = ret;
+    this.restCompat = compat;
+    this.restArgs = args;
+    this.restExtras = extras;
   }
 
   /** `],"metadata":…` and Watchpost's additions, then the closing brace: made again only when they change. */
@@ -360,13 +372,13 @@ let generation = 0;
  * collection (measured here: ~300 ns per KiB against ~50 reused, more than the serialising itself).
  */
 const pool: Buffer[] = [];
-const POOL_BYTES = 16 << 20;
+const POOL_BYTES = 8 << 20;
 let pooled = 0;
 
 function fromPool(min: number): Buffer {
   for (let i = pool.length - 1; i >= 0; i--) {
     const b = pool[i];
-    if (b.length >= min && b.length <= 4 * min + (1 << 20)) {
+    if (b.length >= min && b.length <= 2 * min + 65536) {
       pool.splice(i, 1);
       pooled -= b.length;
       return b;
@@ -459,26 +471,29 @@ class LineWriter {
     const exact = e.exactTimestamp;
     if (exact !== undefined && exact !== null) this.ascii(exact);
     else this.int(Math.round(e.timestamp));
-    this.bytes(t.start);
-    this.int(e.processorId);
-    this.bytes(k.head);
-    this.int(e.returnValue);
+    const cpu = e.processorId;
+    const ret = e.returnValue;
     const compat = e.contextFlags.isCompat;
+    const args = e.args;
+    const extras = k.extrasOf(e);
+    if (k.restGen === this.gen && k.sameRest(cpu, ret, compat, args, extras)) {
+      const n = k.restEnd - k.restStart;
+      if (this.off + n > this.buf.length) this.grow(n);
+      this.buf.copyWithin(this.off, k.restStart, k.restEnd);
+      this.off += n;
+      return;
+    }
+    const from = this.off;
+    this.bytes(t.start);
+    this.int(cpu);
+    this.bytes(k.head);
+    this.int(ret);
     if (compat === true || compat === false) this.bytes(k.compat(compat));
     else this.text(k.compatText(compat));
-    const args = e.args;
-    if (k.argsGen === this.gen && k.sameArgs(args)) {
-      const n = k.argsEnd - k.argsStart;
-      if (this.off + n > this.buf.length) this.grow(n);
-      this.buf.copyWithin(this.off, k.argsStart, k.argsEnd);
-      this.off += n;
-    } else {
-      const from = this.off;
-      this.args(args, k);
-      k.rememberArgs(args, this.gen, from, this.off);
-    }
-    this.bytes(k.extrasOf(e));
+    this.args(args, k);
+    this.bytes(extras);
     this.byte(10);
+    k.rememberRest(this.gen, from, this.off, cpu, ret, compat, args, extras);
   }
 
   private args(args: readonly EventArg[], k: KindText): void {
@@ -513,6 +528,11 @@ export class JsonLines {
     readonly ends: Uint32Array,
     private readonly whole: Buffer,
   ) {}
+
+  /** Bytes its buffer takes (what a holder keeps in memory): the lines and the room left after them. */
+  get held(): number {
+    return this.whole.length;
+  }
 
   retain(): void {
     this.holders++;

@@ -10,6 +10,7 @@ export interface MessageBlock {
   /** A short string per message that travels beside it (e.g. the NATS subject of its event). */
   readonly labels?: readonly string[];
   /** For shared, reusable bytes (JSON lines): held while queued, released once all of it was delivered or dropped. */
+  readonly held?: number;
   retain?(): void;
   release?(): void;
 }
@@ -150,11 +151,11 @@ export class MessageQueue {
     while (k > 0 && ends[k - 1] > roomBytes) k--;
     if (k <= 0) return 0;
     // a part of a block is copied out: the rest of the block is not held for nothing (and not counted)
-    const whole = k === ends.length;
+    const whole = k === ends.length && (block.held ?? 0) <= roomBytes;
     const bytes = whole ? block.bytes : Buffer.from(block.bytes.subarray(0, ends[k - 1]));
     const kept = whole ? ends : ends.slice(0, k);
     const labels = whole ? block.labels : block.labels?.slice(0, k);
-    const size = bytes.length + (labels ? 8 * k : 0); // a label is a pointer to a shared string
+    const size = (whole ? (block.held ?? bytes.length) : bytes.length) + (labels ? 8 * k : 0); // a label is a pointer to a shared string
     if (whole) block.retain?.();
     this.entries.push({ block: whole ? block : undefined, bytes, ends: kept, labels, next: 0, end: k, size });
     this.count += k;

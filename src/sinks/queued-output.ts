@@ -34,7 +34,7 @@ export class PermanentError extends Error {
 
 /** The common `?queue=&queueBytes=&batch=&retries=&backoff=&flushTimeout=` options every queued output accepts. */
 export function queueSettings(o: TargetOptions, defaults: Partial<QueueSettings> = {}): QueueSettings {
-  const d: QueueSettings = { maxQueue: 10_000, maxQueueBytes: 16 << 20, maxBatch: 500, retries: 5, backoffMs: 200, maxBackoffMs: 10_000, flushTimeoutMs: 5000, ...defaults };
+  const d: QueueSettings = { maxQueue: 10_000, maxQueueBytes: 8 << 20, maxBatch: 500, retries: 5, backoffMs: 200, maxBackoffMs: 10_000, flushTimeoutMs: 5000, ...defaults };
   return {
     maxQueue: o.count('queue', d.maxQueue, { min: 1 }),
     maxQueueBytes: o.count('queueBytes', d.maxQueueBytes, { min: 1, bytes: true }),
