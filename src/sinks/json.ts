@@ -1,8 +1,9 @@
 import type { EventArg, SyscallEvent } from '../model/event.js';
+import { fromPool, toPool } from './buffer-pool.js';
 
 // Hot path: every event an output prints in JSON passes here. What a thread's events share is compared field by
 // field and its text reused; per event only the time, CPU, return value and arguments are written, straight into
-// one buffer (numbers as digits, no string per field); a storm's repeated arguments are copied from the line before.
+// one reused buffer (numbers as digits, no string per field); in a storm, all but the time is copied from the line before.
 
 const str = JSON.stringify;
 const MAX_CACHED = 4096;
@@ -73,16 +74,13 @@ class ThreadText {
   readonly mountNamespace: number;
   readonly pidNamespace: number;
   readonly processName: string;
-  readonly executable: { path: string };
   readonly exePath: string;
   readonly hostName: string;
   readonly containerId: string;
-  readonly container: SyscallEvent['container'];
   readonly cId: string;
   readonly cName: string;
   readonly cImage: string;
   readonly cDigest: string;
-  readonly kubernetes: SyscallEvent['kubernetes'];
   readonly podName: string;
   readonly podNamespace: string;
   readonly podUID: string;
@@ -116,16 +114,13 @@ class ThreadText {
     this.mountNamespace = e.mountNamespace;
     this.pidNamespace = e.pidNamespace;
     this.processName = e.processName;
-    this.executable = e.executable;
     this.exePath = e.executable.path;
     this.hostName = e.hostName;
     this.containerId = e.containerId;
-    this.container = c;
     this.cId = c.id;
     this.cName = c.name;
     this.cImage = c.image;
     this.cDigest = c.imageDigest;
-    this.kubernetes = k;
     this.podName = k.podName;
     this.podNamespace = k.podNamespace;
     this.podUID = k.podUID;
@@ -167,16 +162,17 @@ class ThreadText {
       e.mountNamespace === this.mountNamespace &&
       e.pidNamespace === this.pidNamespace &&
       e.processName === this.processName &&
-      (e.executable === this.executable || e.executable.path === this.exePath) &&
+      e.executable.path === this.exePath &&
       e.hostName === this.hostName &&
       e.containerId === this.containerId &&
-      (e.container === this.container ||
-        (e.container.id === this.cId && e.container.name === this.cName && e.container.image === this.cImage && e.container.imageDigest === this.cDigest)) &&
-      (e.kubernetes === this.kubernetes ||
-        (e.kubernetes.podName === this.podName &&
-          e.kubernetes.podNamespace === this.podNamespace &&
-          e.kubernetes.podUID === this.podUID &&
-          e.kubernetes.podSandbox === this.podSandbox)) &&
+      e.container.id === this.cId &&
+      e.container.name === this.cName &&
+      e.container.image === this.cImage &&
+      e.container.imageDigest === this.cDigest &&
+      e.kubernetes.podName === this.podName &&
+      e.kubernetes.podNamespace === this.podNamespace &&
+      e.kubernetes.podUID === this.podUID &&
+      e.kubernetes.podSandbox === this.podSandbox &&
       e.contextFlags.containerStarted === this.containerStarted &&
       e.threadEntityId === this.threadEntityId &&
       e.processEntityId === this.processEntityId &&
@@ -366,32 +362,6 @@ function threadOf(e: SyscallEvent): ThreadText {
 
 /** Each begin() gets a new number: copies from an earlier line are valid within one buffer's contents only. */
 let generation = 0;
-
-/**
- * Buffers of batches every holder has released, for the next batches: a fresh buffer costs page faults and garbage
- * collection (measured here: ~300 ns per KiB against ~50 reused, more than the serialising itself).
- */
-const pool: Buffer[] = [];
-const POOL_BYTES = 8 << 20;
-let pooled = 0;
-
-function fromPool(min: number): Buffer {
-  for (let i = pool.length - 1; i >= 0; i--) {
-    const b = pool[i];
-    if (b.length >= min && b.length <= 2 * min + 65536) {
-      pool.splice(i, 1);
-      pooled -= b.length;
-      return b;
-    }
-  }
-  return Buffer.allocUnsafeSlow(Math.ceil(min / 65536) * 65536);
-}
-
-function toPool(b: Buffer): void {
-  if (b.length === 0 || pooled + b.length > POOL_BYTES) return; // the garbage collector takes it
-  pool.push(b);
-  pooled += b.length;
-}
 
 /** Writes JSON lines into one buffer, grown as needed. */
 class LineWriter {
