@@ -62,14 +62,20 @@ export class Messages {
     this.byteLength = bytes;
   }
 
-  /** Message i's bytes (a view, not a copy). Fastest in order. */
-  message(i: number): Buffer {
+  /** The part holding message i (kept as a cursor: in order, each is found at once). */
+  private partOf(i: number): number {
     let p = this.cursor;
     if (i < this.firsts[p] || i >= this.firsts[p] + this.parts[p].end - this.parts[p].next) {
       p = 0;
       while (i >= this.firsts[p] + this.parts[p].end - this.parts[p].next) p++;
       this.cursor = p;
     }
+    return p;
+  }
+
+  /** Message i's bytes (a view, not a copy). */
+  message(i: number): Buffer {
+    const p = this.partOf(i);
     const part = this.parts[p];
     const j = part.next + i - this.firsts[p];
     return part.bytes.subarray(startOf(part.ends, j), part.ends[j]);
@@ -77,9 +83,9 @@ export class Messages {
 
   /** Message i's label (see MessageBlock). */
   label(i: number): string {
-    this.message(i); // finds its part
-    const part = this.parts[this.cursor];
-    return part.labels![part.next + i - this.firsts[this.cursor]];
+    const p = this.partOf(i);
+    const part = this.parts[p];
+    return part.labels![part.next + i - this.firsts[p]];
   }
 
   /** Sizes in bytes of messages [0, n), each. */
