@@ -1,8 +1,10 @@
 import type { JetStreamClient, NatsConnection } from 'nats';
 import { UsageError } from '../model/errors.js';
 import { agentHost } from '../enrich/agent-host.js';
-import { eventToJson } from './json.js';
-import { QueuedOutput, queueSettings, type QueuedEvent, type QueueSettings } from './queued-output.js';
+import type { SyscallEvent } from '../model/event.js';
+import { jsonLines } from './json.js';
+import type { MessageBlock, Messages } from './message-queue.js';
+import { QueuedOutput, queueSettings, type QueueSettings } from './queued-output.js';
 import { registerOutput } from './registry.js';
 import { TargetOptions } from './target-options.js';
 
@@ -21,6 +23,17 @@ export interface NatsOutputOptions {
 /** A subject token: no dots, spaces or wildcards (a host name like a.b.c would otherwise add levels). */
 export function subjectToken(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]/g, '_') || '_';
+}
+
+/** Subject tokens of event names, made once each. */
+const eventTokens = new Map<string, string>();
+function eventToken(name: string): string {
+  let t = eventTokens.get(name);
+  if (t === undefined) {
+    if (eventTokens.size >= 4096) eventTokens.clear();
+    eventTokens.set(name, (t = subjectToken(name)));
+  }
+  return t;
 }
 
 /**
@@ -117,15 +130,29 @@ export class NatsOutput extends QueuedOutput {
     this.streamReady = true;
   }
 
-  protected async deliver(batch: readonly QueuedEvent[]): Promise<number> {
+  /**
+   * The JSON lines, each labelled with its event's subject token. A copy of the shared lines: the client may keep a
+   * message's bytes in its own buffers past the publish (to resend after a reconnect), so they must never be reused.
+   */
+  protected override encode(batch: readonly SyscallEvent[], max: number): MessageBlock {
+    const lines = jsonLines(batch);
+    const labels = new Array<string>(max);
+    for (let i = 0; i < max; i++) labels[i] = eventToken(batch[i].eventName);
+    const ends = lines.ends.subarray(0, max);
+    return { bytes: Buffer.from(lines.bytes.subarray(0, max ? ends[max - 1] : 0)), ends, labels };
+  }
+
+  protected async deliver(messages: Messages): Promise<number> {
     const js = this.js!;
     // Published back to back on one connection: the server stores them in this order; acks are awaited together.
-    const acks = batch.map(({ ev, seq }) =>
-      js.publish(`${this.opts.subject}.${this.host}.${subjectToken(ev.eventName)}`, eventToJson(ev), { msgID: `${this.idPrefix}.${seq}` }),
-    );
+    const acks: Promise<unknown>[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const line = messages.message(i);
+      acks[i] = js.publish(`${this.opts.subject}.${this.host}.${messages.label(i)}`, line.subarray(0, line.length - 1), { msgID: `${this.idPrefix}.${messages.seq + i}` });
+    }
     const results = await Promise.allSettled(acks);
     const firstFailure = results.findIndex((r) => r.status === 'rejected');
-    if (firstFailure < 0) return batch.length;
+    if (firstFailure < 0) return messages.length;
     const err = (results[firstFailure] as PromiseRejectedResult).reason as Error & { code?: string };
     if (err.code === '503') this.streamReady = false; // no responders: the stream went away (a server with a fresh store)
     if (firstFailure === 0) throw err;

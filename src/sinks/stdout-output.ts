@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { SyscallEvent, TraceStats } from '../model/event.js';
 import { tableView } from '../detect/table-view.js';
-import { eventToJson } from './json.js';
+import { jsonLines } from './json.js';
 import type { Output, OutputStats } from './output.js';
 import { eventToRow, eventToVerboseRow, TABLE_HEADER, TABLE_VERBOSE_HEADER } from './table.js';
 
@@ -10,10 +10,9 @@ const CHUNK = 256 * 1024;
 /** What stdout prints: Tracee's table, its table-verbose (more columns), or JSON lines. */
 export type StdoutFormat = 'table' | 'table-verbose' | 'json';
 
-const FORMATS: Record<StdoutFormat, { header?: string; line: (e: SyscallEvent) => string }> = {
+const TABLES: Record<Exclude<StdoutFormat, 'json'>, { header: string; line: (e: SyscallEvent) => string }> = {
   table: { header: TABLE_HEADER, line: eventToRow },
   'table-verbose': { header: TABLE_VERBOSE_HEADER, line: eventToVerboseRow },
-  json: { line: eventToJson },
 };
 
 /** Table or JSON lines on stdout; waits for the pipe to drain rather than buffering without bound. */
@@ -31,11 +30,18 @@ export class StdoutOutput implements Output {
     });
   }
 
-  /** Writes in chunks of about CHUNK bytes, so a large batch never becomes one huge string in memory. */
+  /** JSON: the batch's shared lines in one write; tables in chunks of about CHUNK bytes (never one huge string). */
   async write(batch: readonly SyscallEvent[]): Promise<void> {
     if (this.broken) return;
-    const { header, line } = FORMATS[this.format];
-    if (this.isTable) batch = tableView(batch, this.out.isTTY === true); // findings marked, coloured on a terminal
+    if (this.format === 'json') {
+      const lines = jsonLines(batch); // the lines other JSON outputs share, in one write
+      lines.retain(); // until the stream has written them: their buffer is reused afterwards
+      await this.flush(lines.bytes, () => lines.release());
+      this.sent += batch.length;
+      return;
+    }
+    const { header, line } = TABLES[this.format];
+    batch = tableView(batch, this.out.isTTY === true); // findings marked, coloured on a terminal
     let text = '';
     if (!this.headerDone && header) text = `${header}\n`;
     this.headerDone = true;
@@ -51,8 +57,8 @@ export class StdoutOutput implements Output {
     if (text) await this.flush(text);
   }
 
-  private async flush(text: string): Promise<void> {
-    if (this.out.write(text)) return;
+  private async flush(text: string | Buffer, written?: () => void): Promise<void> {
+    if (this.out.write(text, written)) return;
     try {
       await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
     } catch (err) {

@@ -1,8 +1,9 @@
 import { UsageError } from '../model/errors.js';
 import type { SyscallEvent } from '../model/event.js';
 import { agentHost } from '../enrich/agent-host.js';
-import { eventToJson } from './json.js';
-import { QueuedOutput, queueSettings, type QueuedEvent, type QueueSettings } from './queued-output.js';
+import { eventToJson, jsonLines } from './json.js';
+import type { MessageBlock, Messages } from './message-queue.js';
+import { QueuedOutput, queueSettings, type QueueSettings } from './queued-output.js';
 import { registerOutput } from './registry.js';
 import { syslogSeverity } from './severity.js';
 import { TargetOptions } from './target-options.js';
@@ -22,14 +23,60 @@ function token(s: string, max: number): string {
   return t || '-';
 }
 
+/** Tokens of the few host and event names a run sees, made once each. */
+const tokens = new Map<string, string>();
+function cachedToken(s: string, max: number): string {
+  const key = `${max}\u0000${s}`;
+  let t = tokens.get(key);
+  if (t === undefined) {
+    if (tokens.size >= 4096) tokens.clear();
+    tokens.set(key, (t = token(s, max)));
+  }
+  return t;
+}
+
+/** One-entry caches of the per-second part of a time stamp: events of one second share it. */
+let isoSecond = NaN;
+let isoPrefix = '';
+let bsdSecond = NaN;
+let bsdPrefix = '';
+
 /** `2026-11-24T18:20:05.372562Z`: microseconds, the finest RFC 5424 allows. */
 function timestamp(ns: number): string {
-  const ms = Math.floor(ns / 1e6);
+  const second = Math.floor(ns / 1e9);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+  }
   const micro = Math.floor(ns / 1e3) % 1e6;
-  return `${new Date(ms).toISOString().slice(0, 19)}.${String(micro).padStart(6, '0')}Z`;
+  return `${isoPrefix}.${String(micro).padStart(6, '0')}Z`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `Nov 24 18:20:05`: local time, no year (RFC 3164). */
+function bsdStamp(ns: number): string {
+  const second = Math.floor(ns / 1e9);
+  if (second !== bsdSecond) {
+    bsdSecond = second;
+    const d = new Date(second * 1000);
+    const two = (n: number): string => String(n).padStart(2, '0');
+    bsdPrefix = `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  }
+  return bsdPrefix;
 }
 
 const fallbackHost = token(agentHost, 255);
+const hostOf = (ev: SyscallEvent): string => (ev.hostName ? cachedToken(ev.hostName, 255) : fallbackHost);
+
+export type SyslogFormat = 'rfc5424' | 'bsd';
+
+/** What precedes the event's JSON line in its message. */
+function header(ev: SyscallEvent, facility: number, format: SyslogFormat, withHost: boolean): string {
+  const pri = facility * 8 + syslogSeverity(ev);
+  if (format === 'rfc5424') return `<${pri}>1 ${timestamp(ev.timestamp)} ${hostOf(ev)} ${APP_NAME} ${process.pid} ${cachedToken(ev.eventName, 32)} - `;
+  return `<${pri}>${bsdStamp(ev.timestamp)} ${withHost ? `${hostOf(ev)} ` : ''}${APP_NAME}[${process.pid}]: `;
+}
 
 /**
  * One RFC 5424 message: `<PRI>1 TIMESTAMP HOSTNAME watchpost PROCID MSGID - JSON`. PROCID is Watchpost's pid
@@ -37,12 +84,8 @@ const fallbackHost = token(agentHost, 255);
  * event is the MSG, as the same JSON line `-o json` prints.
  */
 export function formatSyslog(ev: SyscallEvent, facility: number): string {
-  const pri = facility * 8 + syslogSeverity(ev);
-  const host = ev.hostName ? token(ev.hostName, 255) : fallbackHost;
-  return `<${pri}>1 ${timestamp(ev.timestamp)} ${host} ${APP_NAME} ${process.pid} ${token(ev.eventName, 32)} - ${eventToJson(ev)}`;
+  return `${header(ev, facility, 'rfc5424', true)}${eventToJson(ev)}`;
 }
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /**
  * The BSD format (RFC 3164) that local syslog daemons expect on /dev/log by default (rsyslog's imuxsock parser,
@@ -50,36 +93,53 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  * Unix socket, as libc's syslog() does.
  */
 export function formatBsd(ev: SyscallEvent, facility: number, withHost: boolean): string {
-  const pri = facility * 8 + syslogSeverity(ev);
-  const d = new Date(Math.floor(ev.timestamp / 1e6));
-  const two = (n: number): string => String(n).padStart(2, '0');
-  const stamp = `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-  const host = withHost ? `${ev.hostName ? token(ev.hostName, 255) : fallbackHost} ` : '';
-  return `<${pri}>${stamp} ${host}${APP_NAME}[${process.pid}]: ${eventToJson(ev)}`;
+  return `${header(ev, facility, 'bsd', withHost)}${eventToJson(ev)}`;
 }
 
-export type SyslogFormat = 'rfc5424' | 'bsd';
-
-/** RFC 6587 octet counting: `LEN SP MSG`, LEN in bytes, so a message may contain anything, newlines included. */
-export function octetCounted(message: string): Buffer {
-  const body = Buffer.from(message);
-  return Buffer.concat([Buffer.from(`${body.length} `), body]);
+/**
+ * The first n events as messages: each header (ASCII) and the event's shared JSON line without its newline; on TCP
+ * framed by octet counting (RFC 6587: `LEN SP MSG`, LEN in bytes, so a message may contain anything).
+ */
+function syslogBlock(batch: readonly SyscallEvent[], n: number, facility: number, format: SyslogFormat, kind: Transport['kind']): MessageBlock {
+  const lines = jsonLines(batch);
+  const heads = new Array<string>(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const json = lines.ends[i] - (i ? lines.ends[i - 1] : 0) - 1;
+    const head = header(batch[i], facility, format, kind !== 'unix');
+    heads[i] = kind === 'tcp' ? `${head.length + json} ${head}` : head;
+    total += heads[i].length + json;
+  }
+  const bytes = Buffer.allocUnsafeSlow(total);
+  const ends = new Uint32Array(n);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    off += bytes.write(heads[i], off, 'latin1');
+    off += lines.bytes.copy(bytes, off, i ? lines.ends[i - 1] : 0, lines.ends[i] - 1);
+    ends[i] = off;
+  }
+  return { bytes, ends };
 }
 
 type Transport = { kind: 'udp' | 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
 interface Connection {
-  send(messages: readonly string[]): Promise<number>;
+  /** Sends the messages in order; returns how many went out before a failure (only the rest is retried, never a duplicate). */
+  send(messages: Messages): Promise<number>;
   close(): void;
 }
 
-/** Sends one by one; a failure after some were sent reports those (so only the rest is retried, never a duplicate). */
-async function eachMessage(messages: readonly string[], send: (m: string) => Promise<void>): Promise<number> {
+/** Datagrams sent back to back before the event loop gets a turn: a slow receiver's cost stays bounded per turn. */
+const SLICE = 64;
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Sends one by one, SLICE at a time; a failure after some were sent reports those. */
+async function eachMessage(messages: Messages, send: (m: Buffer) => void | Promise<void>): Promise<number> {
   let done = 0;
   try {
-    for (const m of messages) {
-      await send(m);
-      done++;
+    for (let i = 0; i < messages.length; i++) {
+      await send(messages.message(i));
+      if (++done % SLICE === 0) await nextTurn();
     }
   } catch (err) {
     if (!done) throw err;
@@ -89,12 +149,12 @@ async function eachMessage(messages: readonly string[], send: (m: string) => Pro
 
 async function connectUdp(host: string, port: number): Promise<Connection> {
   const dgram = await import('node:dgram');
-  const { isIPv6 } = await import('node:net');
-  const sock = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+  const { lookup } = await import('node:dns/promises');
+  const { address, family } = await lookup(host); // once: a name is not looked up again for every datagram
+  const sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
   sock.unref();
   return {
-    send: (messages) =>
-      eachMessage(messages, (m) => new Promise<void>((resolve, reject) => sock.send(m, port, host, (err) => (err ? reject(err) : resolve())))),
+    send: (messages) => eachMessage(messages, (m) => new Promise<void>((resolve, reject) => sock.send(m, port, address, (err) => (err ? reject(err) : resolve())))),
     close: () => sock.close(),
   };
 }
@@ -114,9 +174,10 @@ async function connectTcp(host: string, port: number): Promise<Connection> {
   return {
     async send(messages) {
       if (failure) throw failure;
-      const frames = Buffer.concat(messages.map(octetCounted));
       // TCP syslog has no acknowledgement: "sent" means handed to the kernel on a live connection.
-      await new Promise<void>((resolve, reject) => sock.write(frames, (err) => (err ? reject(err) : resolve())));
+      const frames = messages.chunks();
+      for (let i = 0; i < frames.length - 1; i++) sock.write(frames[i]);
+      await new Promise<void>((resolve, reject) => sock.write(frames[frames.length - 1], (err) => (err ? reject(err) : resolve())));
       if (failure) throw failure;
       return messages.length;
     },
@@ -130,11 +191,10 @@ async function connectUnix(path: string): Promise<Connection> {
   return {
     send: (messages) =>
       eachMessage(messages, async (m) => {
-        const buf = Buffer.from(m);
         // A local receiver's queue is short (net.unix.max_dgram_qlen, often 10): EAGAIN means "a moment", not "down".
         for (let waited = 0; ; waited += 2) {
           try {
-            return sock.send(buf);
+            return sock.send(m);
           } catch (err) {
             if (!/EAGAIN/.test((err as Error).message) || waited >= 500) throw err;
             await new Promise((resolve) => setTimeout(resolve, 2));
@@ -159,9 +219,11 @@ export class SyslogOutput extends QueuedOutput {
     super(`syslog:${target}`, queue);
   }
 
-  protected async deliver(batch: readonly QueuedEvent[]): Promise<number> {
-    const withHost = this.transport.kind !== 'unix';
-    const messages = batch.map((q) => (this.format === 'bsd' ? formatBsd(q.ev, this.facility, withHost) : formatSyslog(q.ev, this.facility)));
+  protected override encode(batch: readonly SyscallEvent[], max: number): MessageBlock {
+    return syslogBlock(batch, max, this.facility, this.format, this.transport.kind);
+  }
+
+  protected async deliver(messages: Messages): Promise<number> {
     try {
       this.conn ??= await this.connect();
       return await this.conn.send(messages);

@@ -1,7 +1,8 @@
 import { UsageError } from '../model/errors.js';
+import type { SyscallEvent } from '../model/event.js';
 import { falcoJson, toFalco } from './falco-format.js';
-import { eventToJson } from './json.js';
-import { PermanentError, QueuedOutput, queueSettings, type QueuedEvent, type QueueSettings } from './queued-output.js';
+import { blockOf, type MessageBlock, type Messages } from './message-queue.js';
+import { PermanentError, QueuedOutput, queueSettings, type QueueSettings } from './queued-output.js';
 import { registerOutput } from './registry.js';
 import { TargetOptions } from './target-options.js';
 
@@ -14,6 +15,18 @@ export interface WebhookOutputOptions {
   queue: QueueSettings;
 }
 
+/** `[line,line,…]`: the JSON lines with their newlines turned into commas. */
+function jsonArray(lines: Messages): Buffer {
+  const body = Buffer.allocUnsafe(lines.byteLength + 1);
+  body[0] = 0x5b; // [
+  let off = 1;
+  for (const chunk of lines.chunks()) off += chunk.copy(body, off);
+  let end = 0;
+  for (const size of lines.sizes()) body[(end += size)] = 0x2c; // the newline ending each line (a JSON line has no other)
+  body[end] = 0x5d; // ]
+  return body;
+}
+
 /** Statuses worth retrying: the receiver is overloaded, restarting or timed out. Other 4xx will not get better. */
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 
@@ -24,28 +37,30 @@ export class WebhookOutput extends QueuedOutput {
     super(`webhook:${u.origin}${u.pathname}`, opts.queue); // the name shows in logs and metrics: no query (tokens)
   }
 
-  protected async deliver(batch: readonly QueuedEvent[]): Promise<number> {
+  protected override encode(batch: readonly SyscallEvent[], max: number): MessageBlock {
+    if (this.opts.format === 'json') return super.encode(batch, max);
+    return blockOf(batch.slice(0, max).map((ev) => falcoJson(toFalco(ev))));
+  }
+
+  protected async deliver(messages: Messages): Promise<number> {
     if (this.opts.format === 'json') {
-      await this.post(`[${batch.map((q) => eventToJson(q.ev)).join(',')}]`);
-      return batch.length;
+      await this.post(jsonArray(messages));
+      return messages.length;
     }
     let done = 0;
     try {
-      for (const { ev } of batch) {
-        await this.post(falcoJson(toFalco(ev)));
-        done++;
-      }
+      for (; done < messages.length; done++) await this.post(messages.message(done));
     } catch (err) {
       if (!done) throw err;
     }
     return done;
   }
 
-  private async post(body: string): Promise<void> {
+  private async post(body: Uint8Array): Promise<void> {
     const res = await fetch(this.opts.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'watchpost' },
-      body,
+      body: body as Uint8Array<ArrayBuffer>, // our buffers are never shared memory
       signal: AbortSignal.timeout(this.opts.timeoutMs),
     });
     await res.arrayBuffer().catch(() => undefined); // let the connection be reused
