@@ -183,6 +183,8 @@ export interface CaptureSummary {
   units: number;
   bytes: number;
   lost: number;
+  /** eBPF task records of other processes left out. */
+  skipped: number;
   events: string[];
   compat: boolean;
 }
@@ -253,8 +255,8 @@ export async function capacitySuite(bins: Record<WorkloadName, string>, dir: str
         w = await Workload.start([bins.storm, '--cpu', String(WORKLOAD_CPU), '--hold', syscall, String(CALLS)]);
         // captured with the events a run with detections traces; a run without them decodes the same records
         const { probe } = await livePath({ syscall, pid: w.pid, detect: true }, discard());
-        const meta: CaptureMeta = await captureStorm(capDir, backend, { ...probe, bufferKb: CAPTURE_BUFFER_KB }, w, syscall);
-        result.captures.push({ backend, syscall, issued: meta.issued, units: meta.units, bytes: meta.bytes, lost: meta.lost.events, events: meta.events, compat: meta.compat });
+        const meta: CaptureMeta = await captureStorm(capDir, backend, { ...probe, pids: [w.pid], bufferKb: CAPTURE_BUFFER_KB }, w, syscall);
+        result.captures.push({ backend, syscall, issued: meta.issued, units: meta.units, bytes: meta.bytes, lost: meta.lost.events, skipped: meta.skipped, events: meta.events, compat: meta.compat });
         log(`capacity: captured ${backend} ${syscall} storm: ${meta.issued} calls, ${meta.units} ${backend === 'ebpf' ? 'records' : 'pages'}, ${(meta.bytes / 2 ** 20).toFixed(1)} MB, ${meta.lost.events} lost`);
         for (const detect of [false, true]) {
           const row: CapacityRow = { backend, syscall, detect, passes: 0, errors: [] };

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LossCounters, ProbeOptions } from '../src/probes/types.js';
 import type { RecordSource } from '../src/probes/ebpf/drain.js';
-import { Rec, TaskRec } from '../src/probes/ebpf/record.js';
+import { Rec, RecordKind, TaskRec } from '../src/probes/ebpf/record.js';
 import type { RecordHandler } from '../src/probes/ebpf/ringbuf.js';
 import type { HandlerSpec, PageSource } from '../src/probes/tracefs/decoder.js';
 import { TracefsProbe } from '../src/probes/tracefs/probe.js';
@@ -35,6 +35,8 @@ export interface CaptureMeta {
   /** eBPF records or tracefs pages saved, and their bytes. */
   units: number;
   bytes: number;
+  /** eBPF task records (fork/exec/exit) of other processes left out (see captureStorm). */
+  skipped: number;
   /** What the probe counted lost while capturing (0 expected: the kernel buffer holds the whole storm). */
   lost: { events: number; byKind: Record<string, number> };
   ebpf?: { layout: string };
@@ -76,11 +78,14 @@ const PAGE_HEADER = 16;
 
 /**
  * Opens the backend's probe with `options`, lets the workload (started, waiting for go) run until it reports, and saves
- * what the probe's kernel buffer received into dir. Read every 5 ms like the live poll, so tracefs pages keep the live read rounds.
+ * what the probe's kernel buffer received into dir. Give `options.pids` the workload's pid: other processes' records
+ * would send a replay, long after they exited, to /proc for each of them (a live run finds them alive and cached). The
+ * eBPF task programs record every process, so the capture leaves the others' task records out itself. Read every 5 ms like the live poll, so tracefs pages keep the live read rounds.
  */
 export async function captureStorm(dir: string, backend: Backend, options: ProbeOptions, w: Pick<Workload, 'pid' | 'go' | 'report'>, syscall: string): Promise<CaptureMeta> {
   const bytes = new Bytes();
   let units = 0;
+  let skipped = 0;
   let read: () => number;
   let losses: () => LossCounters;
   let close: () => void;
@@ -89,6 +94,11 @@ export async function captureStorm(dir: string, backend: Backend, options: Probe
     const { EbpfProbe } = await import('../src/probes/ebpf/probe.js');
     const probe = new EbpfProbe(options);
     const copy: RecordHandler = (data, offset, length) => {
+      const kind = data.getUint32(offset, true);
+      if (kind !== RecordKind.syscall && data.getUint32(offset + TaskRec.tid, true) !== w.pid && (kind === RecordKind.exit || data.getUint32(offset + TaskRec.other, true) !== w.pid)) {
+        skipped++;
+        return;
+      }
       const out = bytes.room(8 + ((length + 7) & ~7));
       out.writeUInt32LE(length, 0);
       out.set(new Uint8Array(data.buffer, data.byteOffset + offset, length), 8);
@@ -141,6 +151,7 @@ export async function captureStorm(dir: string, backend: Backend, options: Probe
       lifecycle: options.lifecycle === true,
       bootId: bootId(),
       units,
+      skipped,
       bytes: bytes.length,
       lost: { events: lost.eventsLost ?? Object.values(lost.byEvent).reduce((a, b) => a + b, 0), byKind: Object.fromEntries(lost.losses.map((l) => [l.kind, l.count])) },
       ...extra,

@@ -28,6 +28,8 @@ export class ProcessTree {
   private readonly threadsOf = new Map<number, Set<number>>();
   private readonly dead: number[] = [];
   private latestNs = 0;
+  /** Tasks whose exit the probes reported before the seeding scan reached them (a zombie is still in /proc: keep it out). */
+  private exitedWhileSeeding: Set<number> | undefined;
 
   constructor(private readonly read: (tid: number) => ProcInfo | undefined = readProcInfo) {}
 
@@ -48,9 +50,6 @@ export class ProcessTree {
     setImmediate(slice);
     return this;
   }
-
-  /** Tasks whose exit the probes reported before the scan reached them (a zombie is still in /proc: not to be added). */
-  private exitedWhileSeeding: Set<number> | undefined;
 
   private seedProcess(pid: number, exited: Set<number>): void {
     if (this.byTid.has(pid) || exited.has(pid)) return; // the records or a lookup were first

@@ -182,7 +182,7 @@ export class ContainerNames {
 
 /** One GET over a unix socket; undefined when nothing listens, the connection fails, or no full answer comes in time. */
 async function getJson(socketPath: string, path: string, timeoutMs: number): Promise<{ status: number; body: unknown } | undefined> {
-  const { request } = await import('node:http'); // loaded when a runtime is first asked: start-up does without it
+  const { request } = await import('node:http'); // loaded when a runtime is first asked, not at start-up
   return new Promise((resolve) => {
     const req = request({ socketPath, path, method: 'GET', headers: { host: 'localhost', accept: 'application/json' }, agent: false });
     const timer = setTimeout(() => req.destroy(), timeoutMs);
@@ -319,7 +319,7 @@ const GRPC_NOT_FOUND = 5;
 
 /** containerd: the container in each namespace (Kubernetes' k8s.io first), then its image's digest. */
 async function askContainerd(socketPath: string, id: string, timeoutMs: number): Promise<Answer> {
-  const [{ connect: http2Connect }, { connect: netConnect }] = await Promise.all([import('node:http2'), import('node:net')]); // ~15 ms to load: not at start
+  const [{ connect: http2Connect }, { connect: netConnect }] = await Promise.all([import('node:http2'), import('node:net')]); // idem (node:http2 alone takes ~15 ms to load)
   const session = http2Connect('http://localhost', { createConnection: () => netConnect(socketPath) });
   session.on('error', () => {}); // each call below sees the failure as its own
   const timer = setTimeout(() => session.destroy(), timeoutMs);
