@@ -559,6 +559,25 @@ export function jsonLines(batch: readonly SyscallEvent[]): JsonLines {
   return (previous = out);
 }
 
+/** Events per part of a long batch (what a tracer read holds at most). */
+const PART = 4096;
+const parts = new WeakMap<readonly SyscallEvent[], ReadonlyArray<readonly SyscallEvent[]>>();
+
+/**
+ * A long batch (the rest of a kernel buffer read at stop) in parts of at most PART events, the same arrays for every
+ * output: each serialises a part only when its queue has room for it, and shares it with the others as any batch.
+ */
+export function batchParts(batch: readonly SyscallEvent[]): ReadonlyArray<readonly SyscallEvent[]> {
+  if (batch.length <= PART) return [batch];
+  let out = parts.get(batch);
+  if (out === undefined) {
+    const list: SyscallEvent[][] = [];
+    for (let i = 0; i < batch.length; i += PART) list.push(batch.slice(i, i + PART));
+    parts.set(batch, (out = list));
+  }
+  return out;
+}
+
 /** One event's JSON line, without the '\n'. */
 export function eventToJson(e: SyscallEvent): string {
   const w = lineWriter;
