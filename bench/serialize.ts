@@ -54,10 +54,14 @@ function recorded(path: string): SyscallEvent[] {
   return out;
 }
 
-/** Runs `work` over fresh copies of the batches for `seconds`; returns events/s. */
+/**
+ * Runs `work` over fresh copies of the batches for `seconds`; prints events/s, and CPU ns per event (user + system
+ * time of this process: on a shared machine, time spent descheduled is not the serialiser's).
+ */
 function measure(name: string, batches: SyscallEvent[][], seconds: number, work: (b: SyscallEvent[]) => number): void {
   let events = 0;
   let bytes = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const end = t0 + BigInt(seconds * 1e9);
   let now = t0;
@@ -67,8 +71,10 @@ function measure(name: string, batches: SyscallEvent[][], seconds: number, work:
     events += b.length;
     now = process.hrtime.bigint();
   }
+  const cpu = process.cpuUsage(cpu0);
   const s = Number(now - t0) / 1e9;
-  console.log(JSON.stringify({ bench: name, eventsPerSecond: Math.round(events / s), nsPerEvent: Math.round((s * 1e9) / events), bytesPerEvent: Math.round(bytes / events) }));
+  const cpuNs = (cpu.user + cpu.system) * 1000;
+  console.log(JSON.stringify({ bench: name, eventsPerSecond: Math.round(events / s), nsPerEvent: Math.round((s * 1e9) / events), cpuNsPerEvent: Math.round(cpuNs / events), bytesPerEvent: Math.round(bytes / events) }));
 }
 
 const args = process.argv.slice(2);

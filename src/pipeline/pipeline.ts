@@ -248,8 +248,10 @@ export class LivePipeline {
     await this.ready;
     for (;;) {
       if (this.queue.length) {
-        const batch = this.queue;
-        this.queue = [];
+        // at most a queue's worth at a time: what stop() drains at once (tens of thousands) reaches outputs in parts
+        const limit = this.options.queueLimit;
+        const batch = this.queue.length <= limit ? this.queue : this.queue.slice(0, limit);
+        this.queue = batch === this.queue ? [] : this.queue.slice(limit);
         if (this.reader?.saturated) setImmediate(() => this.reader?.tick()); // more is waiting in the kernel: read on as soon as there is room
         yield batch;
         continue;

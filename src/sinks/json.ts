@@ -211,14 +211,16 @@ class KindText {
   private compatTrue: Buffer | undefined;
   /**
    * Where the last line's text after its timestamp is in the writer's current buffer, and what it was made of: a storm
-   * repeats CPU, return value and arguments, so the next line copies it.
+   * repeats CPU, return value and arguments, so the next line copies it (the part up to the args, when only those differ).
    */
   restGen = -1;
   restStart = 0;
   restEnd = 0;
-  private restCpu = -1;
-  private restRet = 0;
-  private restCompat: unknown;
+  /** Bytes of the rest before the args: thread start, CPU, context, return value, flags. */
+  restMid = 0;
+  restCpu = -1;
+  restRet = 0;
+  restCompat: unknown;
   private restArgs: readonly EventArg[] = [];
   private restExtras: Buffer | undefined;
   /** `{"name":…,"type":…,"value":` by arg index, for the name and type it had last. */
@@ -283,9 +285,9 @@ class KindText {
     return this.heads[i];
   }
 
-  /** True when the text after the timestamp prints as the last line's did. */
-  sameRest(cpu: number, ret: number, compat: unknown, args: readonly EventArg[], extras: Buffer): boolean {
-    if (cpu !== this.restCpu || ret !== this.restRet || compat !== this.restCompat || extras !== this.restExtras) return false;
+  /** True when the args and what follows them print as the last line's did. */
+  sameArgs(args: readonly EventArg[], extras: Buffer): boolean {
+    if (extras !== this.restExtras) return false;
     const last = this.restArgs;
     if (args.length !== last.length) return false;
     for (let i = 0; i < args.length; i++) {
@@ -296,9 +298,10 @@ class KindText {
     return true;
   }
 
-  rememberRest(gen: number, start: number, end: number, cpu: number, ret: number, compat: unknown, args: readonly EventArg[], extras: Buffer): void {
+  rememberRest(gen: number, start: number, mid: number, end: number, cpu: number, ret: number, compat: unknown, args: readonly EventArg[], extras: Buffer): void {
     this.restGen = gen;
     this.restStart = start;
+    this.restMid = mid;
     this.restEnd = end;
     this.restCpu = cpu;
     this.restRet = ret;
@@ -446,24 +449,31 @@ class LineWriter {
     const compat = e.contextFlags.isCompat;
     const args = e.args;
     const extras = k.extrasOf(e);
-    if (k.restGen === this.gen && k.sameRest(cpu, ret, compat, args, extras)) {
-      const n = k.restEnd - k.restStart;
-      if (this.off + n > this.buf.length) this.grow(n);
-      this.buf.copyWithin(this.off, k.restStart, k.restEnd);
-      this.off += n;
-      return;
-    }
+    const sameMid = k.restGen === this.gen && cpu === k.restCpu && ret === k.restRet && compat === k.restCompat;
+    if (sameMid && k.sameArgs(args, extras)) return this.again(k.restStart, k.restEnd);
     const from = this.off;
-    this.bytes(t.start);
-    this.int(cpu);
-    this.bytes(k.head);
-    this.int(ret);
-    if (compat === true || compat === false) this.bytes(k.compat(compat));
-    else this.text(k.compatText(compat));
+    if (sameMid) this.again(k.restStart, k.restStart + k.restMid);
+    else {
+      this.bytes(t.start);
+      this.int(cpu);
+      this.bytes(k.head);
+      this.int(ret);
+      if (compat === true || compat === false) this.bytes(k.compat(compat));
+      else this.text(k.compatText(compat));
+    }
+    const mid = this.off - from;
     this.args(args, k);
     this.bytes(extras);
     this.byte(10);
-    k.rememberRest(this.gen, from, this.off, cpu, ret, compat, args, extras);
+    k.rememberRest(this.gen, from, mid, this.off, cpu, ret, compat, args, extras);
+  }
+
+  /** Bytes [start, end) written earlier into this buffer, again. */
+  private again(start: number, end: number): void {
+    const n = end - start;
+    if (this.off + n > this.buf.length) this.grow(n);
+    this.buf.copyWithin(this.off, start, end);
+    this.off += n;
   }
 
   private args(args: readonly EventArg[], k: KindText): void {
@@ -547,6 +557,25 @@ export function jsonLines(batch: readonly SyscallEvent[]): JsonLines {
   w.buf = Buffer.alloc(0); // the lines own it now
   made.set(batch, out);
   return (previous = out);
+}
+
+/** Events per part of a long batch (what a tracer read holds at most). */
+const PART = 4096;
+const parts = new WeakMap<readonly SyscallEvent[], ReadonlyArray<readonly SyscallEvent[]>>();
+
+/**
+ * A long batch (the rest of a kernel buffer read at stop) in parts of at most PART events, the same arrays for every
+ * output: each serialises a part only when its queue has room for it, and shares it with the others as any batch.
+ */
+export function batchParts(batch: readonly SyscallEvent[]): ReadonlyArray<readonly SyscallEvent[]> {
+  if (batch.length <= PART) return [batch];
+  let out = parts.get(batch);
+  if (out === undefined) {
+    const list: SyscallEvent[][] = [];
+    for (let i = 0; i < batch.length; i += PART) list.push(batch.slice(i, i + PART));
+    parts.set(batch, (out = list));
+  }
+  return out;
 }
 
 /** One event's JSON line, without the '\n'. */

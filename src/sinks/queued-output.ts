@@ -1,5 +1,5 @@
 import type { SyscallEvent, TraceStats } from '../model/event.js';
-import { jsonLines } from './json.js';
+import { batchParts, jsonLines } from './json.js';
 import { MessageQueue, type MessageBlock, type Messages } from './message-queue.js';
 import type { Output, OutputStats } from './output.js';
 import type { TargetOptions } from './target-options.js';
@@ -100,6 +100,13 @@ export abstract class QueuedOutput implements Output {
   protected async shutdown(): Promise<void> {}
 
   write(batch: readonly SyscallEvent[]): void {
+    for (const part of batchParts(batch)) this.enqueue(part);
+    if (this.queue.count > this.inflight && !this.pumping) {
+      this.pumping = this.pump().finally(() => (this.pumping = undefined));
+    }
+  }
+
+  private enqueue(batch: readonly SyscallEvent[]): void {
     if (batch.length === 0) return;
     const room = this.aborted ? 0 : Math.min(batch.length, this.queue.room());
     const accepted = room > 0 ? this.queue.push(this.encode(batch, room), room) : 0; // a full queue costs no serialising
@@ -109,9 +116,6 @@ export abstract class QueuedOutput implements Output {
         const { maxQueue, maxQueueBytes } = this.settings;
         this.warn('full', `queue full (${maxQueue} events or ${Math.round(maxQueueBytes / 1024)} KiB); dropping new events (${this.dropped} so far)`);
       }
-    }
-    if (this.queue.count > this.inflight && !this.pumping) {
-      this.pumping = this.pump().finally(() => (this.pumping = undefined));
     }
   }
 

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { SyscallEvent, TraceStats } from '../model/event.js';
 import { tableView } from '../detect/table-view.js';
-import { jsonLines } from './json.js';
+import { batchParts, jsonLines } from './json.js';
 import type { Output, OutputStats } from './output.js';
 import { eventToRow, eventToVerboseRow, TABLE_HEADER, TABLE_VERBOSE_HEADER } from './table.js';
 
@@ -34,10 +34,13 @@ export class StdoutOutput implements Output {
   async write(batch: readonly SyscallEvent[]): Promise<void> {
     if (this.broken) return;
     if (this.format === 'json') {
-      const lines = jsonLines(batch); // the lines other JSON outputs share, in one write
-      lines.retain(); // until the stream has written them: their buffer is reused afterwards
-      await this.flush(lines.bytes, () => lines.release());
-      this.sent += batch.length;
+      for (const part of batchParts(batch)) {
+        const lines = jsonLines(part); // the lines other JSON outputs share, in one write
+        lines.retain(); // until the stream has written them: their buffer is reused afterwards
+        await this.flush(lines.bytes, () => lines.release());
+        this.sent += part.length;
+        if (this.broken) return;
+      }
       return;
     }
     const { header, line } = TABLES[this.format];

@@ -120,6 +120,19 @@ describe('an output queue holds bytes, bounded in bytes', () => {
     void out.close(EMPTY_STATS);
   });
 
+  it('a long batch (a kernel buffer drained at stop) is taken in parts: those beyond the queue are never serialised', async () => {
+    const out = new Hanging('long', settings({ maxQueue: 5000, maxQueueBytes: 1 << 30 }));
+    let touched = 0;
+    const batch: SyscallEvent[] = range(0, 20_000).map((e) => {
+      const args = e.args;
+      return Object.defineProperty(e, 'args', { get: () => (touched++, args) });
+    });
+    out.write(batch);
+    assert.deepEqual([out.stats().queued, out.stats().dropped], [5000, 15_000]);
+    assert.ok(touched > 0 && touched <= 2 * 4096, `read the events of the two parts it took from, not all 20,000 (${touched} reads)`);
+    await out.close(EMPTY_STATS);
+  });
+
   it('shared lines a queue holds are not overwritten while later batches are made; once delivered, their buffer is reused', async () => {
     const out = new Gated('gated', settings({ maxBatch: 10_000 }));
     const held = range(5000, 300);
