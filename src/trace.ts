@@ -1,6 +1,7 @@
 import { EVENTS, findEvent } from './catalog/events.js';
 import type { EventDefinition } from './catalog/types.js';
 import { createDetector, type DetectOptions } from './detect/setup.js';
+import type { Detector } from './detect/detector.js';
 import type { WindowStats } from './detect/finding-window.js';
 import { UsageError } from './model/errors.js';
 import type { SyscallEvent, TraceStats } from './model/event.js';
@@ -76,6 +77,8 @@ export interface TraceOptions {
 }
 
 export interface TraceDetectOptions {
+  /** A detector built beforehand (createDetector): used as it is, the options below that build one are ignored. */
+  detector?: Detector;
   /** YAML rule files (Tracee-style signatures with CEL conditions). */
   rules?: readonly string[];
   /** Repeats of a finding (same signature, process, call) within this many seconds become one summary with the count; 0 or false: every finding (default 10). */
@@ -173,7 +176,8 @@ class LiveTrace implements Trace<StreamItem> {
 
   constructor(options: TraceOptions) {
     const detectOptions = detectOptionsOf(options);
-    this.detector = detectOptions ? createDetector(detectOptions) : undefined;
+    const given = typeof options.detect === 'object' ? options.detect.detector : undefined;
+    this.detector = given ? Promise.resolve(given) : detectOptions ? createDetector(detectOptions) : undefined;
     void this.detector?.then((d) => (this.detectorNow = d)).catch(() => {});
     const outputs = options.outputs?.map((o) => (typeof o === 'string' ? createOutputs(planOutputs([o]))[0] : o));
     this.outputs = outputs ? new OutputStage(outputs, options.onStats, options.terminal) : undefined;

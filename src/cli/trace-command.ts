@@ -52,8 +52,8 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
   const outputPlan = planOutputs(opts.output);
-  const detect = opts.detect === false ? undefined : { rules: opts.rules, detectOnly: opts.detectOnly, findingWindow: opts.findingWindow };
-  if (detect?.rules?.length) await createDetector(opts); // a bad rules file is a usage error, before the root check
+  // built here, once: a bad rules file is a usage error before the root check, and trace() takes this detector
+  const detect = opts.detect === false ? undefined : { detector: await createDetector(opts), detectOnly: opts.detectOnly };
   const options: TraceOptions = {
     events: opts.events?.length ? opts.events : undefined,
     scope: opts.scope,
