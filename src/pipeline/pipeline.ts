@@ -104,7 +104,7 @@ export class LivePipeline {
     this.enrich = new EventBuilder(this.clock, (tid) => this.tree.lookup(tid), { parseArguments: options.parseArguments });
     this.ready = this.start();
     this.ready.catch(() => {}); // surfaced through iteration (or finished) too
-    this.finished = options.outputs ? this.pump(options.outputs) : this.stopped;
+    this.finished = options.outputs ? this.pump(options.outputs) : this.ready.then(() => this.stopped); // a failed start rejects it
     this.finished.catch(() => {});
   }
 
