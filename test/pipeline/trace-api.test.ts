@@ -64,3 +64,11 @@ for (const backend of ['ebpf', 'tracefs'] as const) {
     });
   });
 }
+
+describe('trace() that cannot start', () => {
+  it('rejects ready and finished alike (nothing to wait for)', async () => {
+    const t = trace({ events: ['no_such_event'] });
+    await assert.rejects(t.ready, /unknown event|no_such_event/);
+    await assert.rejects(t.finished, /unknown event|no_such_event/);
+  });
+});
