@@ -1,12 +1,12 @@
 import { EVENTS, findEvent } from './catalog/events.js';
 import type { EventDefinition } from './catalog/types.js';
-import { createDetector, type DetectOptions } from './detect/setup.js';
+import { createDetector } from './detect/setup.js';
 import type { Detector } from './detect/detector.js';
 import type { WindowStats } from './detect/finding-window.js';
 import { UsageError } from './model/errors.js';
 import type { SyscallEvent, TraceStats } from './model/event.js';
 import type { Finding } from './model/finding.js';
-import { isStatsItem, type StatsItem, type StreamItem } from './model/stream.js';
+import type { StatsItem, StreamItem } from './model/stream.js';
 import { killRulesOf } from './enforce/kill-rules.js';
 import { OutputStage } from './pipeline/output-stage.js';
 import { LivePipeline } from './pipeline/pipeline.js';
@@ -138,10 +138,18 @@ function selectionOf(options: TraceOptions): Selection {
   return { events: options.events, scope: options.scope, policyFiles: options.policyFiles, kill: options.kill, enforce: options.enforce, allowHwTools: options.allowHwTools, backend: options.backend };
 }
 
-function detectOptionsOf(options: TraceOptions): DetectOptions | undefined {
+/** The detector a trace runs: the one given, or one built from the options; none without `detect`. */
+function detectorOf(options: TraceOptions): Promise<Detector> | undefined {
   if (!options.detect) return undefined;
   const d = options.detect === true ? {} : options.detect;
-  return { rules: d.rules, findingWindow: d.findingWindow, allowHwTool: options.allowHwTools };
+  return d.detector ? Promise.resolve(d.detector) : createDetector({ rules: d.rules, findingWindow: d.findingWindow, allowHwTool: options.allowHwTools });
+}
+
+/** The outputs a trace writes to: `-o` specs made into outputs (all at once, as the CLI plans them), objects as given. */
+function outputsOf(specs: ReadonlyArray<string | Output>): Output[] {
+  const strings = specs.filter((o): o is string => typeof o === 'string');
+  const made = strings.length ? createOutputs(planOutputs(strings)) : [];
+  return [...made, ...specs.filter((o): o is Output => typeof o !== 'string')];
 }
 
 /** Checks events, scope and policy files without tracing: throws the UsageError a bad input deserves. */
@@ -171,16 +179,13 @@ const DEFAULT_QUEUE_LIMIT = 4_096;
 class LiveTrace implements Trace<StreamItem> {
   private readonly pipeline: LivePipeline;
   private readonly outputs: OutputStage | undefined;
-  private readonly detector: ReturnType<typeof createDetector> | undefined;
-  private detectorNow: Awaited<ReturnType<typeof createDetector>> | undefined;
+  private readonly detector: Promise<Detector> | undefined;
+  private detectorNow: Detector | undefined;
 
   constructor(options: TraceOptions) {
-    const detectOptions = detectOptionsOf(options);
-    const given = typeof options.detect === 'object' ? options.detect.detector : undefined;
-    this.detector = given ? Promise.resolve(given) : detectOptions ? createDetector(detectOptions) : undefined;
+    this.detector = detectorOf(options);
     void this.detector?.then((d) => (this.detectorNow = d)).catch(() => {});
-    const outputs = options.outputs?.map((o) => (typeof o === 'string' ? createOutputs(planOutputs([o]))[0] : o));
-    this.outputs = outputs ? new OutputStage(outputs, options.onStats, options.terminal) : undefined;
+    this.outputs = options.outputs ? new OutputStage(outputsOf(options.outputs), options.onStats, options.terminal) : undefined;
     const mode = options.compat ?? 'auto';
     this.pipeline = new LivePipeline({
       selection: selectionOf(options),
@@ -193,7 +198,7 @@ class LiveTrace implements Trace<StreamItem> {
       pollMs: options.pollMs ?? 5,
       queueLimit: options.queueLimit ?? DEFAULT_QUEUE_LIMIT,
       detector: this.detector,
-      detectOnly: options.detect !== undefined && options.detect !== true && options.detect !== false && options.detect.detectOnly === true,
+      detectOnly: typeof options.detect === 'object' && options.detect.detectOnly === true,
       outputs: this.outputs,
     });
   }
@@ -242,10 +247,7 @@ class LiveTrace implements Trace<StreamItem> {
   }
   async *batches(): AsyncIterable<StreamItem[]> {
     if (this.outputs) throw new UsageError('this trace writes to its outputs: iterate a trace made without `outputs`');
-    for await (const batch of this.pipeline.batches()) {
-      const items = batch.some(isStatsItem) ? batch.filter((i) => !isStatsItem(i)) : batch;
-      if (items.length) yield items;
-    }
+    yield* this.pipeline.batches(); // stats readings join the stream only on its way to outputs
   }
   async *[Symbol.asyncIterator](): AsyncIterator<StreamItem> {
     for await (const batch of this.batches()) yield* batch;

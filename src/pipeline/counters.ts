@@ -20,6 +20,16 @@ export class Counters {
     this.enforcing = true;
   }
 
+  /** One event delivered (hot path). */
+  deliver(eventName: string): void {
+    this.delivered[eventName] = (this.delivered[eventName] ?? 0) + 1;
+  }
+
+  /** One event dropped on purpose by the policies (hot path). */
+  filter(eventName: string): void {
+    this.filtered[eventName] = (this.filtered[eventName] ?? 0) + 1;
+  }
+
   enforced(action: EnforcementAction, policy: string): void {
     const byPolicy = this.enforcements[action];
     byPolicy[policy] = (byPolicy[policy] ?? 0) + 1;

@@ -21,7 +21,6 @@ import { ProcessTree } from '../enrich/process-tree.js';
 import type { KillRule } from '../enforce/kill-rules.js';
 import type { SyscallEvent, TraceStats } from '../model/event.js';
 import type { StatsItem, StreamItem } from '../model/stream.js';
-import type { Policies } from '../policy/policy.js';
 import { planKernelFilters, probeFilters, refuseTracefsStrings, stringFilterOf } from '../policy/kernel-plan.js';
 import { decideCompat, type CompatMode } from '../probes/compat-support.js';
 import { openProbe } from '../probes/open.js';
@@ -115,7 +114,7 @@ export class LivePipeline {
     this.counters.enforced(action, rule.policy);
     this.policy.mark(ev);
     if (!ev.matchedPolicies.includes(rule.policy)) ev.matchedPolicies = [...ev.matchedPolicies, rule.policy];
-    this.counters.delivered[ev.eventName] = (this.counters.delivered[ev.eventName] ?? 0) + 1;
+    this.counters.deliver(ev.eventName);
     this.queue.push(ev, enforcementFinding(ev, action, rule.text, rule.policy));
   }
 
@@ -132,7 +131,7 @@ export class LivePipeline {
         isNewContainer: (s) => !this.containersAtStart.has(s.containerId), // container=new: not alive when tracing began
       });
       refuseTracefsStrings(setup.specs, this.options.selection.backend);
-      this.policy = new PolicyStage(setup.policies as Policies, this.counters);
+      this.policy = new PolicyStage(setup.policies, this.counters);
       const hidden = this.options.detectOnly ? () => true : (name: string) => setup.hidden.has(name);
       this.detect = new DetectStage(detector, hidden);
       this.counters.select(setup.events.map((e) => e.name));

@@ -127,10 +127,10 @@ export class PolicyStage {
   /** Hot path. */
   admit(ev: SyscallEvent): boolean {
     if (this.policies && !applyPolicies(this.policies, ev)) {
-      this.counters.filtered[ev.eventName] = (this.counters.filtered[ev.eventName] ?? 0) + 1;
+      this.counters.filter(ev.eventName);
       return false;
     }
-    this.counters.delivered[ev.eventName] = (this.counters.delivered[ev.eventName] ?? 0) + 1;
+    this.counters.deliver(ev.eventName);
     return true;
   }
 }

@@ -42,8 +42,9 @@ for (const backend of ['ebpf', 'tracefs'] as const) {
 
     it('with outputs: writes events and findings (in Tracee shape) to the file by itself, and finished resolves after the flush', async () => {
       const file = join(dir, `out-${backend}.json`);
+      const copy = join(dir, `copy-${backend}.json`);
       const sc = await startSyscaller(['ioperm:0x64:1:1']);
-      const t = trace({ backend, pids: [sc.pid], detect: true, outputs: [`json:${file}`] });
+      const t = trace({ backend, pids: [sc.pid], detect: true, outputs: [`json:${file},${copy}`] }); // Tracee's json:/a,/b
       try {
         await t.ready;
         await sc.go();
@@ -57,7 +58,8 @@ for (const backend of ['ebpf', 'tracefs'] as const) {
       assert.equal(lines[0].eventName, 'ioperm');
       const ids = lines.slice(1).map((l) => l.metadata?.Properties?.signatureID);
       assert.ok(ids.length > 0 && ids.every((id) => typeof id === 'string' && id.startsWith('WP-')), JSON.stringify(ids));
-      assert.deepEqual(t.outputStats().map((o) => [o.sent, o.dropped]), [[lines.length, 0]]);
+      assert.deepEqual(t.outputStats().map((o) => [o.sent, o.dropped]), [[lines.length, 0], [lines.length, 0]]);
+      assert.equal(readFileSync(copy, 'utf8'), readFileSync(file, 'utf8'), 'both files of one spec get the stream');
       await assert.rejects(async () => {
         for await (const _ of t) break;
       }, /writes to its outputs/);
