@@ -3,7 +3,8 @@
  * Writes BENCHMARKS.md and bench/results.json. See BENCHMARKS.md for the method.
  * Options: --quick (1 run each, smaller suites: for trying the harness, not for publishing); --rare-only (the rare-target
  * suite alone, printed, no report written); --capacity (the capacity suite alone, merged into the existing report);
- * --startup (start-up alone, 10 runs per backend, printed, no report written).
+ * --startup (start-up alone, 10 runs per backend, printed, no report written); --rss (peak RSS alone at 100k ioperm/s,
+ * both backends, 3 runs each or 1 with --quick, printed, no report written).
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,6 +77,10 @@ function leftovers(ourPids: Set<number>): string[] {
 /** Timed passes over a capture in each capacity replay process. */
 const CAPACITY_PASSES = 3;
 const RESULTS = join(ROOT, 'bench', 'results.json');
+/** The peak-RSS suite: ioperm calls per second, and how long Watchpost traces them before its VmHWM is read. */
+const RSS_RATE = 100_000;
+const RSS_HOLD_MS = 5000;
+const RSS_HOLD_QUICK_MS = 2000;
 
 function previousResults(): Results | undefined {
   return existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Results) : undefined;
@@ -134,6 +139,13 @@ async function main(): Promise<void> {
       }
       return;
     }
+    if (process.argv.includes('--rss')) {
+      for (const s of await liveSuite(bins, ['ebpf', 'tracefs'], RSS_RATE, quick ? RSS_HOLD_QUICK_MS : RSS_HOLD_MS, 'rss')) {
+        const sp = (x: { median: number; min: number; max: number } | undefined, digits: number): string => (x ? `${x.median.toFixed(digits)} (${x.min.toFixed(digits)}–${x.max.toFixed(digits)})` : '–');
+        log(`rss ${s.backend}: peak ${sp(s.peakRssMB, 1)} MB, delivered ${sp(s.eventsPerSec, 0)} of ${s.rate} ev/s over ${s.peakRssMB?.n ?? 0} runs${s.errors.length ? `; ${s.errors.length} failed: ${s.errors[0]}` : ''}`);
+      }
+      return;
+    }
     if (process.argv.includes('--capacity')) {
       const capacity = await capacitySuite(bins, dir, REPS, CAPACITY_PASSES);
       capacity.revision = rev;
@@ -161,7 +173,7 @@ async function main(): Promise<void> {
     capacity.command = 'sudo npm run bench';
     const accounting = await accountingSuite(bins, ['ebpf', 'tracefs']);
     const startup = await liveSuite(bins, ['ebpf', 'tracefs'], 10_000, 0, 'startup');
-    const rss = await liveSuite(bins, ['ebpf', 'tracefs'], 100_000, quick ? 2000 : 5000, 'rss');
+    const rss = await liveSuite(bins, ['ebpf', 'tracefs'], RSS_RATE, quick ? RSS_HOLD_QUICK_MS : RSS_HOLD_MS, 'rss');
 
     const cleanup = leftovers(launchedPids);
     m.loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
