@@ -3,8 +3,9 @@ import { mmap, munmap, PAGE_SIZE, PROT_READ, PROT_WRITE } from './sys.js';
 
 /**
  * Consumer side of a BPF ring buffer (BPF_MAP_TYPE_RINGBUF).
- * Layout: consumer page (RW) at offset 0; producer page and the data area, mapped twice back to back (RO),
- * at offset PAGE_SIZE, so a record that wraps is still contiguous in our view.
+ * Layout: consumer page (RW) at offset 0; producer page and the data area (RO) at offset PAGE_SIZE. The kernel offers
+ * the data area twice back to back so that a wrapping record is contiguous, but every mapped page counts in our RSS
+ * from mmap on (the kernel maps them all at once): we map it once and copy the rare record that wraps.
  */
 
 const BUSY = 0x80000000;
@@ -24,13 +25,15 @@ export class RingBuffer {
   private readonly data: DataView;
   private readonly mask: number;
   private readonly producerLength: number;
+  /** A record that wraps, made contiguous (grown to the longest seen). */
+  private wrapped = new DataView(new ArrayBuffer(256));
 
   /** `size` must be a power of two and a multiple of the page size. */
   constructor(name: string, readonly size: number) {
     if (size < PAGE_SIZE || (size & (size - 1)) !== 0) throw new Error(`ring buffer size ${size} must be a power of two >= ${PAGE_SIZE}`);
     this.map = new BpfMap({ name, type: MapType.ringbuf, keySize: 0, valueSize: 0, maxEntries: size });
     this.mask = size - 1;
-    this.producerLength = PAGE_SIZE + 2 * size;
+    this.producerLength = PAGE_SIZE + size;
     try {
       this.consumer = mmap(PAGE_SIZE, PROT_READ | PROT_WRITE, this.map.fd, 0, 'mapping the ring buffer consumer page');
       this.producer = mmap(this.producerLength, PROT_READ, this.map.fd, PAGE_SIZE, 'mapping the ring buffer data');
@@ -40,7 +43,7 @@ export class RingBuffer {
     }
     this.consumerPos = new BigUint64Array(this.consumer.buffer, 0, 1);
     this.producerPos = new BigUint64Array(this.producer.buffer, 0, 1);
-    this.data = new DataView(this.producer.buffer, PAGE_SIZE, 2 * size);
+    this.data = new DataView(this.producer.buffer, PAGE_SIZE, size);
   }
 
   get fd(): number {
@@ -64,6 +67,7 @@ export class RingBuffer {
     const avail = Number(end - start);
     if (avail <= 0) return 0;
     const data = this.data;
+    const size = this.size;
     const base = Number(start & BigInt(this.mask));
     let off = 0;
     let n = 0;
@@ -73,13 +77,26 @@ export class RingBuffer {
       if (hdr & BUSY) break;
       const len = hdr & LENGTH_MASK;
       if (!(hdr & DISCARDED)) {
-        handle(data, at + HEADER, len);
+        // the 8-byte header never wraps (records are 8-aligned, the size a power of two); the body may
+        if (at + HEADER + len <= size) handle(data, at + HEADER, len);
+        else handle(this.unwrap(at + HEADER, len), 0, len);
         n++;
       }
       off += (len + HEADER + 7) & ~7;
     }
     if (off > 0) Atomics.store(this.consumerPos, 0, start + BigInt(off));
     return n;
+  }
+
+  /** A record body that starts at `from` and runs past the end of the data area (its rest is at the start), in one piece. */
+  private unwrap(from: number, len: number): DataView {
+    if (this.wrapped.byteLength < len) this.wrapped = new DataView(new ArrayBuffer(len));
+    const out = new Uint8Array(this.wrapped.buffer);
+    const src = new Uint8Array(this.data.buffer, this.data.byteOffset, this.size);
+    const head = this.size - from; // `from` is at most the end of the area: its header was inside
+    out.set(src.subarray(from, this.size), 0);
+    out.set(src.subarray(0, len - head), head);
+    return this.wrapped;
   }
 
   close(): void {
