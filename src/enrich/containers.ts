@@ -36,9 +36,11 @@ interface Cached {
  * left to the caller (who may ask for the parent).
  */
 export class ContainerResolver {
-  private readonly byProcess = new Map<string, Cached>();
-  /** Only cgroup ids whose v2 path decides: a container's, or any on a host without v1 hierarchies. */
-  private readonly byCgroupId = new Map<number, ContainerMatch | null>();
+  /** By pid, then start time (a reused pid is another process). Hot path: numeric keys, no key built per event. */
+  private readonly byProcess = new Map<number, Map<number, Cached>>();
+  private processCount = 0;
+  /** Only cgroup ids whose v2 path decides: a container's (or the host's, `container` undefined), or any on a host without v1 hierarchies. */
+  private readonly byCgroupId = new Map<number, ContainerContext>();
   private cgroupIndexBuilt = 0;
 
   constructor(private readonly source: CgroupSource = procSource) {}
@@ -46,16 +48,14 @@ export class ContainerResolver {
   resolve(pid: number, startTime: number, cgroupId?: number): ContainerContext | undefined {
     if (cgroupId) {
       const hit = this.byCgroupId.get(cgroupId);
-      if (hit !== undefined) return { cgroupId, container: hit ?? undefined };
+      if (hit !== undefined) return hit;
     }
-    const key = `${pid}:${startTime}`;
-    const cached = this.byProcess.get(key);
+    const cached = this.byProcess.get(pid)?.get(startTime);
     if (cached && (!cgroupId || cached.kernelCgroupId === cgroupId)) return cached.ctx;
     const fromProc = this.read(pid);
     if (fromProc) {
-      if (this.byProcess.size >= MAX_CACHED) this.byProcess.clear();
-      this.byProcess.set(key, { ctx: fromProc.ctx, kernelCgroupId: cgroupId });
-      if (fromProc.ctx.cgroupId && fromProc.decisive) this.remember(fromProc.ctx.cgroupId, fromProc.ctx.container ?? null);
+      this.cache(pid, startTime, { ctx: fromProc.ctx, kernelCgroupId: cgroupId });
+      if (fromProc.ctx.cgroupId && fromProc.decisive) this.remember(fromProc.ctx.cgroupId, fromProc.ctx.container);
       return cgroupId ? { cgroupId, container: fromProc.ctx.container } : fromProc.ctx;
     }
     if (cached) return cached.ctx; // gone since: what it was last seen in
@@ -66,9 +66,15 @@ export class ContainerResolver {
     return undefined;
   }
 
-  /** Forget a process (exec can move it; exit frees the key for reuse). */
-  forget(pid: number, startTime: number): void {
-    this.byProcess.delete(`${pid}:${startTime}`);
+  private cache(pid: number, startTime: number, entry: Cached): void {
+    if (this.processCount >= MAX_CACHED) {
+      this.byProcess.clear();
+      this.processCount = 0;
+    }
+    let starts = this.byProcess.get(pid);
+    if (starts === undefined) this.byProcess.set(pid, (starts = new Map()));
+    if (!starts.has(startTime)) this.processCount++;
+    starts.set(startTime, entry);
   }
 
   /** The process's container, and whether its cgroup v2 path alone decided it (so its v2 id may stand for it). */
@@ -86,9 +92,9 @@ export class ContainerResolver {
     return { ctx: cgroupId || container ? { cgroupId, container } : NONE, decisive };
   }
 
-  private remember(cgroupId: number, container: ContainerMatch | null): void {
+  private remember(cgroupId: number, container: ContainerMatch | undefined): void {
     if (this.byCgroupId.size >= MAX_CACHED) this.byCgroupId.clear();
-    this.byCgroupId.set(cgroupId, container);
+    this.byCgroupId.set(cgroupId, Object.freeze({ cgroupId, container }));
   }
 
   /**
@@ -116,7 +122,7 @@ export class ContainerResolver {
         try {
           const ino = Number(statSync(`${dir}/${name}`, { bigint: true }).ino);
           const match = containerFromPath(path) ?? (hostDecides ? null : undefined);
-          if (match !== undefined && !this.byCgroupId.has(ino)) this.remember(ino, match);
+          if (match !== undefined && !this.byCgroupId.has(ino)) this.remember(ino, match ?? undefined);
           if (ino === cgroupId) found = match;
         } catch {
           continue;
