@@ -100,7 +100,7 @@ export async function livePath(sel: Selection, sink: Writable): Promise<LivePath
 // ─── end of ADAPTER ──────────────────────────────────────────────────────────────────────────────────────────────────
 
 /** The records LiveTrace's tick reads at most per drain: its queue limit. */
-const DRAIN_BUDGET = 4096;
+const DRAIN_BUDGET = 1024;
 
 /** A sink that takes every chunk at once and keeps only the count of bytes (an output faster than any real one). */
 function discard(): Writable & { bytes: number } {

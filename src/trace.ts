@@ -172,8 +172,12 @@ export function explainTrace(options: TraceOptions): string {
   return `${explainPlan(plan, fieldNamesOf(setup.events))}${enforcement}`;
 }
 
-/** Events held between the kernel and a consumer: bounded, so memory stays flat whatever the event rate. */
-const DEFAULT_QUEUE_LIMIT = 4_096;
+/**
+ * Events held between the kernel and a consumer: bounded, so memory stays flat whatever the event rate. Also the most
+ * one read builds at once: 4096 let a batch outlive young-generation collections, and its events filled the old
+ * generation (peak RSS at 100k ioperm/s measured 181 MB with 4096, 117 with 1024, at the same delivered rate).
+ */
+const DEFAULT_QUEUE_LIMIT = 1_024;
 
 /** A live run seen through the public interface. */
 class LiveTrace implements Trace<StreamItem> {
