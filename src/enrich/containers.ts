@@ -23,6 +23,8 @@ const MAX_CACHED = 65_536;
 const PF_EXITING = 0x4; // include/linux/sched.h
 
 interface Cached {
+  /** The process's start time: another one under the same pid is another process. */
+  startTime: number;
   ctx: ContainerContext;
   /** The cgroup id the kernel reported when it was read: another one means the process moved. */
   kernelCgroupId: number | undefined;
@@ -36,9 +38,10 @@ interface Cached {
  * left to the caller (who may ask for the parent).
  */
 export class ContainerResolver {
-  private readonly byProcess = new Map<string, Cached>();
+  /** By pid (numeric keys: resolve runs once per event). */
+  private readonly byProcess = new Map<number, Cached>();
   /** Only cgroup ids whose v2 path decides: a container's, or any on a host without v1 hierarchies. */
-  private readonly byCgroupId = new Map<number, ContainerMatch | null>();
+  private readonly byCgroupId = new Map<number, ContainerContext>();
   private cgroupIndexBuilt = 0;
 
   constructor(private readonly source: CgroupSource = procSource) {}
@@ -46,15 +49,15 @@ export class ContainerResolver {
   resolve(pid: number, startTime: number, cgroupId?: number): ContainerContext | undefined {
     if (cgroupId) {
       const hit = this.byCgroupId.get(cgroupId);
-      if (hit !== undefined) return { cgroupId, container: hit ?? undefined };
+      if (hit !== undefined) return hit;
     }
-    const key = `${pid}:${startTime}`;
-    const cached = this.byProcess.get(key);
+    let cached = this.byProcess.get(pid);
+    if (cached !== undefined && cached.startTime !== startTime) cached = undefined;
     if (cached && (!cgroupId || cached.kernelCgroupId === cgroupId)) return cached.ctx;
     const fromProc = this.read(pid);
     if (fromProc) {
       if (this.byProcess.size >= MAX_CACHED) this.byProcess.clear();
-      this.byProcess.set(key, { ctx: fromProc.ctx, kernelCgroupId: cgroupId });
+      this.byProcess.set(pid, { startTime, ctx: fromProc.ctx, kernelCgroupId: cgroupId });
       if (fromProc.ctx.cgroupId && fromProc.decisive) this.remember(fromProc.ctx.cgroupId, fromProc.ctx.container ?? null);
       return cgroupId ? { cgroupId, container: fromProc.ctx.container } : fromProc.ctx;
     }
@@ -68,7 +71,7 @@ export class ContainerResolver {
 
   /** Forget a process (exec can move it; exit frees the key for reuse). */
   forget(pid: number, startTime: number): void {
-    this.byProcess.delete(`${pid}:${startTime}`);
+    if (this.byProcess.get(pid)?.startTime === startTime) this.byProcess.delete(pid);
   }
 
   /** The process's container, and whether its cgroup v2 path alone decided it (so its v2 id may stand for it). */
@@ -88,7 +91,7 @@ export class ContainerResolver {
 
   private remember(cgroupId: number, container: ContainerMatch | null): void {
     if (this.byCgroupId.size >= MAX_CACHED) this.byCgroupId.clear();
-    this.byCgroupId.set(cgroupId, container);
+    this.byCgroupId.set(cgroupId, Object.freeze({ cgroupId, container: container ?? undefined })); // shared by its events
   }
 
   /**
