@@ -29,8 +29,16 @@ export class EpochClock {
       ns -= 1e9;
       seconds += 1;
     }
-    return seconds === 0 ? String(ns) : `${seconds}${String(ns).padStart(9, '0')}`;
+    if (seconds === 0) return String(ns);
+    if (seconds !== this.lastSeconds) {
+      this.lastSeconds = seconds;
+      this.lastPrefix = String(seconds);
+    }
+    return this.lastPrefix + (ns >= 1e8 ? String(ns) : String(ns).padStart(9, '0')); // hot path: the seconds' text made once a second
   }
+
+  private lastSeconds = -1;
+  private lastPrefix = '';
 }
 
 /**

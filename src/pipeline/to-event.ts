@@ -62,6 +62,31 @@ export class EventBuilder {
     return v;
   }
 
+  /** Per event: the index of its one arg with a decoder, when that arg alone decides `decoded` (-1: none, or not memoised). */
+  private readonly decoderArg = new Map<EventDefinition, number>();
+  private readonly decodedBy = new Map<EventDefinition, Map<EventArg['value'], Readonly<Record<string, string>> | undefined>>();
+
+  /** Decoded names depend only on the decoder's arg: made once per value and shared (frozen) by the events that have it. */
+  private decoded(def: EventDefinition, args: EventArg[], entryStruct: Uint8Array | null | undefined): Record<string, string> | undefined {
+    let at = this.decoderArg.get(def);
+    if (at === undefined) {
+      const withDecoder = def.args.flatMap((a, i) => (a.decoder !== undefined ? [i] : []));
+      at = withDecoder.length === 1 && def.entryRead === undefined ? withDecoder[0] : -1;
+      this.decoderArg.set(def, at);
+    }
+    if (at < 0) return decodedArgs(def, args, entryStruct);
+    let byValue = this.decodedBy.get(def);
+    if (byValue === undefined) this.decodedBy.set(def, (byValue = new Map()));
+    const value = args[at].value;
+    let out = byValue.get(value);
+    if (out === undefined && !byValue.has(value)) {
+      if (byValue.size >= MAX_CACHED) byValue.clear();
+      const made = decodedArgs(def, args, entryStruct);
+      byValue.set(value, (out = made && Object.freeze(made)));
+    }
+    return out as Record<string, string> | undefined;
+  }
+
   /** Port owners depend only on the arguments: computed once per (event, the args its entry's `ports` names). */
   private ports(def: EventDefinition, args: EventArg[]): ReturnType<typeof portsOf> {
     if (def.ports === undefined) return undefined;
@@ -91,7 +116,7 @@ export class EventBuilder {
       (hostPpid ? this.containers.resolve(hostPpid, this.lookup(hostPpid)?.startTime ?? 0) : undefined); // gone: its parent's
     const container = cc?.container;
     const names = container ? this.names.get(container.id, container.runtime) : undefined; // cached; never waits
-    const decoded = decodedArgs(def, args, s.entryStruct);
+    const decoded = this.decoded(def, args, s.entryStruct);
     const ports = this.ports(def, args);
     if (decoded && this.options.parseArguments) for (const a of args) if (decoded[a.name] !== undefined) a.value = decoded[a.name];
     const ev: SyscallEvent = {
