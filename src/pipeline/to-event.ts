@@ -2,12 +2,14 @@ import type { EventDefinition } from '../catalog/types.js';
 import type { EventArg, SyscallEvent } from '../model/event.js';
 import type { CompletedSyscall } from '../probes/types.js';
 import { ContainerResolver } from '../enrich/containers.js';
-import { decodedArgs, errnoOf, portsKey, portsOf } from '../enrich/details.js';
+import { decodedArgs, errnoOf, portsOf } from '../enrich/details.js';
 import { entityId } from '../enrich/entity-id.js';
 import { ContainerNames } from '../enrich/runtime-api.js';
 import type { ProcInfo } from '../enrich/proc.js';
 import type { EpochClock } from './clock.js';
 import { agentHost } from '../enrich/agent-host.js';
+
+type Ports = ReturnType<typeof portsOf>;
 
 /** What user space knows of a thread: the process tree, or /proc. */
 export type ThreadLookup = (tid: number) => ProcInfo | undefined;
@@ -49,7 +51,6 @@ export class EventBuilder {
   private readonly executables = new Map<string, { path: string }>();
   private readonly eventIds = new Map<number, string>();
   private readonly entityIds = new Map<number, { start: number; id: number }>();
-  private readonly portCache = new Map<string, ReturnType<typeof portsOf>>();
 
   /** Entity ids by task id, recomputed only when the start time differs (pid reuse). Hot path: numeric keys. */
   private entity(id: number, start: number | undefined): number {
@@ -87,10 +88,34 @@ export class EventBuilder {
     return out as Record<string, string> | undefined;
   }
 
-  /** Port owners depend only on the arguments: computed once per (event, the args its entry's `ports` names). */
-  private ports(def: EventDefinition, args: EventArg[]): ReturnType<typeof portsOf> {
-    if (def.ports === undefined) return undefined;
-    return memo(this.portCache, portsKey(def, args), () => portsOf(def, args));
+  /** Per event: the indexes of the args its `ports` names (the second -1 for a level). */
+  private readonly portArgs = new Map<EventDefinition, readonly [number, number]>();
+  private readonly portCache = new Map<EventDefinition, Map<EventArg['value'], Map<EventArg['value'], Ports>>>();
+
+  /** Port owners depend only on the args the entry's `ports` names: computed once per their values (numeric keys, no string per event). */
+  private ports(def: EventDefinition, args: EventArg[]): Ports {
+    const p = def.ports;
+    if (p === undefined) return undefined;
+    let at = this.portArgs.get(def);
+    if (at === undefined) {
+      const index = (name: string): number => def.args.findIndex((a) => a.name === name);
+      this.portArgs.set(def, (at = p.kind === 'range' ? [index(p.from), index(p.num)] : [index(p.level), -1]));
+    }
+    const first = args[at[0]]?.value ?? null;
+    const second = at[1] < 0 ? null : (args[at[1]]?.value ?? null);
+    let byFirst = this.portCache.get(def);
+    if (byFirst === undefined) this.portCache.set(def, (byFirst = new Map()));
+    let bySecond = byFirst.get(first);
+    if (bySecond === undefined) {
+      if (byFirst.size >= MAX_CACHED) byFirst.clear();
+      byFirst.set(first, (bySecond = new Map()));
+    }
+    let out = bySecond.get(second);
+    if (out === undefined && !bySecond.has(second)) {
+      if (bySecond.size >= MAX_CACHED) bySecond.clear();
+      bySecond.set(second, (out = portsOf(def, args)));
+    }
+    return out;
   }
 
   constructor(
