@@ -144,6 +144,7 @@ export class EventBuilder {
     const decoded = this.decoded(def, args, s.entryStruct);
     const ports = this.ports(def, args);
     if (decoded && this.options.parseArguments) for (const a of args) if (decoded[a.name] !== undefined) a.value = decoded[a.name];
+    const threadEntityId = this.entity(s.tid, startTime);
     const ev: SyscallEvent = {
       timestamp: this.clock.toEpoch(s.monoNs),
       exactTimestamp: this.clock.toEpochDigits(s.monoNs),
@@ -174,8 +175,8 @@ export class EventBuilder {
       stackAddresses: NO_ADDRESSES,
       // Tracee: the container's entrypoint runs (not the runtime's init still setting it up)
       contextFlags: FLAGS[container !== undefined && !(ctx?.comm ?? info?.comm ?? '').startsWith('runc:') ? 1 : 0][s.compat ? 1 : 0],
-      threadEntityId: this.entity(s.tid, startTime),
-      processEntityId: hostPid === s.tid ? this.entity(s.tid, startTime) : this.entity(hostPid, procStart),
+      threadEntityId,
+      processEntityId: hostPid === s.tid ? threadEntityId : this.entity(hostPid, procStart),
       parentEntityId: this.entity(hostPpid, this.lookup(hostPpid)?.startTime),
       args,
       metadata: NO_METADATA,
