@@ -1,4 +1,4 @@
-// Bundles the CLI after `tsc`: dist/src/cli/main.js becomes dist/src/cli/entry.js and the ~100 modules it imports in
+// Bundles the CLI after `tsc`: dist/src/cli/main.js becomes dist/src/cli/program.js and the ~100 modules it imports in
 // one file (what each command loads later, in dist/src/cli/chunks/). Node 20 pays ~1 ms per ES module at start and
 // has no compile cache: the bundle starts the CLI tens of ms sooner. The library (dist/src/trace.js) stays unbundled.
 // The input is tsc's output, never this script's: running it twice gives the same files.
@@ -11,7 +11,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 rmSync(`${cli}chunks`, { recursive: true, force: true }); // a previous bundle's chunks
 await build({
   entryPoints: [
-    { in: `${cli}entry.js`, out: 'main' },
+    { in: `${cli}program.js`, out: 'main' },
     // doctor's round trip spawns ./trigger-child.js beside its own module, which the bundle moves into chunks/
     { in: `${cli}../doctor/trigger-child.js`, out: 'chunks/trigger-child' },
   ],
