@@ -1,7 +1,9 @@
-// Bundles the CLI after `tsc`: dist/src/cli/main.js becomes dist/src/cli/program.js and the ~100 modules it imports in
-// one file (what each command loads later, in dist/src/cli/chunks/). Node 20 pays ~1 ms per ES module at start and
-// has no compile cache: the bundle starts the CLI tens of ms sooner. The library (dist/src/trace.js) stays unbundled.
-// The input is tsc's output, never this script's: running it twice gives the same files.
+// Bundles the CLI after `tsc`: dist/src/cli/main.js becomes program.js with the ~100 modules it imports, in main.js and
+// a dozen shared chunks in dist/src/cli/chunks/ (esbuild's code splitting: what one command alone needs, such as doctor
+// or the eBPF probe, is a chunk of its own, loaded when used). Node 20 has no compile cache and resolves, reads and
+// links every ES module on its own: measured, the bundle starts the CLI ~30 ms of CPU sooner (--help: 96 -> 66 ms).
+// The library (dist/src/trace.js) stays unbundled. The input is tsc's output, never this script's: running it twice
+// gives the same files.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 
