@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
-import { startSyscaller, syscallerPath } from '../support/syscaller.js';
+import { ownSyscaller, startSyscaller } from '../support/syscaller.js';
 import { waitFor } from './support/events.js';
 import { freePort, startNats, startPrometheus, tempDir, type Started } from './support/servers.js';
 import { readStream } from './support/nats.js';
@@ -52,17 +52,9 @@ async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
-/**
- * The syscall helper under a name of its own, so `-s comm=NAME` keeps other processes' calls (other tests run
- * system-wide too) out of the counts.
- */
-function ownHelper(name: string): { exe: string; scope: string[] } {
-  const dir = tempDir('helper');
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const comm = `${name}${process.pid % 100000}`.slice(0, 15);
-  const exe = join(dir, comm);
-  copyFileSync(syscallerPath(), exe);
-  chmodSync(exe, 0o755);
+/** The syscall helper under a comm of this run's own, and the scope that keeps every other process's calls out of the counts. */
+function ownHelper(prefix: string): { exe: string; scope: string[] } {
+  const { exe, comm } = ownSyscaller(prefix);
   return { exe, scope: ['-s', `comm=${comm}`] };
 }
 
