@@ -77,6 +77,9 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new EnvironmentError('tracing needs root (tracefs and the syscall tracepoints are root-only): run `sudo ./watchpost`');
   }
+  // A signal that came during a synchronous step above (compiling --rules) is handled in the event loop's next poll:
+  // two check phases away when this runs from an I/O callback (seen: one immediate ran 9 ms before the handler).
+  for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
   if (stopping) {
     process.stderr.write(`watchpost: ${stopping} before tracing started; nothing was traced\n`);
     process.exitCode = 128 + osConstants.signals[stopping];

@@ -118,15 +118,14 @@ const STOP_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 const stopHandlers = Object.values(STOP_SIGNALS).reduce((mask, n) => mask | (1n << BigInt(n - 1)), 0n);
 
 /**
- * A rules file that takes a while to load (each rule's CEL condition is compiled): about half a second. Today the CLI
- * sees a signal before tracing only while the rules module is imported (the compile itself is synchronous, and the
- * check comes right after it); the load time is the window once it also looks after the compile.
+ * A rules file that takes a while to load (each rule's CEL condition is compiled): about half a second for 400 rules.
+ * The compile is synchronous: a signal that lands in it is handled after it, and the CLI looks for one before tracing.
  */
-function slowRules(dir: string): string {
-  const file = join(dir, 'many-rules.yaml');
+function slowRules(dir: string, count = 400): string {
+  const file = join(dir, `many-rules-${count}.yaml`);
   const rule = (i: number): string =>
     `- id: R-${1000 + i}\n  name: rule ${i}\n  severity: 1\n  events: [ioperm]\n  condition: ev.args.turn_on == 1 && ev.args.from == ${i} && ev.processName.matches("^x${i}[a-z]+$")\n`;
-  writeFileSync(file, Array.from({ length: 400 }, (_, i) => rule(i)).join(''));
+  writeFileSync(file, Array.from({ length: count }, (_, i) => rule(i)).join(''));
   return file;
 }
 
@@ -172,6 +171,31 @@ describe('a signal during start-up leaves nothing armed', { timeout: 600_000 }, 
         assert.deepEqual(leftOf(r.pid), []);
       }
       assert.ok(Date.now() - t0 < 60_000, 'bounded');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a signal while the rules compile (after their module loaded): still "before tracing started", nothing attached', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchpost-rules-signal-'));
+    try {
+      const rules = slowRules(dir, 2000); // 2-4 s to compile: the signal lands 300 ms in, well inside it
+      const signals = Object.entries(STOP_SIGNALS) as Array<[NodeJS.Signals, number]>;
+      const late = (): ((pid: number) => boolean) => {
+        let since = 0;
+        return (pid) => {
+          if (!since && (caught(pid) & stopHandlers) === stopHandlers) since = Date.now();
+          return since > 0 && Date.now() - since >= 300;
+        };
+      };
+      const runs = await raceAll(signals.map(([signal]) => ({ backend: 'ebpf', signal, appeared: late(), extra: ['--rules', rules] })), 1);
+      for (const [i, [signal, n]] of signals.entries()) {
+        const r = runs[i];
+        assert.ok(r.appeared, `the CLI never set its signal handlers: ${r.stderr}`);
+        assert.equal(r.code, 128 + n, `exit 128+${n} for ${signal}: ${r.stderr}`);
+        assert.equal(r.stderr, `watchpost: ${signal} before tracing started; nothing was traced\n`);
+        assert.deepEqual(leftOf(r.pid), []);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
