@@ -18,6 +18,7 @@ import { OutputStage } from '../src/pipeline/output-stage.js';
 import { policySetup } from '../src/pipeline/setup.js';
 import { planKernelFilters, probeFilters } from '../src/policy/kernel-plan.js';
 import { EpochClock } from '../src/pipeline/clock.js';
+import { DEFAULT_QUEUE_LIMIT } from '../src/pipeline/pipeline.js';
 import { PolicyStage, subjectOf } from '../src/pipeline/policy-stage.js';
 import { EventBuilder } from '../src/pipeline/to-event.js';
 import { decideCompat } from '../src/probes/compat-support.js';
@@ -100,7 +101,7 @@ export async function livePath(sel: Selection, sink: Writable): Promise<LivePath
 // ─── end of ADAPTER ──────────────────────────────────────────────────────────────────────────────────────────────────
 
 /** The records LiveTrace's tick reads at most per drain: its queue limit. */
-const DRAIN_BUDGET = 1024;
+const DRAIN_BUDGET = DEFAULT_QUEUE_LIMIT;
 
 /** A sink that takes every chunk at once and keeps only the count of bytes (an output faster than any real one). */
 function discard(): Writable & { bytes: number } {
@@ -158,6 +159,7 @@ export async function replayCapture(dir: string, detect: boolean, passes: number
     while (!source.done) {
       drain(path.emit, path.onTask, DRAIN_BUDGET);
       await path.flush();
+      await new Promise<void>((resolve) => setImmediate(resolve)); // the live loop reads again from setImmediate: callbacks the outputs queued (write done, buffer back to the pool) run in between
     }
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     const used = process.cpuUsage(cpu);

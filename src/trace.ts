@@ -9,7 +9,7 @@ import type { Finding } from './model/finding.js';
 import type { StatsItem, StreamItem } from './model/stream.js';
 import { killRulesOf } from './enforce/kill-rules.js';
 import { OutputStage } from './pipeline/output-stage.js';
-import { LivePipeline } from './pipeline/pipeline.js';
+import { DEFAULT_QUEUE_LIMIT, LivePipeline } from './pipeline/pipeline.js';
 import { fieldNamesOf, policySetup, refuseEnforcementMistakes, type Selection } from './pipeline/setup.js';
 import { distance } from './policy/problem.js';
 import { explainPlan, planKernelFilters, refuseTracefsStrings } from './policy/kernel-plan.js';
@@ -171,13 +171,6 @@ export function explainTrace(options: TraceOptions): string {
   const enforcement = kills.length ? `\nkill rules, evaluated by the eBPF program at syscall entry (SIGKILL with --enforce, else a dry run that reports \`would kill\`):\n${kills.join('\n')}` : '';
   return `${explainPlan(plan, fieldNamesOf(setup.events))}${enforcement}`;
 }
-
-/**
- * Events held between the kernel and a consumer: bounded, so memory stays flat whatever the event rate. Also the most
- * one read builds at once: 4096 let a batch outlive young-generation collections, and its events filled the old
- * generation (peak RSS at 100k ioperm/s measured 181 MB with 4096, 117 with 1024, at the same delivered rate).
- */
-const DEFAULT_QUEUE_LIMIT = 1_024;
 
 /** A live run seen through the public interface. */
 class LiveTrace implements Trace<StreamItem> {

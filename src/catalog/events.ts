@@ -1,5 +1,5 @@
 import { isTraceable, syscallDefinition, syscallNames, traceeSets } from './kernel-syscalls.js';
-import type { ArgDecoder, ArgDefinition, EventDefinition } from './types.js';
+import type { ArgDecoder, ArgDefinition, ArgTag, EventDefinition } from './types.js';
 
 /** One source of truth per event: CLI listing, docs, decoding and filters all read this table. */
 
@@ -8,11 +8,13 @@ interface ArgExtras {
   kernelName?: string;
   display?: 'hex';
   decoder?: ArgDecoder;
+  /** Default K; U and TOCTOU for an arg whose memory the probe reads (the caller can change it before the kernel does). */
+  tags?: ArgTag[];
 }
 
 function k(name: string, kernelType: string, type: ArgDefinition['type'], description: string, extras: ArgExtras = {}): ArgDefinition {
-  const { kernelName, display, decoder } = extras;
-  return { name, kernelType, type, tags: ['K'], description, ...(kernelName && { aliases: [kernelName] }), ...(display && { display }), ...(decoder && { decoder }) };
+  const { kernelName, display, decoder, tags = ['K'] } = extras;
+  return { name, kernelType, type, tags, description, ...(kernelName && { aliases: [kernelName] }), ...(display && { display }), ...(decoder && { decoder }) };
 }
 
 const HEX = { display: 'hex' } as const;
@@ -67,7 +69,7 @@ export const EVENTS: readonly EventDefinition[] = [
     sets: ['syscalls', 'system'],
     arches: ['x86_64', 'i386', 'arm64'],
     args: [
-      k('attr', 'struct perf_event_attr *', 'pointer', 'user pointer to the event attributes', { kernelName: 'attr_uptr', ...HEX }),
+      k('attr', 'struct perf_event_attr *', 'pointer', 'user pointer to the event attributes; eBPF reads their type and config at entry', { kernelName: 'attr_uptr', ...HEX, tags: ['U', 'TOCTOU'] }),
       k('pid', 'pid_t', 'int32', 'process to measure (-1: all processes on cpu)'),
       k('cpu', 'int', 'int32', 'CPU to measure (-1: any CPU)'),
       k('group_fd', 'int', 'int32', 'group leader fd, or -1'),

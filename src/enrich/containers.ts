@@ -23,6 +23,8 @@ const MAX_CACHED = 65_536;
 const PF_EXITING = 0x4; // include/linux/sched.h
 
 interface Cached {
+  /** The process's start time: another one under the same pid is another process. */
+  startTime: number;
   ctx: ContainerContext;
   /** The cgroup id the kernel reported when it was read: another one means the process moved. */
   kernelCgroupId: number | undefined;
@@ -36,10 +38,9 @@ interface Cached {
  * left to the caller (who may ask for the parent).
  */
 export class ContainerResolver {
-  /** By pid, then start time (a reused pid is another process). Hot path: numeric keys, no key built per event. */
-  private readonly byProcess = new Map<number, Map<number, Cached>>();
-  private processCount = 0;
-  /** Only cgroup ids whose v2 path decides: a container's (or the host's, `container` undefined), or any on a host without v1 hierarchies. */
+  /** By pid (numeric keys: resolve runs once per event). */
+  private readonly byProcess = new Map<number, Cached>();
+  /** Only cgroup ids whose v2 path decides: a container's, or any on a host without v1 hierarchies. */
   private readonly byCgroupId = new Map<number, ContainerContext>();
   private cgroupIndexBuilt = 0;
 
@@ -50,12 +51,14 @@ export class ContainerResolver {
       const hit = this.byCgroupId.get(cgroupId);
       if (hit !== undefined) return hit;
     }
-    const cached = this.byProcess.get(pid)?.get(startTime);
+    let cached = this.byProcess.get(pid);
+    if (cached !== undefined && cached.startTime !== startTime) cached = undefined;
     if (cached && (!cgroupId || cached.kernelCgroupId === cgroupId)) return cached.ctx;
     const fromProc = this.read(pid);
     if (fromProc) {
-      this.cache(pid, startTime, { ctx: fromProc.ctx, kernelCgroupId: cgroupId });
-      if (fromProc.ctx.cgroupId && fromProc.decisive) this.remember(fromProc.ctx.cgroupId, fromProc.ctx.container);
+      if (this.byProcess.size >= MAX_CACHED) this.byProcess.clear();
+      this.byProcess.set(pid, { startTime, ctx: fromProc.ctx, kernelCgroupId: cgroupId });
+      if (fromProc.ctx.cgroupId && fromProc.decisive) this.remember(fromProc.ctx.cgroupId, fromProc.ctx.container ?? null);
       return cgroupId ? { cgroupId, container: fromProc.ctx.container } : fromProc.ctx;
     }
     if (cached) return cached.ctx; // gone since: what it was last seen in
@@ -66,15 +69,9 @@ export class ContainerResolver {
     return undefined;
   }
 
-  private cache(pid: number, startTime: number, entry: Cached): void {
-    if (this.processCount >= MAX_CACHED) {
-      this.byProcess.clear();
-      this.processCount = 0;
-    }
-    let starts = this.byProcess.get(pid);
-    if (starts === undefined) this.byProcess.set(pid, (starts = new Map()));
-    if (!starts.has(startTime)) this.processCount++;
-    starts.set(startTime, entry);
+  /** Forget a process (exec can move it; exit frees the key for reuse). */
+  forget(pid: number, startTime: number): void {
+    if (this.byProcess.get(pid)?.startTime === startTime) this.byProcess.delete(pid);
   }
 
   /** The process's container, and whether its cgroup v2 path alone decided it (so its v2 id may stand for it). */
@@ -92,9 +89,9 @@ export class ContainerResolver {
     return { ctx: cgroupId || container ? { cgroupId, container } : NONE, decisive };
   }
 
-  private remember(cgroupId: number, container: ContainerMatch | undefined): void {
+  private remember(cgroupId: number, container: ContainerMatch | null): void {
     if (this.byCgroupId.size >= MAX_CACHED) this.byCgroupId.clear();
-    this.byCgroupId.set(cgroupId, Object.freeze({ cgroupId, container }));
+    this.byCgroupId.set(cgroupId, Object.freeze({ cgroupId, container: container ?? undefined })); // shared by its events
   }
 
   /**
@@ -122,7 +119,7 @@ export class ContainerResolver {
         try {
           const ino = Number(statSync(`${dir}/${name}`, { bigint: true }).ino);
           const match = containerFromPath(path) ?? (hostDecides ? null : undefined);
-          if (match !== undefined && !this.byCgroupId.has(ino)) this.remember(ino, match ?? undefined);
+          if (match !== undefined && !this.byCgroupId.has(ino)) this.remember(ino, match);
           if (ino === cgroupId) found = match;
         } catch {
           continue;

@@ -45,13 +45,6 @@ export function portsOf(def: EventDefinition, args: readonly EventArg[]): PortRa
   return r.num ? portOwners(r.from, r.num, loadIoports()) : [];
 }
 
-/** What portsOf's answer depends on, as a cache key: the event and the values of the args its `ports` names. */
-export function portsKey(def: EventDefinition, args: readonly EventArg[]): string {
-  const p = def.ports;
-  if (p === undefined) return def.name;
-  return p.kind === 'range' ? `${def.name}:${String(valueOf(args, p.from))}:${String(valueOf(args, p.num))}` : `${def.name}:${String(valueOf(args, p.level))}`;
-}
-
 /** perf_event_attr's type (u32 at 0) and config (u64 at 8), e.g. "type=PERF_TYPE_SOFTWARE config=PERF_COUNT_SW_CPU_CLOCK". */
 function perfAttrText(bytes: Uint8Array): string {
   const d = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

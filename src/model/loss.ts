@@ -22,6 +22,19 @@ export type LossKind =
   /** A syscall entered but not finished when tracing stopped: not a loss of records, and not counted as one. */
   | 'in-progress-at-stop';
 
+/** Every kind, for whoever lists them all (metrics export each one, 0 included). */
+export const LOSS_KINDS = Object.keys({
+  'ringbuf-full': 0,
+  'task-ringbuf-full': 0,
+  'inflight-full': 0,
+  'unknown-record': 0,
+  overrun: 0,
+  'exit-without-enter': 0,
+  'abi-unknown': 0,
+  'too-many-threads': 0,
+  'in-progress-at-stop': 0,
+} satisfies Record<LossKind, 0>) as readonly LossKind[];
+
 /** A count of one kind, for one event where the kind is per event (`raw`: seen on the raw_syscalls hook). */
 export interface LossCount {
   kind: LossKind;

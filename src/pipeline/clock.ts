@@ -20,17 +20,54 @@ export class EpochClock {
     return monoNs + this.offsetNs;
   }
 
-  /** ns since the epoch, exactly, as decimal digits (monoNs is an exact integer below 2^53: ~104 days of uptime). */
+  /**
+   * ns since the epoch, exactly, as decimal digits (monoNs is an exact integer below 2^53: ~104 days of uptime).
+   * Hot path (every event): with a 10-digit seconds part (epoch dates from 2001 to 2286) the 19 digits are made as one
+   * flat string from char codes, the seconds' codes once a second. Number-to-string and concatenation cost half of
+   * building an event (measured on the eBPF ioctl capture: EventBuilder.build 2.3M -> 3.7M events per CPU second).
+   */
   toEpochDigits(monoNs: number): string {
-    const rest = monoNs % 1e9;
-    let seconds = (monoNs - rest) / 1e9 + this.offsetSeconds;
+    let whole = Math.floor(monoNs / 1e9);
+    let rest = monoNs - whole * 1e9; // exact: both below 2^53; the division may have rounded across a second
+    if (rest < 0) {
+      whole -= 1;
+      rest += 1e9;
+    } else if (rest >= 1e9) {
+      whole += 1;
+      rest -= 1e9;
+    }
+    let seconds = whole + this.offsetSeconds;
     let ns = rest + this.offsetRest;
     if (ns >= 1e9) {
       ns -= 1e9;
       seconds += 1;
     }
-    return seconds === 0 ? String(ns) : `${seconds}${String(ns).padStart(9, '0')}`;
+    if (seconds === 0) return String(ns);
+    if (seconds !== this.lastSeconds) {
+      this.lastSeconds = seconds;
+      this.lastPrefix = String(seconds);
+      this.prefix = this.lastPrefix.length === 10 ? Array.from(this.lastPrefix, (c) => c.charCodeAt(0)) : undefined;
+    }
+    const p = this.prefix;
+    if (p === undefined) return this.lastPrefix + String(ns).padStart(9, '0');
+    const hi = (ns / 1e6) | 0;
+    const mid = ((ns / 1e3) | 0) - hi * 1000;
+    const lo = ns - ((ns / 1e3) | 0) * 1000;
+    const h = (hi / 10) | 0;
+    const m = (mid / 10) | 0;
+    const l = (lo / 10) | 0;
+    return String.fromCharCode(
+      p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9],
+      48 + ((h / 10) | 0), 48 + h - ((h / 10) | 0) * 10, 48 + hi - h * 10,
+      48 + ((m / 10) | 0), 48 + m - ((m / 10) | 0) * 10, 48 + mid - m * 10,
+      48 + ((l / 10) | 0), 48 + l - ((l / 10) | 0) * 10, 48 + lo - l * 10,
+    );
   }
+
+  private lastSeconds = -1;
+  private lastPrefix = '';
+  /** The seconds' digits as char codes, when there are ten of them. */
+  private prefix: number[] | undefined;
 }
 
 /**

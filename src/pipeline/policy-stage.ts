@@ -97,21 +97,14 @@ export function subjectOf(p: ProcInfo, host: string): ScopeSubject {
   };
 }
 
-const interned = new Map<string, string[]>();
-
-/** Hot path: sets matchedPolicies (one shared array per distinct list, so outputs serialize it once); false: no policy wants it. */
+/** Hot path: sets matchedPolicies (a list shared by the events that match the same policies); false: no policy wants it. */
 export function applyPolicies(policies: Policies, ev: SyscallEvent): boolean {
   const matched = policies.evaluate(ev);
   if (matched.length === 0) return false;
-  const key = matched.length === 1 ? matched[0] : matched.join('\u0000');
-  let list = interned.get(key);
-  if (!list) {
-    if (interned.size > 4096) interned.clear();
-    interned.set(key, (list = Object.freeze(matched) as string[]));
-  }
-  ev.matchedPolicies = list;
+  ev.matchedPolicies = matched as string[];
   return true;
 }
+
 /** policy: an event passes when some policy wants it (matchedPolicies set); what none wants is counted as filtered. */
 export class PolicyStage {
   constructor(

@@ -37,7 +37,9 @@ export class ReadStage {
   }
 
   start(pollMs: number): void {
-    if (!this.finished) this.timer = setInterval(() => this.tick(), pollMs);
+    if (this.finished) return;
+    this.timer = setInterval(() => this.tick(), pollMs);
+    setImmediate(() => this.tick()); // what came while attaching goes out now, not a poll interval later
   }
 
   tick(): void {

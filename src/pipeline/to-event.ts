@@ -2,12 +2,14 @@ import type { EventDefinition } from '../catalog/types.js';
 import type { EventArg, SyscallEvent } from '../model/event.js';
 import type { CompletedSyscall } from '../probes/types.js';
 import { ContainerResolver } from '../enrich/containers.js';
-import { decodedArgs, errnoOf, portsKey, portsOf } from '../enrich/details.js';
+import { decodedArgs, errnoOf, portsOf } from '../enrich/details.js';
 import { entityId } from '../enrich/entity-id.js';
 import { ContainerNames } from '../enrich/runtime-api.js';
 import type { ProcInfo } from '../enrich/proc.js';
 import type { EpochClock } from './clock.js';
 import { agentHost } from '../enrich/agent-host.js';
+
+type Ports = ReturnType<typeof portsOf>;
 
 /** What user space knows of a thread: the process tree, or /proc. */
 export type ThreadLookup = (tid: number) => ProcInfo | undefined;
@@ -49,7 +51,6 @@ export class EventBuilder {
   private readonly executables = new Map<string, { path: string }>();
   private readonly eventIds = new Map<number, string>();
   private readonly entityIds = new Map<number, { start: number; id: number }>();
-  private readonly portCache = new Map<string, ReturnType<typeof portsOf>>();
 
   /** Entity ids by task id, recomputed only when the start time differs (pid reuse). Hot path: numeric keys. */
   private entity(id: number, start: number | undefined): number {
@@ -62,10 +63,59 @@ export class EventBuilder {
     return v;
   }
 
-  /** Port owners depend only on the arguments: computed once per (event, the args its entry's `ports` names). */
-  private ports(def: EventDefinition, args: EventArg[]): ReturnType<typeof portsOf> {
-    if (def.ports === undefined) return undefined;
-    return memo(this.portCache, portsKey(def, args), () => portsOf(def, args));
+  /** Per event: the index of its one arg with a decoder, when that arg alone decides `decoded` (-1: none, or not memoised). */
+  private readonly decoderArg = new Map<EventDefinition, number>();
+  private readonly decodedBy = new Map<EventDefinition, Map<EventArg['value'], Readonly<Record<string, string>> | undefined>>();
+
+  /** Decoded names depend only on the decoder's arg: made once per value and shared (frozen) by the events that have it. */
+  private decoded(def: EventDefinition, args: EventArg[], entryStruct: Uint8Array | null | undefined): Record<string, string> | undefined {
+    let at = this.decoderArg.get(def);
+    if (at === undefined) {
+      const withDecoder = def.args.flatMap((a, i) => (a.decoder !== undefined ? [i] : []));
+      at = withDecoder.length === 1 && def.entryRead === undefined ? withDecoder[0] : -1;
+      this.decoderArg.set(def, at);
+    }
+    if (at < 0) return decodedArgs(def, args, entryStruct);
+    let byValue = this.decodedBy.get(def);
+    if (byValue === undefined) this.decodedBy.set(def, (byValue = new Map()));
+    const value = args[at].value;
+    let out = byValue.get(value);
+    if (out === undefined && !byValue.has(value)) {
+      if (byValue.size >= MAX_CACHED) byValue.clear();
+      const made = decodedArgs(def, args, entryStruct);
+      byValue.set(value, (out = made && Object.freeze(made)));
+    }
+    return out as Record<string, string> | undefined;
+  }
+
+  /** Per event: the indexes of the args its `ports` names (the second -1 for a level). */
+  private readonly portArgs = new Map<EventDefinition, readonly [number, number]>();
+  private readonly portCache = new Map<EventDefinition, Map<EventArg['value'], Map<EventArg['value'], Ports>>>();
+
+  /** Port owners depend only on the args the entry's `ports` names: computed once per their values (numeric keys, no string per event). */
+  private ports(def: EventDefinition, args: EventArg[]): Ports {
+    const p = def.ports;
+    if (p === undefined) return undefined;
+    let at = this.portArgs.get(def);
+    if (at === undefined) {
+      const index = (name: string): number => def.args.findIndex((a) => a.name === name);
+      this.portArgs.set(def, (at = p.kind === 'range' ? [index(p.from), index(p.num)] : [index(p.level), -1]));
+    }
+    const first = args[at[0]]?.value ?? null;
+    const second = at[1] < 0 ? null : (args[at[1]]?.value ?? null);
+    let byFirst = this.portCache.get(def);
+    if (byFirst === undefined) this.portCache.set(def, (byFirst = new Map()));
+    let bySecond = byFirst.get(first);
+    if (bySecond === undefined) {
+      if (byFirst.size >= MAX_CACHED) byFirst.clear();
+      byFirst.set(first, (bySecond = new Map()));
+    }
+    let out = bySecond.get(second);
+    if (out === undefined && !bySecond.has(second)) {
+      if (bySecond.size >= MAX_CACHED) bySecond.clear();
+      bySecond.set(second, (out = portsOf(def, args)));
+    }
+    return out;
   }
 
   constructor(
@@ -91,9 +141,10 @@ export class EventBuilder {
       (hostPpid ? this.containers.resolve(hostPpid, this.lookup(hostPpid)?.startTime ?? 0) : undefined); // gone: its parent's
     const container = cc?.container;
     const names = container ? this.names.get(container.id, container.runtime) : undefined; // cached; never waits
-    const decoded = decodedArgs(def, args, s.entryStruct);
+    const decoded = this.decoded(def, args, s.entryStruct);
     const ports = this.ports(def, args);
     if (decoded && this.options.parseArguments) for (const a of args) if (decoded[a.name] !== undefined) a.value = decoded[a.name];
+    const threadEntityId = this.entity(s.tid, startTime);
     const ev: SyscallEvent = {
       timestamp: this.clock.toEpoch(s.monoNs),
       exactTimestamp: this.clock.toEpochDigits(s.monoNs),
@@ -124,8 +175,8 @@ export class EventBuilder {
       stackAddresses: NO_ADDRESSES,
       // Tracee: the container's entrypoint runs (not the runtime's init still setting it up)
       contextFlags: FLAGS[container !== undefined && !(ctx?.comm ?? info?.comm ?? '').startsWith('runc:') ? 1 : 0][s.compat ? 1 : 0],
-      threadEntityId: this.entity(s.tid, startTime),
-      processEntityId: hostPid === s.tid ? this.entity(s.tid, startTime) : this.entity(hostPid, procStart),
+      threadEntityId,
+      processEntityId: hostPid === s.tid ? threadEntityId : this.entity(hostPid, procStart),
       parentEntityId: this.entity(hostPpid, this.lookup(hostPpid)?.startTime),
       args,
       metadata: NO_METADATA,

@@ -1,61 +1,35 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import type { Node, YAMLMap } from 'yaml';
+import { findEvent } from '../catalog/events.js';
+import type { EventDefinition } from '../catalog/types.js';
+import { UsageError } from '../model/errors.js';
+import { parseEventFilter, resolveSelector } from './events-grammar.js';
+import { problem, show, suggest } from './problem.js';
+import { parseWorkloadScope } from './scope-grammar.js';
+import { type Condition, MAX_POLICIES, type PolicySpec, type RuleSpec, type ScopeSpec } from './spec.js';
+import { yaml, YamlSource } from './yaml-source.js';
 
-// loaded on first use (~40 ms): a run without --policy files never pays for the YAML parser
-type YamlModule = typeof import('yaml');
-let yamlModule: YamlModule | undefined;
-const yaml = (): YamlModule => (yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule);
 const isMap = (n: unknown): n is YAMLMap => yaml().isMap(n);
 const isScalar = (n: unknown): n is import('yaml').Scalar => yaml().isScalar(n);
 const isSeq = (n: unknown): n is import('yaml').YAMLSeq => yaml().isSeq(n);
-import { findEvent } from '../catalog/events.js';
-import type { EventDefinition } from '../catalog/types.js';
-import { UsageError, yamlSyntaxProblem } from '../model/errors.js';
-import { parseEventFilter, resolveSelector } from './events-grammar.js';
-import { type Locate, problem, show, suggest } from './problem.js';
-import { parseWorkloadScope } from './scope-grammar.js';
-import { type Condition, MAX_POLICIES, type PolicySpec, type RuleSpec, type ScopeSpec } from './spec.js';
 
 const API_VERSION = 'tracee.aquasec.com/v1beta1';
 const ACTIONS = ['log', 'print', 'kill', 'deny'];
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** Positions in one YAML file, as `file:line:column`. */
-class Source {
-  readonly lines = new (yaml().LineCounter)();
-  constructor(readonly file: string, readonly text: string) {}
-
-  at(offset: number): string {
-    const { line, col } = this.lines.linePos(offset);
-    return `${this.file}:${line}:${col}`;
-  }
-
-  /** Locate inside a scalar's text: offsets count from its first character (past an opening quote). */
-  inside(node: Node | null | undefined): Locate {
-    const start = node?.range?.[0] ?? 0;
-    const base = this.text[start] === '"' || this.text[start] === "'" ? start + 1 : start;
-    return (offset) => this.at(base + offset);
-  }
-
-  fail(node: Node | null | undefined, what: string, fix: string): UsageError {
-    return problem(this.inside(node), 0, what, fix);
-  }
-}
-
 function child(map: YAMLMap, key: string): Node | undefined {
   return (map.get(key, true) as Node | undefined) ?? undefined;
 }
 
-function stringAt(src: Source, node: Node | undefined, where: string, example: string): string {
+function stringAt(src: YamlSource, node: Node | undefined, where: string, example: string): string {
   if (!isScalar(node) || typeof node.value !== 'string' || node.value === '') {
     throw src.fail(node, `${where} must be a non-empty string`, `write e.g. ${example}`);
   }
   return node.value;
 }
 
-function stringList(src: Source, node: Node | undefined, where: string, example: string): { value: string; node: Node }[] {
+function stringList(src: YamlSource, node: Node | undefined, where: string, example: string): { value: string; node: Node }[] {
   if (!isSeq(node)) throw src.fail(node, `${where} must be a list`, `write e.g. ${example}`);
   return node.items.map((item) => {
     const n = item as Node;
@@ -66,7 +40,7 @@ function stringList(src: Source, node: Node | undefined, where: string, example:
   });
 }
 
-function checkKeys(src: Source, map: YAMLMap, allowed: string[], where: string): void {
+function checkKeys(src: YamlSource, map: YAMLMap, allowed: string[], where: string): void {
   for (const pair of map.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     if (!allowed.includes(key)) {
@@ -75,7 +49,7 @@ function checkKeys(src: Source, map: YAMLMap, allowed: string[], where: string):
   }
 }
 
-function actions(src: Source, node: Node | undefined, where: string): string[] {
+function actions(src: YamlSource, node: Node | undefined, where: string): string[] {
   if (node === undefined) return [];
   return stringList(src, node, where, '[log]').map(({ value, node: n }) => {
     if (!ACTIONS.includes(value)) throw src.fail(n, `action ${show(value)} is not supported`, `use ${ACTIONS.join(' or ')}`);
@@ -83,7 +57,7 @@ function actions(src: Source, node: Node | undefined, where: string): string[] {
   });
 }
 
-function parseScope(src: Source, node: Node | undefined): ScopeSpec {
+function parseScope(src: YamlSource, node: Node | undefined): ScopeSpec {
   const items = stringList(src, node, 'spec.scope', '[global] or [comm=bash, follow]');
   if (items.length === 0) throw src.fail(node, 'spec.scope is empty', 'write [global] to cover every process, or a scope like comm=bash');
   const spec: ScopeSpec = { global: false, conditions: [], follow: false };
@@ -99,7 +73,7 @@ function parseScope(src: Source, node: Node | undefined): ScopeSpec {
   return spec;
 }
 
-function parseRules(src: Source, node: Node | undefined, policy: string): RuleSpec[] {
+function parseRules(src: YamlSource, node: Node | undefined, policy: string): RuleSpec[] {
   if (!isSeq(node) || node.items.length === 0) {
     throw src.fail(node, 'spec.rules must be a non-empty list', 'write e.g. rules: [{event: ioperm, filters: [data.turn_on=1]}]');
   }
@@ -146,7 +120,7 @@ function parseRules(src: Source, node: Node | undefined, policy: string): RuleSp
 }
 
 
-function parseDocument(src: Source, root: Node | null): PolicySpec {
+function parseDocument(src: YamlSource, root: Node | null): PolicySpec {
   if (!isMap(root)) throw src.fail(root, 'a policy must be a YAML map', `start with apiVersion: ${API_VERSION} and kind: Policy`);
   const plain = child(root, 'type');
   if (plain !== undefined) return parsePlain(src, root, plain);
@@ -177,7 +151,7 @@ function parseDocument(src: Source, root: Node | null): PolicySpec {
 }
 
 /** Tracee's plain format: `type: policy` with name, description, scope and rules at the top. */
-function parsePlain(src: Source, root: YAMLMap, type: Node): PolicySpec {
+function parsePlain(src: YamlSource, root: YAMLMap, type: Node): PolicySpec {
   if (!isScalar(type) || type.value !== 'policy') throw src.fail(type, `type ${show(String(isScalar(type) ? type.value : ''))} is not supported`, 'write type: policy');
   checkKeys(src, root, ['type', 'name', 'description', 'version', 'scope', 'rules', 'defaultActions'], 'the policy');
   const name = policyName(src, child(root, 'name') ?? root, 'name');
@@ -192,7 +166,7 @@ function parsePlain(src: Source, root: YAMLMap, type: Node): PolicySpec {
   };
 }
 
-function policyName(src: Source, node: Node | undefined, where = 'metadata.name'): string {
+function policyName(src: YamlSource, node: Node | undefined, where = 'metadata.name'): string {
   const name = stringAt(src, node, where, 'name: ioperm-watch');
   if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
     throw src.fail(node, `policy name ${show(name)} is not a DNS-1123 subdomain`, 'use lowercase letters, digits, - and . (e.g. ioperm-watch)');
@@ -202,13 +176,13 @@ function policyName(src: Source, node: Node | undefined, where = 'metadata.name'
 
 /** Every policy in one YAML text (one per document; `---` separates several). */
 export function parsePolicyText(text: string, file: string): PolicySpec[] {
-  const src = new Source(file, text);
+  const src = new YamlSource(file, text);
   const docs = yaml().parseAllDocuments(text, { lineCounter: src.lines, uniqueKeys: true });
   if (!Array.isArray(docs)) return []; // an empty stream
   const policies: PolicySpec[] = [];
   for (const doc of docs) {
     const error = doc.errors[0];
-    if (error) throw new UsageError(`${src.at(error.pos[0])}: ${yamlSyntaxProblem(error.message)}; fix the YAML syntax there`);
+    if (error) throw src.syntaxError(error);
     if (doc.contents === null) continue;
     policies.push(parseDocument(src, doc.contents));
   }

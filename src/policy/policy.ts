@@ -15,14 +15,22 @@ interface Entry {
   test: Test<SyscallEvent>;
 }
 
-const NONE: readonly Entry[] = [];
+/** One event's policies, and the lists of names they match, made once per combination. */
+interface EventPolicies {
+  entries: Entry[];
+  lists: Map<number, readonly string[]>;
+}
+
+const NO_MATCH: readonly string[] = Object.freeze([]);
+/** Up to this many policies on one event, a match is a bit mask and its list of names is shared. */
+const MASK_BITS = 30;
 const MAX_DEPTH = 256;
 
 /** Compiled policies: which events to enable, and which policies each event matches. */
 export class Policies {
   private constructor(
     readonly specs: readonly PolicySpec[],
-    private readonly byEvent: ReadonlyMap<string, readonly Entry[]>,
+    private readonly byEvent: ReadonlyMap<string, EventPolicies>,
   ) {}
 
   /** Compiles every condition into closures once; throws UsageError for more than 64 policies, duplicate names or unknown events. */
@@ -32,7 +40,7 @@ export class Policies {
       throw new UsageError(`${specs.length} policies given (from ${specs[MAX_POLICIES].origin} on); at most ${MAX_POLICIES} can be loaded, merge some`);
     }
     const seen = new Map<string, string>();
-    const byEvent = new Map<string, Entry[]>();
+    const byEvent = new Map<string, EventPolicies>();
     for (const spec of specs) {
       const earlier = seen.get(spec.name);
       if (earlier !== undefined) {
@@ -49,9 +57,9 @@ export class Policies {
         events.add(rule.event);
         const filter = compileEventTest(rule.conditions, env);
         const test: Test<SyscallEvent> = scope === undefined ? filter : (e) => filter(e) && scope(e);
-        const list = byEvent.get(rule.event);
-        if (list) list.push({ name: spec.name, test });
-        else byEvent.set(rule.event, [{ name: spec.name, test }]);
+        const known = byEvent.get(rule.event);
+        if (known) known.entries.push({ name: spec.name, test });
+        else byEvent.set(rule.event, { entries: [{ name: spec.name, test }], lists: new Map() });
       }
     }
     return new Policies(specs, byEvent);
@@ -62,12 +70,25 @@ export class Policies {
     return new Set(this.byEvent.keys());
   }
 
-  /** Names of the policies the event matches, in load order (for event.matchedPolicies); empty means drop it. Hot path: no allocation beyond the result. */
-  evaluate(e: SyscallEvent): string[] {
-    const entries = this.byEvent.get(e.eventName) ?? NONE;
-    const matched: string[] = [];
-    for (let i = 0; i < entries.length; i++) if (entries[i].test(e)) matched.push(entries[i].name);
-    return matched;
+  /**
+   * Names of the policies the event matches, in load order (for event.matchedPolicies); empty means drop it. Hot path:
+   * no allocation — the list for each combination of matches is made once, frozen, and shared by the events that have
+   * it (so outputs serialise it once too).
+   */
+  evaluate(e: SyscallEvent): readonly string[] {
+    const on = this.byEvent.get(e.eventName);
+    if (on === undefined) return NO_MATCH;
+    const entries = on.entries;
+    if (entries.length > MASK_BITS) return Object.freeze(entries.filter((x) => x.test(e)).map((x) => x.name));
+    let mask = 0;
+    for (let i = 0; i < entries.length; i++) if (entries[i].test(e)) mask |= 1 << i;
+    if (mask === 0) return NO_MATCH;
+    let list = on.lists.get(mask);
+    if (list === undefined) {
+      if (on.lists.size >= 4096) on.lists.clear();
+      on.lists.set(mask, (list = Object.freeze(entries.filter((_, i) => mask & (1 << i)).map((x) => x.name))));
+    }
+    return list;
   }
 }
 

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { UsageError } from '../model/errors.js';
 import type { TraceStats } from '../model/event.js';
+import { LOSS_KINDS } from '../model/loss.js';
 import type { Output } from './output.js';
 
 /** What the endpoint reports: read on every scrape, so it is always current. */
@@ -41,8 +42,10 @@ export function renderMetrics(src: MetricsSource): string {
   family('watchpost_events_total', 'counter', 'Events delivered by the tracer, by event name.', Object.entries(s.delivered).map(([e, n]) => [{ event: e }, n]));
   family('watchpost_events_lost_total', 'counter', 'Events known lost, by event name.', Object.entries(s.lostByEvent).map(([e, n]) => [{ event: e }, n]));
   family('watchpost_lost_total', 'counter', 'Losses by reason (kernel buffer overruns, unpaired records, ...).', Object.entries(s.lostByReason).map(([r, n]) => [{ reason: r }, n]));
-  const filtered = (s as { filtered?: Record<string, number> }).filtered ?? {}; // absent in stats from before the policy stage
-  family('watchpost_events_filtered_total', 'counter', 'Events dropped on purpose by filters and policies, by event name.', Object.entries(filtered).map(([e, n]) => [{ event: e }, n]));
+  // every kind has a series, 0 until it happens, so rate() and increase() see the first loss
+  family('watchpost_lost_by_kind_total', 'counter', 'The losses of watchpost_lost_total by kind, a closed set for alert rules (in-progress-at-stop: calls still running at stop, not lost records).', LOSS_KINDS.map((k) => [{ kind: k }, s.lostByKind[k] ?? 0]));
+  family('watchpost_events_filtered_total', 'counter', 'Events dropped on purpose by filters and policies, by event name.', Object.entries(s.filtered).map(([e, n]) => [{ event: e }, n]));
+  family('watchpost_events_filtered_in_kernel_total', 'counter', 'The part of watchpost_events_filtered_total the kernel dropped, never sent to user space, by event name.', Object.entries(s.filteredInKernel ?? {}).map(([e, n]) => [{ event: e }, n]));
   family('watchpost_events_lost_all_total', 'counter', 'Events (syscalls) lost in all: delivered + filtered + this accounts for every syscall seen.', [[{}, s.lostEvents]]);
   family('watchpost_enforcements_total', 'counter', 'Calls kill rules matched at syscall entry, by action (killed, would kill) and policy.', Object.entries(s.enforcements ?? {}).flatMap(([action, byPolicy]) => Object.entries(byPolicy).map(([policy, n]): [Record<string, string>, number] => [{ action, policy }, n])));
   family('watchpost_kernel_records_lost_total', 'counter', 'Kernel ring-buffer records lost before they were read.', [[{}, s.lostRecords]]);

@@ -34,7 +34,7 @@ describe('per-event behaviour declared on the catalog entry', { timeout: 30_000 
     }
   });
 
-  it('reads at entry only what the record holds: the bytes behind a pointer arg, at most ENTRY_READ_MAX, with a struct decoder', () => {
+  it('reads at entry only what the record holds: the bytes behind a pointer arg, at most ENTRY_READ_MAX, with a struct decoder, tagged U and TOCTOU', () => {
     assert.equal(Entry.size - Entry.entryRead, ENTRY_READ_MAX, 'the in-flight entry slot');
     assert.equal(Rec.entryReadSize - Rec.entryRead, ENTRY_READ_MAX, 'the ring-buffer record slot');
     const reading = ALL.filter((e) => e.entryRead !== undefined);
@@ -43,6 +43,7 @@ describe('per-event behaviour declared on the catalog entry', { timeout: 30_000 
       const r = e.entryRead!;
       const i = findArg(e.args, r.arg);
       assert.ok(i >= 0 && e.args[i].type === 'pointer', `${e.name}: ${r.arg} is a pointer arg`);
+      assert.deepEqual(e.args[i].tags, ['U', 'TOCTOU'], `${e.name}: ${r.arg} is read from user memory, which the caller can change before the kernel reads it`);
       assert.ok(r.bytes > 0 && r.bytes <= ENTRY_READ_MAX, `${e.name}: ${r.bytes} bytes`);
       assert.match(STRUCT_DECODERS[r.decoder](new Uint8Array(r.bytes)), /\S/, `${e.name}: decoder ${r.decoder}`);
     }

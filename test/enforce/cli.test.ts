@@ -69,7 +69,7 @@ describe('deny where BPF LSM programs cannot load (eBPF)', { skip, timeout: 60_0
 
 describe('watchpost --kill --enforce (eBPF)', { skip, timeout: 120_000 }, () => {
   it('kills the caller and shows the kill on JSON, in the summary and in the metrics', async () => {
-    const K = `wpc${process.pid % 1_000_000}`;
+    const K = `wpc${process.pid}`;
     const exe = helperCopy(`wp-enforce-${process.pid}`, K);
     const cli = await startCli(['--kill', 'ioperm.data.from=0x64', '--kill', `ioperm.scope.comm=${K}`, '--enforce', '-o', 'json', '--metrics', '127.0.0.1:0']);
     let pid = 0;

@@ -81,7 +81,7 @@ const skip = process.getuid?.() !== 0 ? 'needs root to load BPF programs' : supp
 
 describe('from the call to the death of the caller (eBPF, real kernel)', { skip, timeout: 120_000 }, () => {
   it('ends the caller within milliseconds of its syscall entry (sched_process_exit - sys_enter)', async () => {
-    const K = `wpt${process.pid % 1_000_000}`;
+    const K = `wpt${process.pid}`;
     const exe = helperCopy(`wp-enforce-${process.pid}`, K);
     const probe = openEbpfProbe({
       events: [findEvent('ioperm')!],
@@ -117,7 +117,7 @@ describe('from the call to the death of the caller (eBPF, real kernel)', { skip,
 describe('kill rules on every hook (eBPF, real kernel)', { skip, timeout: 120_000 }, () => {
   for (const hook of ['btf', 'raw', 'tracepoint'] as const) {
     it(`kills on ${hook}: the argument and comm match, and only then`, async () => {
-      const K = `wph${process.pid % 1_000_000}`;
+      const K = `wph${process.pid}`;
       const exe = helperCopy(`wp-enforce-${process.pid}`, K);
       const probe = new EbpfProbe(
         {

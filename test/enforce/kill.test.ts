@@ -21,7 +21,7 @@ after(() => rmSync(join(tmpdir(), `wp-enforce-${process.pid}`), { recursive: tru
 const support = ebpfSupport();
 const skip = process.getuid?.() !== 0 ? 'needs root to load BPF programs' : support.ok ? false : `needs eBPF: ${support.reason}`;
 
-const K = `wpk${process.pid % 1_000_000}`; // the comm the rules name
+const K = `wpk${process.pid}`; // the comm the rules name
 const killer = helperCopy(`wp-enforce-${process.pid}`, K);
 const allowed = helperCopy(`wp-enforce-${process.pid}/allowed`, K); // same comm, another file: allow-listed below
 const EVENTS = ['ioperm', 'iopl', 'perf_event_open', 'userfaultfd'];
@@ -119,7 +119,7 @@ describe('kill rules armed with --enforce (eBPF)', { skip, timeout: 120_000 }, (
     const cases: Array<[string, string[], { exe?: string; wrap?: string[] }]> = [
       ['other port', ['ioperm:0x70:1:1'], {}],
       ['other uid (setpriv)', ['ioperm:0x64:1:1'], { wrap: ['/usr/bin/setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'] }],
-      ['other comm', ['ioperm:0x64:1:1'], { exe: helperCopy(`wp-enforce-${process.pid}`, `wpo${process.pid % 1_000_000}`) }],
+      ['other comm', ['ioperm:0x64:1:1'], { exe: helperCopy(`wp-enforce-${process.pid}`, `wpo${process.pid}`) }],
     ];
     for (const [what, commands, opts] of cases) {
       const { pid, end } = await run(commands, opts);

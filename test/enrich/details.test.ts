@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findEvent } from '../../src/catalog/events.js';
 import type { EventDefinition } from '../../src/catalog/types.js';
-import { decodedArgs, portsKey, portsOf } from '../../src/enrich/details.js';
+import { decodedArgs, portsOf } from '../../src/enrich/details.js';
+import { EpochClock } from '../../src/pipeline/clock.js';
+import { EventBuilder } from '../../src/pipeline/to-event.js';
+import type { CompletedSyscall } from '../../src/probes/types.js';
 import type { ArgValue, EventArg } from '../../src/model/event.js';
 
 const entry = (name: string): EventDefinition => findEvent(name)!;
@@ -25,11 +28,22 @@ describe('enrichment follows the catalog entry, whatever the event is called', {
     assert.deepEqual(portsOf(iopl, argsOf(iopl, [1])), []);
   });
 
-  it('keys the port cache on the event and the args its entry names (not turn_on)', () => {
-    const ioperm = entry('ioperm');
-    assert.equal(portsKey(ioperm, argsOf(ioperm, [0x60n, 5n, 1])), portsKey(ioperm, argsOf(ioperm, [0x60n, 5n, 0])));
-    assert.notEqual(portsKey(ioperm, argsOf(ioperm, [0x60n, 5n, 1])), portsKey(ioperm, argsOf(ioperm, [0x60n, 6n, 1])));
-    assert.notEqual(portsKey(entry('iopl'), argsOf(entry('iopl'), [3])), portsKey(ioperm, argsOf(ioperm, [3n])));
+  it('the event builder reuses ports and decoded names per value of the args that decide them (not turn_on, not fd)', () => {
+    const builder = new EventBuilder(new EpochClock(true), () => undefined);
+    const call = (name: string, args: ArgValue[]): CompletedSyscall => ({ event: entry(name), monoNs: 1, cpu: 0, tid: 1, compat: false, args, ret: 0 });
+    const a = builder.build(call('ioperm', [0x60n, 5n, 1]));
+    const b = builder.build(call('ioperm', [0x60n, 5n, 0]));
+    const c = builder.build(call('ioperm', [0x60n, 6n, 1]));
+    assert.equal(a.ports, b.ports, 'turn_on does not decide the ports');
+    assert.notEqual(a.ports, c.ports);
+    assert.deepEqual(c.ports, portsOf(entry('ioperm'), argsOf(entry('ioperm'), [0x60n, 6n, 1])));
+    assert.deepEqual(builder.build(call('iopl', [3])).ports, portsOf(entry('iopl'), argsOf(entry('iopl'), [3])));
+    const x = builder.build(call('ioctl', [0, 0x5413n, 0n]));
+    const y = builder.build(call('ioctl', [7, 0x5413n, 9n]));
+    assert.deepEqual(x.decoded, { request: 'TIOCGWINSZ' });
+    assert.equal(x.decoded, y.decoded, 'shared');
+    assert.ok(Object.isFrozen(x.decoded), 'a shared object cannot be changed through one event');
+    assert.deepEqual(builder.build(call('ioctl', [0, 0x5401n, 0n])).decoded, { request: 'TCGETS' });
   });
 
   it("decodes the args whose entry names a decoder, by the entry (a renamed ioctl still decodes, one without the decoder does not)", () => {

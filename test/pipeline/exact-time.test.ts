@@ -12,9 +12,17 @@ describe('exact nanosecond timestamps', { timeout: 60_000 }, () => {
     for (const mono of [0, 1, 999_999_999, 1_000_000_000, 123_456_789_012_345, 2 ** 53 - 1]) {
       assert.equal(clock.toEpochDigits(mono), (BigInt(mono) + clock.offsetExact).toString(), `${mono}`);
     }
+    for (let k = 1; k < 2000; k++) {
+      // seconds boundaries up to 2^53, where a double division can round across one, and values in between
+      const edge = Math.min(Math.floor(((2 ** 53 - 1) / 2000) * k / 1e9) * 1e9, 2 ** 53 - 1);
+      for (const mono of [edge - 1, edge, edge + 1, edge + 999_999_999, Math.floor(Math.random() * 2 ** 53)]) {
+        if (mono >= 0 && mono < 2 ** 53) assert.equal(clock.toEpochDigits(mono), (BigInt(mono) + clock.offsetExact).toString(), `${mono}`);
+      }
+    }
     const relative = new EpochClock(true);
     assert.equal(relative.toEpochDigits(5), '5', 'no leading zeros: it is a JSON number');
     assert.equal(relative.toEpochDigits(1_500_000_000), '1500000000');
+    assert.equal(relative.toEpochDigits(12_000_000_007), '12000000007', 'a seconds part of other than ten digits');
   });
 
   it('a live event carries the exact time and -o json prints it', async () => {

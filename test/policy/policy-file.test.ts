@@ -77,6 +77,7 @@ describe('Policy YAML', () => {
     ['data filter on a set', policy('x', '    - event: system\n      filters:\n        - data.from=1\n'), /data filter on 'system', which selects \d+ events; give data filters a rule with a single event/],
     ['bad retval', policy('x', '    - event: ioperm\n      filters:\n        - retval!=ok\n'), /^p.yaml:11:19: retval value 'ok' is not a number/],
     ['quoted filter positions count past the quote', policy('x', '    - event: ioperm\n      filters:\n        - "retval!=ok"\n'), /^p.yaml:11:20: /],
+    ['block filter positions count from the text below the indicator', policy('x', '    - event: ioperm\n      filters:\n        - >\n          retval!=ok\n'), /^p.yaml:12:19: retval value 'ok/],
     ['filters not a list', policy('x', '    - event: ioperm\n      filters: data.from=1\n'), /spec.rules\[0\].filters must be a list/],
     ['unknown rule key', policy('x', '    - event: ioperm\n      filter: [data.from=1]\n'), /^p.yaml:10:7: unknown key 'filter' in spec.rules\[0\]; did you mean filters\?/],
     ['unknown spec key', policy('x').replace('  rules:', '  rulez: []\n  rules:'), /unknown key 'rulez' in spec; did you mean rules\?/],

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { compatProbeProgram, decideCompat, runCompatProbe, type CompatSupport } from '../../src/probes/compat-support.js';
-import { fixturePath } from '../support/syscaller.js';
+import { fixturePath, ownSyscaller } from '../support/syscaller.js';
 import { startCli } from '../support/cli.js';
 
 const MODULE = join(dirname(fileURLToPath(import.meta.url)), '../../src/probes/compat-support.js');
@@ -68,10 +68,11 @@ describe('32-bit syscalls: found out, never assumed', { timeout: 60_000 }, () =>
   });
 
   it('the CLI says in one line that it traces 64-bit callers only, and still reports their calls, on both backends', async () => {
+    const helper = ownSyscaller('wpc32'); // a comm of this run's own: other processes' calls stay out
     for (const backend of ['tracefs', 'ebpf']) {
-      const cli = await startCli(['--backend', backend, '--no-detect', '-o', 'json', '-s', 'comm=watchpost-sysca'], { wrap: [fixturePath('no32')] });
+      const cli = await startCli(['--backend', backend, '--no-detect', '-o', 'json', '-s', `comm=${helper.comm}`], { wrap: [fixturePath('no32')] });
       try {
-        spawnSync(fixturePath('syscaller'), ['--now', 'ioperm:0x378:3:1'], { stdio: 'ignore' });
+        spawnSync(helper.exe, ['--now', 'ioperm:0x378:3:1'], { stdio: 'ignore' });
         await new Promise((resolve) => setTimeout(resolve, 300));
       } finally {
         assert.equal(await cli.stop(), 0, cli.stderr());
@@ -84,7 +85,7 @@ describe('32-bit syscalls: found out, never assumed', { timeout: 60_000 }, () =>
   });
 
   it('--compat on where the kernel runs none: a one-line warning, and tracing goes on', async () => {
-    const cli = await startCli(['--compat', 'on', '--no-detect', '-o', 'json', '-s', 'comm=watchpost-sysca'], { wrap: [fixturePath('no32')] });
+    const cli = await startCli(['--compat', 'on', '--no-detect', '-o', 'json', '-s', `comm=${ownSyscaller('wpc32').comm}`], { wrap: [fixturePath('no32')] });
     assert.equal(await cli.stop(), 0, cli.stderr());
     assert.match(cli.stderr(), /--compat on: this kernel runs no 32-bit syscalls .*the 32-bit hooks are armed anyway/);
     assert.doesNotMatch(cli.stderr(), /64-bit callers only/);

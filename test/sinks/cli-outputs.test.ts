@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
-import { startSyscaller, syscallerPath } from '../support/syscaller.js';
+import { ownSyscaller, startSyscaller } from '../support/syscaller.js';
 import { waitFor } from './support/events.js';
 import { freePort, startNats, startPrometheus, tempDir, type Started } from './support/servers.js';
 import { readStream } from './support/nats.js';
+import type { TraceStats } from '../../src/model/event.js';
+import { LOSS_KINDS } from '../../src/model/loss.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
@@ -50,17 +52,9 @@ async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
-/**
- * The syscall helper under a name of its own, so `-s comm=NAME` keeps other processes' calls (other tests run
- * system-wide too) out of the counts.
- */
-function ownHelper(name: string): { exe: string; scope: string[] } {
-  const dir = tempDir('helper');
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const comm = `${name}${process.pid % 100000}`.slice(0, 15);
-  const exe = join(dir, comm);
-  copyFileSync(syscallerPath(), exe);
-  chmodSync(exe, 0o755);
+/** The syscall helper under a comm of this run's own, and the scope that keeps every other process's calls out of the counts. */
+function ownHelper(prefix: string): { exe: string; scope: string[] } {
+  const { exe, comm } = ownSyscaller(prefix);
   return { exe, scope: ['-s', `comm=${comm}`] };
 }
 
@@ -186,7 +180,7 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     assert.match(wp.stderr(), new RegExp(`${syslog.replace(/[?.*+]/g, '\\$&')}: 0 sent, \\d+ dropped`));
   });
 
-  it('prometheus scrapes --metrics: what its query API reads back matches the run', async () => {
+  it('prometheus scrapes --metrics: what its query API reads back matches the run, in-kernel filtering and losses by kind included', async () => {
     const dir = tempDir('cli-prom');
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'events.jsonl');
@@ -194,30 +188,67 @@ describe('watchpost CLI with remote outputs and --metrics (real syscalls, real s
     const prom = await startPrometheus(`127.0.0.1:${metricsPort}`);
     cleanups.push(() => prom.stop());
     const helper = ownHelper('wpprom');
-    const wp = watchpost(['-e', 'ioperm,iopl', '--no-detect', ...helper.scope, '-o', `json:${file}`, '--metrics', `127.0.0.1:${metricsPort}`]);
+    // -o json on stdout: the final stats come as JSON on stderr, every count of the run by name
+    const wp = watchpost(['--backend', 'ebpf', '-e', 'iopl', '-e', 'ioperm.data.from=0x64', '--no-detect', ...helper.scope, '-o', `json:${file}`, '-o', 'json', '--metrics', `127.0.0.1:${metricsPort}`]);
     await wp.started();
     const before = await waitFor('a first scrape', () => prom.query('watchpost_events_total{event="ioperm"}'), 10_000);
-    await iopermCalls(helper.exe, 0x500, 25);
+    // 25 calls on port 0x64 pass the kernel filter; the 10 on other ports are dropped in the kernel
+    const calls = Array.from({ length: 35 }, (_, i) => (i % 7 < 5 ? 'ioperm:0x64:1:1' : `ioperm:${0x500 + i}:1:1`));
+    const io = await startSyscaller(calls, { exe: helper.exe });
+    await io.go();
+    await io.end();
     const sc = await startSyscaller(['iopl:3', 'iopl:3'], { exe: helper.exe });
     await sc.go();
     await sc.end();
     const last = (m: string): Promise<number | undefined> => prom.query(`last_over_time(${m}[5m])`); // still there once the target is gone
     const sentMetric = `watchpost_output_sent_total{output="json:${file}"}`;
-    await waitFor('prometheus to see the calls, and the file output to have sent them', async () => {
-      const [io, pl, sent] = await Promise.all(['watchpost_events_total{event="ioperm"}', 'watchpost_events_total{event="iopl"}', sentMetric].map(last));
-      return io! >= before + 25 && pl! >= 2 && sent === io! + pl! ? true : undefined;
+    const inKernel = 'watchpost_events_filtered_in_kernel_total{event="ioperm"}';
+    await waitFor('prometheus to see the calls, the kernel filter and the file output to have sent them', async () => {
+      const [io, pl, sent, filtered] = await Promise.all(['watchpost_events_total{event="ioperm"}', 'watchpost_events_total{event="iopl"}', sentMetric, inKernel].map(last));
+      return io! >= before + 25 && pl! >= 2 && sent === io! + pl! && filtered! >= 10 ? true : undefined;
     }, 10_000);
     assert.ok((await prom.query('process_resident_memory_bytes{job="watchpost"}'))! > 10e6);
-    assert.equal(await prom.query('watchpost_backend_info'), 1);
+    assert.equal(await prom.query('watchpost_backend_info{backend="ebpf"}'), 1);
+    const scraped: Record<string, number | undefined> = {};
+    for (const kind of LOSS_KINDS) scraped[kind] = await last(`watchpost_lost_by_kind_total{kind="${kind}"}`);
+    const scrapedInKernel = (await last(inKernel))!;
     assert.equal(await wp.stop(), 0);
     const lines = wp.stderr().trim().split('\n');
-    const ioperm = Number(/ioperm (\d+) delivered/.exec(lines.at(-1)!)![1]);
-    const iopl = Number(/iopl (\d+) delivered/.exec(lines.at(-1)!)![1]);
-    const sent = Number(/: (\d+) sent/.exec(lines.find((l) => l.startsWith(`watchpost: json:${file}:`))!)![1]);
-    assert.equal(await last('watchpost_events_total{event="ioperm"}'), ioperm, 'ioperm: prometheus == the exit report');
-    assert.equal(await last('watchpost_events_total{event="iopl"}'), iopl, 'iopl: prometheus == the exit report');
+    const final = (JSON.parse(lines.at(-1)!) as { stats: TraceStats }).stats;
+    const sent = (JSON.parse(lines.find((l) => l.includes(`"name":"json:${file}"`))!) as { output: { sent: number } }).output.sent;
+    assert.equal(await last('watchpost_events_total{event="ioperm"}'), final.delivered.ioperm, 'ioperm: prometheus == the final stats');
+    assert.equal(await last('watchpost_events_total{event="iopl"}'), final.delivered.iopl, 'iopl: prometheus == the final stats');
     assert.equal(await last(sentMetric), sent, 'sent: prometheus == the exit report');
-    assert.deepEqual([ioperm, iopl, sent], [25, 2, 27], 'scoped to the helper: exactly its calls, all in the file');
+    assert.deepEqual([final.delivered.ioperm, final.delivered.iopl, sent], [25, 2, 27], 'scoped to the helper, filtered to 0x64: exactly its calls, all in the file');
+    // the kernel also drops (and counts) other processes' ioperm calls made meanwhile: at least the helper's 10
+    assert.ok(scrapedInKernel >= 10 && scrapedInKernel <= final.filteredInKernel!.ioperm, `in-kernel drops: scraped ${scrapedInKernel}, final ${final.filteredInKernel!.ioperm}`);
+    for (const kind of LOSS_KINDS) {
+      assert.ok(scraped[kind] !== undefined && scraped[kind] <= (final.lostByKind[kind] ?? 0), `${kind}: a series from the first scrape, ${scraped[kind]} <= ${final.lostByKind[kind] ?? 0} at the end`);
+    }
     assert.equal(await last(`watchpost_output_dropped_total{output="json:${file}"}`), 0);
+  });
+
+  it('--metrics counts a real loss by kind: a storm through the kernel filter into a small eBPF ring buffer', async () => {
+    const metricsPort = await freePort();
+    const helper = ownHelper('wpstorm');
+    const wp = watchpost(['--backend', 'ebpf', '--buffer-kb', '64', '-e', 'ioperm.data.from=0x80', '--no-detect', ...helper.scope, '-o', 'json', '--metrics', `127.0.0.1:${metricsPort}`]);
+    await wp.started();
+    const url = `http://127.0.0.1:${metricsPort}/metrics`;
+    const STORM = 200_000;
+    const sc = await startSyscaller([...Array.from({ length: 5 }, (_, i) => `ioperm:${0x64 + i}:1:0`), `iopermstorm:${STORM}`], { exe: helper.exe });
+    await sc.go();
+    await sc.end();
+    // every storm call is delivered or counted lost (eBPF accounts exactly); then no record of the helper is left to come
+    const page = await waitFor('the storm to be accounted for', async () => {
+      const p = await scrape(url);
+      return metric(p, 'watchpost_events_total', 'event="ioperm"')! + metric(p, 'watchpost_events_lost_total', 'event="ioperm"')! === STORM ? p : undefined;
+    }, 20_000);
+    assert.equal(await wp.stop(), 0);
+    const final = (JSON.parse(wp.stderr().trim().split('\n').at(-1)!) as { stats: TraceStats }).stats;
+    const full = metric(page, 'watchpost_lost_by_kind_total', 'kind="ringbuf-full"')!;
+    assert.ok(full > 0, `the storm overflows a 64 KiB buffer: ${JSON.stringify(final.lostByKind)}`);
+    assert.equal(full, final.lostByKind['ringbuf-full'], 'ringbuf-full: the scrape == the final stats (only the helper passes the filters, and its storm is over)');
+    assert.equal(metric(page, 'watchpost_lost_total', 'reason="ebpf ringbuf full"'), full, 'the same count in words');
+    assert.ok(metric(page, 'watchpost_events_filtered_in_kernel_total', 'event="ioperm"')! >= 5, 'the 5 calls on other ports, dropped in the kernel');
   });
 });

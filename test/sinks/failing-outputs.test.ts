@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { after, describe, it } from 'node:test';
-import { syscallerPath } from '../support/syscaller.js';
+import { ownSyscaller } from '../support/syscaller.js';
 import { waitFor } from './support/events.js';
 import { traceCalls } from './support/traced-calls.js';
 import { freePort, tempDir } from './support/servers.js';
@@ -14,8 +14,7 @@ after(async () => {
 
 const dir = tempDir('wp-failing-');
 cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-const exe = `${dir}/wp-failcaller`; // a name of our own: the scope keeps other processes' calls out
-copyFileSync(syscallerPath(), exe);
+const { exe, comm } = ownSyscaller('wpfail'); // a comm of this run's own: the scope keeps other processes' calls out
 
 async function httpServer(answer: 'status500' | 'hang'): Promise<{ url: string; server: Server }> {
   const port = await freePort();
@@ -34,7 +33,7 @@ async function httpServer(answer: 'status500' | 'hang'): Promise<{ url: string; 
 
 /** Traces 20 ioperm calls of our own child into `output`, SIGINT while the output is still retrying; returns exit, stderr and time to exit. */
 async function runAgainst(output: string): Promise<{ code: number | null; stderr: string; stopMs: number }> {
-  const { cli, stderr, exit } = await traceCalls(['--backend', 'ebpf', '-e', 'ioperm', '-s', 'comm=wp-failcaller', '-o', output, '-o', `json:${dir}/events.jsonl`], exe, Array.from({ length: 20 }, (_, i) => `ioperm:${0x300 + i}:1:0`));
+  const { cli, stderr, exit } = await traceCalls(['--backend', 'ebpf', '-e', 'ioperm', '-s', `comm=${comm}`, '-o', output, '-o', `json:${dir}/events.jsonl`], exe, Array.from({ length: 20 }, (_, i) => `ioperm:${0x300 + i}:1:0`));
   try {
     await waitFor('the output to fail at least once', () => (/retrying|failed|refused|timed out|aborted/i.test(stderr()) ? true : undefined), 20_000).catch(() => undefined);
     const t0 = Date.now();

@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { syscallerPath } from '../support/syscaller.js';
+import { ownSyscaller } from '../support/syscaller.js';
 import { waitFor } from './support/events.js';
 import { traceCalls } from './support/traced-calls.js';
 
 const base = mkdtempSync(join(tmpdir(), 'wp-full-'));
 const mnt = join(base, 'small');
 mkdirSync(mnt);
-const exe = join(base, 'wp-fullcaller'); // a comm of our own: the scope keeps other processes' calls out
-copyFileSync(syscallerPath(), exe);
+const { exe, comm } = ownSyscaller('wpfull'); // a comm of this run's own: the scope keeps other processes' calls out
 let mounted = false;
 after(() => {
   if (mounted) execFileSync('umount', [mnt]);
@@ -24,7 +23,7 @@ describe('a file output on a full filesystem', { timeout: 120_000 }, () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
     mounted = true;
     const file = join(mnt, 'events.jsonl');
-    const { cli, stderr: err, exit } = await traceCalls(['--backend', 'ebpf', '-e', 'ioperm', '-s', 'comm=wp-fullcaller', '-o', `json:${file}?retries=1&backoff=50ms&flushTimeout=1s`], exe, Array.from({ length: 400 }, (_, i) => `ioperm:${0x200 + i}:1:0`));
+    const { cli, stderr: err, exit } = await traceCalls(['--backend', 'ebpf', '-e', 'ioperm', '-s', `comm=${comm}`, '-o', `json:${file}?retries=1&backoff=50ms&flushTimeout=1s`], exe, Array.from({ length: 400 }, (_, i) => `ioperm:${0x200 + i}:1:0`));
     try {
       await waitFor('the disk to fill', () => (/ENOSPC|no space/i.test(err()) ? true : undefined), 20_000);
       await new Promise((r) => setTimeout(r, 500));

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, createReadStream, existsSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { syscallerPath } from '../support/syscaller.js';
+import { ownSyscaller } from '../support/syscaller.js';
 import { waitFor } from './support/events.js';
 import { freePort, freeUdpPort, tempDir } from './support/servers.js';
 import { traceCalls } from './support/traced-calls.js';
@@ -15,8 +15,7 @@ after(async () => {
 
 const dir = tempDir('wp-indep-');
 cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-const exe = join(dir, 'wp-indep'); // a name of our own: the scope keeps other processes' calls out
-copyFileSync(syscallerPath(), exe);
+const { exe, comm } = ownSyscaller('wpindep'); // a comm of this run's own: the scope keeps other processes' calls out
 
 // Within the file output's default queue (32768 events, 32 MiB): it holds the whole storm even if its disk stalls, so
 // a line missing from the file can only be the other output's doing.
@@ -33,7 +32,7 @@ async function countLines(file: string): Promise<{ lines: number; ours: number }
     rest = parts.pop()!;
     for (const l of parts) {
       lines++;
-      if (l.includes('"processName":"wp-indep"') && l.includes('"eventName":"ioperm"') && l.includes('{"name":"from","type":"uint64","value":128}')) ours++;
+      if (l.includes(`"processName":"${comm}"`) && l.includes('"eventName":"ioperm"') && l.includes('{"name":"from","type":"uint64","value":128}')) ours++;
     }
   }
   return { lines, ours };
@@ -42,7 +41,7 @@ async function countLines(file: string): Promise<{ lines: number; ours: number }
 /** A storm of CALLS ioperm calls traced into a file and `other`; returns what the file got and the run's stderr. */
 async function storm(other: string, name: string): Promise<{ lines: number; ours: number; stderr: string; code: number | null; stopMs: number }> {
   const file = join(dir, `${name}.jsonl`);
-  const args = ['--backend', 'ebpf', '--buffer-kb', '32768', '-e', 'ioperm', '-s', 'comm=wp-indep', '--no-detect', '-o', `json:${file}`, '-o', other];
+  const args = ['--backend', 'ebpf', '--buffer-kb', '32768', '-e', 'ioperm', '-s', `comm=${comm}`, '--no-detect', '-o', `json:${file}`, '-o', other];
   const { cli, stderr, exit } = await traceCalls(args, exe, [`iopermstorm:${CALLS}`]);
   try {
     await waitFor(`the file to hold ${CALLS} lines`, async () => ((await countLines(file)).lines >= CALLS ? true : undefined), 30_000).catch(() => undefined);

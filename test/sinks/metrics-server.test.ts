@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../src/model/errors.js';
+import { LOSS_KINDS } from '../../src/model/loss.js';
 import { parseMetricsAddress, renderMetrics, startMetricsServer } from '../../src/sinks/metrics-server.js';
 import type { Output } from '../../src/sinks/output.js';
 
@@ -13,7 +14,7 @@ const output = (name: string, sent: number, dropped: number, retried: number, qu
 
 const source = {
   backend: 'tracefs',
-  stats: () => ({ delivered: { ioperm: 7, iopl: 2 }, lostByEvent: { ioperm: 1, iopl: 0 }, lostRecords: 3, lostEvents: 0, lostByReason: { 'ring buffer overrun': 3 }, lostByKind: {}, filtered: { ioperm: 4 } }),
+  stats: () => ({ delivered: { ioperm: 7, iopl: 2 }, lostByEvent: { ioperm: 1, iopl: 0 }, lostRecords: 3, lostEvents: 0, lostByReason: { 'tracefs ring buffer overrun': 3 }, lostByKind: { overrun: 3 }, filtered: { ioperm: 4 }, filteredInKernel: { ioperm: 3 } }),
   outputs: [output('nats:nats://127.0.0.1:4222', 5, 2, 4, 1), output('webhook:http://x/"q"\\', 0, 0, 0, 0)],
 };
 
@@ -24,7 +25,10 @@ describe('--metrics (Prometheus text endpoint)', () => {
       'watchpost_events_total{event="ioperm"} 7',
       'watchpost_events_total{event="iopl"} 2',
       'watchpost_events_lost_total{event="ioperm"} 1',
-      'watchpost_lost_total{reason="ring buffer overrun"} 3',
+      'watchpost_lost_total{reason="tracefs ring buffer overrun"} 3',
+      'watchpost_lost_by_kind_total{kind="overrun"} 3',
+      'watchpost_lost_by_kind_total{kind="ringbuf-full"} 0',
+      'watchpost_lost_by_kind_total{kind="in-progress-at-stop"} 0',
       'watchpost_kernel_records_lost_total 3',
       'watchpost_output_queue_depth{output="nats:nats://127.0.0.1:4222"} 1',
       'watchpost_output_sent_total{output="nats:nats://127.0.0.1:4222"} 5',
@@ -33,10 +37,12 @@ describe('--metrics (Prometheus text endpoint)', () => {
       'watchpost_output_sent_total{output="webhook:http://x/\\"q\\"\\\\"} 0',
       'watchpost_backend_info{backend="tracefs"} 1',
       'watchpost_events_filtered_total{event="ioperm"} 4',
+      'watchpost_events_filtered_in_kernel_total{event="ioperm"} 3',
     ]) {
       assert.ok(text.split('\n').includes(line), `has ${line}`);
     }
     assert.match(text, /^process_resident_memory_bytes \d+$/m);
+    assert.equal(text.split('\n').filter((l) => l.startsWith('watchpost_lost_by_kind_total{')).length, LOSS_KINDS.length, 'every loss kind has a series, 0 until it happens');
     const names = new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]));
     for (const n of names) {
       assert.match(text, new RegExp(`^# HELP ${n} .+\\n# TYPE ${n} (counter|gauge)$`, 'm'));

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,6 +27,24 @@ export function fixturePath(name: string): string {
 /** The syscall helper (test/fixtures/syscaller.c). */
 export function syscallerPath(): string {
   return fixturePath('syscaller');
+}
+
+const copies: string[] = [];
+
+/**
+ * A copy of the helper named PREFIX + this test process's pid: a comm no other process has, not even the same test
+ * run twice at once, so a system-wide `comm=` scope sees this run's calls only. Removed when the test process exits.
+ */
+export function ownSyscaller(prefix: string): { exe: string; comm: string } {
+  const comm = `${prefix}${process.pid}`;
+  if (comm.length > 15) throw new Error(`${comm}: the kernel keeps 15 bytes of a comm; shorten the prefix`);
+  if (copies.length === 0) process.once('exit', () => copies.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const dir = mkdtempSync(join(tmpdir(), `${comm}-`));
+  copies.push(dir);
+  const exe = join(dir, comm);
+  copyFileSync(syscallerPath(), exe);
+  chmodSync(exe, 0o755);
+  return { exe, comm };
 }
 
 /** One call as the helper saw it. */

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { findEvent } from '../../catalog/events.js';
-import { UsageError, yamlSyntaxProblem } from '../../model/errors.js';
+import { UsageError } from '../../model/errors.js';
 import type { SyscallEvent } from '../../model/event.js';
 import { resolveSelector } from '../../policy/events-grammar.js';
 import { type Locate, show, suggest } from '../../policy/problem.js';
+import { YamlSource } from '../../policy/yaml-source.js';
 import { type Finding, type MitreAttack, type Severity, SEVERITY_NAMES, type SignatureMetadata } from '../../model/finding.js';
 import type { Signature } from '../signature.js';
 import { compileCondition, ConditionError, evaluationMessage } from './cel-condition.js';
@@ -19,57 +20,13 @@ import { compileCondition, ConditionError, evaluationMessage } from './cel-condi
 const KEYS = ['id', 'name', 'description', 'severity', 'mitre', 'tags', 'remediation', 'events', 'condition', 'eventName', 'fires'];
 const FIRST_RULE_EVENT_ID = 6100;
 
-/** Positions in one YAML file, as `file:line:column`. */
-class Source {
-  readonly lines = new LineCounter();
-  constructor(
-    readonly file: string,
-    readonly text: string,
-  ) {}
-
-  at(offset: number): string {
-    const { line, col } = this.lines.linePos(offset);
-    return `${this.file}:${line}:${col}`;
-  }
-
-  /** Offset in the file of the character at `offset` in a scalar's value: plain, quoted or block (| and >) scalars. */
-  inside(node: Node | undefined): (offset: number) => number {
-    const start = node?.range?.[0] ?? 0;
-    const type = isScalar(node) ? (node as Scalar).type : undefined;
-    if (type === 'BLOCK_LITERAL' || type === 'BLOCK_FOLDED') {
-      // the value starts on the line after the indicator; each source line keeps its characters, minus the indentation
-      const lines: { at: number; length: number }[] = [];
-      let pos = this.text.indexOf('\n', start) + 1;
-      const end = node?.range?.[1] ?? this.text.length;
-      let indent: number | undefined;
-      while (pos > 0 && pos < end) {
-        const next = this.text.indexOf('\n', pos);
-        const line = this.text.slice(pos, next < 0 ? undefined : next);
-        indent ??= line.length - line.trimStart().length;
-        lines.push({ at: pos + Math.min(indent, line.length), length: Math.max(0, line.length - indent) });
-        pos = next < 0 ? -1 : next + 1;
-      }
-      return (offset) => {
-        let rest = offset;
-        for (const l of lines) {
-          if (rest <= l.length) return l.at + rest;
-          rest -= l.length + 1;
-        }
-        return start;
-      };
-    }
-    const base = this.text[start] === '"' || this.text[start] === "'" ? start + 1 : start;
-    return (offset) => base + offset;
-  }
-}
-
 interface RuleContext {
-  src: Source;
+  src: YamlSource;
   rule: string;
 }
 
 function fail(ctx: RuleContext, node: Node | undefined, offset: number, what: string, fix: string): UsageError {
-  const at = ctx.src.at(ctx.src.inside(node)(offset));
+  const at = ctx.src.inside(node)(offset);
   return new UsageError(`${at}: rule ${ctx.rule}: ${what}; ${fix}`);
 }
 
@@ -131,7 +88,7 @@ function events(ctx: RuleContext, map: YAMLMap): string[] {
   if (items.length === 0) throw fail(ctx, child(map, 'events') ?? map, 0, 'events is missing or empty', 'add e.g. events: [ioperm]');
   const names = new Set<string>();
   for (const { value, node } of items) {
-    const locate: Locate = (offset) => ctx.src.at(ctx.src.inside(node)(offset));
+    const locate: Locate = ctx.src.inside(node);
     try {
       for (const n of resolveSelector(value, 0, locate)) names.add(n);
     } catch (err) {
@@ -173,7 +130,7 @@ class RuleSignature implements Signature {
   }
 }
 
-function parseRule(src: Source, node: Node, index: number, eventId: number, taken: Set<string>): Signature {
+function parseRule(src: YamlSource, node: Node, index: number, eventId: number, taken: Set<string>): Signature {
   const ctx: RuleContext = { src, rule: `#${index + 1}` };
   if (!isMap(node)) throw fail(ctx, node, 0, 'a rule must be a map', 'write e.g. - id: R-1');
   for (const pair of node.items) {
@@ -217,10 +174,10 @@ function parseRule(src: Source, node: Node, index: number, eventId: number, take
 
 /** The rules of one YAML text; `taken` holds the ids already in use (built-ins and earlier files). */
 export function parseRuleText(text: string, file: string, taken: Set<string>, firstEventId = FIRST_RULE_EVENT_ID): Signature[] {
-  const src = new Source(file, text);
+  const src = new YamlSource(file, text);
   const doc = parseDocument(text, { lineCounter: src.lines, uniqueKeys: true });
   const error = doc.errors[0];
-  if (error) throw new UsageError(`${src.at(error.pos[0])}: ${yamlSyntaxProblem(error.message)}; fix the YAML syntax there`);
+  if (error) throw src.syntaxError(error);
   let list = doc.contents as Node | null;
   if (isMap(list) && list.has('rules')) list = child(list, 'rules') ?? null;
   if (list === null) return [];

@@ -1,7 +1,7 @@
 import { type EventDefinition, isStringArg } from '../../catalog/types.js';
 import { argReader, type ArgReader } from '../arg-readers.js';
 import type { ArgValue } from '../../model/event.js';
-import type { CompletedSyscall, TaskEvent } from '../types.js';
+import type { CompletedSyscall, KernelContext, TaskEvent } from '../types.js';
 import { cString } from '../c-string.js';
 
 /**
@@ -132,7 +132,36 @@ export class RecordDecoder {
     return compat ? this.compat.get(id) : this.native.get(id);
   }
 
-  /** Hot path: reads fields straight from the ring buffer view; allocates only the result object, its args and comm. */
+  /** The context last decoded per thread: a thread's records mostly repeat it, so it is shared (frozen), not made again. */
+  private readonly contexts = new Map<number, KernelContext>();
+
+  private contextOf(d: DataView, o: number, tid: number): KernelContext {
+    const pid = d.getUint32(o + Rec.tgid, true);
+    const ppid = d.getUint32(o + Rec.ppid, true);
+    const uid = d.getUint32(o + Rec.uid, true);
+    const gid = d.getUint32(o + Rec.gid, true);
+    const comm = cString(bytesOf(d), o + Rec.comm, 16);
+    const cgroupId = u64(d, o + Rec.cgroupId);
+    const mntns = d.getUint32(o + Rec.mntns, true);
+    const pidns = d.getUint32(o + Rec.pidns, true);
+    const nsPid = d.getUint32(o + Rec.nsPid, true);
+    const nsTid = d.getUint32(o + Rec.nsTid, true);
+    const nsPpid = d.getUint32(o + Rec.nsPpid, true);
+    const startTime = u64(d, o + Rec.startTime);
+    const c = this.contexts.get(tid);
+    if (
+      c !== undefined && c.pid === pid && c.ppid === ppid && c.uid === uid && c.gid === gid && c.comm === comm && c.cgroupId === cgroupId &&
+      c.mntns === mntns && c.pidns === pidns && c.nsPid === nsPid && c.nsTid === nsTid && c.nsPpid === nsPpid && c.startTime === startTime
+    ) {
+      return c;
+    }
+    const made = Object.freeze({ pid, ppid, uid, gid, comm, cgroupId, mntns, pidns, nsPid, nsTid, nsPpid, startTime });
+    if (this.contexts.size >= 4096) this.contexts.clear();
+    this.contexts.set(tid, made);
+    return made;
+  }
+
+  /** Hot path: reads fields straight from the ring buffer view; allocates only the result object and its args (the thread's context is reused). */
   decode(d: DataView, o: number): CompletedSyscall | undefined {
     const id = d.getUint32(o + Rec.id, true);
     const flags = d.getUint32(o + Rec.flags, true);
@@ -154,20 +183,7 @@ export class RecordDecoder {
       compat: isCompat,
       args,
       ret: d.getInt32(o + Rec.ret + 4, true) * 4294967296 + d.getUint32(o + Rec.ret, true),
-      context: {
-        pid: d.getUint32(o + Rec.tgid, true),
-        ppid: d.getUint32(o + Rec.ppid, true),
-        uid: d.getUint32(o + Rec.uid, true),
-        gid: d.getUint32(o + Rec.gid, true),
-        comm: cString(bytesOf(d), o + Rec.comm, 16),
-        cgroupId: u64(d, o + Rec.cgroupId),
-        mntns: d.getUint32(o + Rec.mntns, true),
-        pidns: d.getUint32(o + Rec.pidns, true),
-        nsPid: d.getUint32(o + Rec.nsPid, true),
-        nsTid: d.getUint32(o + Rec.nsTid, true),
-        nsPpid: d.getUint32(o + Rec.nsPpid, true),
-        startTime: u64(d, o + Rec.startTime),
-      },
+      context: this.contextOf(d, o, tid),
     };
     let strings = this.stringArgs.get(event);
     if (strings === undefined) this.stringArgs.set(event, (strings = stringArgs(event)));

@@ -105,13 +105,19 @@ function bump(map: Record<string, number>, key: string, n = 1): void {
   map[key] = (map[key] ?? 0) + n;
 }
 
+/** list.splice(i, 1) without the array splice returns (hot path: nearly always the last item). */
+function removeAt<T>(list: T[], i: number): void {
+  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j];
+  list.length--;
+}
+
 function takeMatchingEnter(list: Pending[] | undefined, key: (p: Pending) => number, want: number, exitTs: number): Pending | undefined {
   if (!list) return undefined;
   // the latest enter at or before the exit
   for (let i = list.length - 1; i >= 0; i--) {
     const p = list[i];
     if (p.ts <= exitTs && key(p) === want) {
-      list.splice(i, 1);
+      removeAt(list, i);
       return p;
     }
   }
@@ -123,7 +129,7 @@ function takeMatchingOrphan(list: Orphan[] | undefined, want: number, enterTs: n
   for (let i = 0; i < list.length; i++) {
     const o = list[i];
     if (o.ts >= enterTs && o.key === want) {
-      list.splice(i, 1);
+      removeAt(list, i);
       return o;
     }
   }
