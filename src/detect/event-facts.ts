@@ -27,8 +27,8 @@ export function intArg(ev: SyscallEvent, name: string): bigint | undefined {
 }
 
 /**
- * intArg as a number, to compare with small integers (a bigint past 2^53 rounds, never across an integer that
- * small). Hot path: a number or bigint value allocates nothing.
+ * intArg as a number, to compare with small integers (a bigint past 2^53 rounds, but never to or across one).
+ * Hot path: a number or bigint value allocates nothing.
  */
 export function numArg(ev: SyscallEvent, name: string): number | undefined {
   const v = argValue(ev, name);
