@@ -1,33 +1,64 @@
 import type { SyscallEvent } from '../model/event.js';
 import type { Finding } from '../model/finding.js';
 import type { StreamItem } from '../model/stream.js';
-import { FindingWindow, type WindowStats } from './finding-window.js';
-import type { Signature } from './signature.js';
+import { FindingWindow, type WindowSlot, type WindowStats } from './finding-window.js';
+import { sameFiringInputs } from './same-call.js';
+import { findingOf, type Signature } from './signature.js';
 
 export interface DetectorOptions {
   /** Repeats of a finding within this many ns (event time) are held back and summarised; 0 or absent: every finding is emitted. */
   windowNs?: number;
 }
 
+/** A signature with what the detector keeps for it. */
+interface Entry {
+  readonly sig: Signature;
+  /** Its place in the finding window, when there is one. */
+  readonly slot: WindowSlot | undefined;
+  fired: number;
+}
+
+/** The signatures of one event name; bits[i]: entries[i]'s bit in a thread's memo, 0 when it is not cacheable. */
+interface Dispatch {
+  readonly entries: Entry[];
+  readonly bits: number[];
+}
+
+/** A thread's last event of a name some signature selects, and the bits of the cacheable signatures that fired on it. */
+interface ThreadMemo {
+  ev: SyscallEvent;
+  fired: number;
+}
+
+const NONE: Dispatch = { entries: [], bits: [] };
+/** Bits of a memo (signatures of one name past it are asked every time); threads remembered (past it, all forgotten). */
+const MEMO_BITS = 30;
+const MAX_THREADS = 4096;
+
 /** Runs signatures over events: each event goes to the signatures that selected its name. */
 export class Detector {
-  private readonly byEvent = new Map<string, Signature[]>();
-  private readonly fired = new Map<string, number>();
+  private readonly entries: Entry[];
+  private readonly byEvent = new Map<string, Dispatch>();
   private readonly window: FindingWindow | undefined;
+  private readonly threads = new Map<number, ThreadMemo>();
+  // the dispatch of the last event name seen: a storm is one name
+  private lastName = '';
+  private lastDispatch = NONE;
 
   constructor(
     readonly signatures: readonly Signature[],
     options: DetectorOptions = {},
   ) {
-    for (const s of signatures) {
-      this.fired.set(s.metadata.id, 0);
-      for (const name of s.events) {
-        const list = this.byEvent.get(name) ?? [];
-        list.push(s);
-        this.byEvent.set(name, list);
+    if (options.windowNs) this.window = new FindingWindow(options.windowNs);
+    this.entries = signatures.map((sig) => ({ sig, slot: this.window?.slotFor(sig), fired: 0 }));
+    for (const e of this.entries) {
+      for (const name of e.sig.events) {
+        let d = this.byEvent.get(name);
+        if (!d) this.byEvent.set(name, (d = { entries: [], bits: [] }));
+        d.bits.push(e.sig.cacheable && d.entries.length < MEMO_BITS ? 1 << d.entries.length : 0);
+        d.entries.push(e);
       }
     }
-    if (options.windowNs) this.window = new FindingWindow(options.windowNs);
   }
 
   /** Catalog events some signature needs. */
@@ -41,26 +72,38 @@ export class Detector {
   }
 
   /**
-   * Appends the findings of one event to `out`, a repeat held back for its window's summary (hot path: no array
-   * unless a signature fires).
+   * Appends the findings of one event to `out`, a repeat held back for its window's summary. Hot path: a signature
+   * that does not fire, or a repeat, allocates nothing; a finding is built only when it is shown; a call like the
+   * thread's last takes the last answer of the cacheable signatures instead of asking them again.
    */
   detectInto(ev: SyscallEvent, out: StreamItem[]): void {
-    const sigs = this.byEvent.get(ev.eventName);
-    if (!sigs) return;
-    for (const s of sigs) {
-      for (const f of s.onEvent(ev)) {
-        this.fired.set(f.signature.id, (this.fired.get(f.signature.id) ?? 0) + 1);
-        if (this.window) this.window.add(f, out);
-        else out.push(f);
-      }
+    const { entries, bits } = this.dispatchOf(ev.eventName);
+    if (entries.length === 0) return;
+    const memo = this.threads.get(ev.hostThreadId);
+    const known = memo !== undefined && sameFiringInputs(memo.ev, ev);
+    const before = known ? memo.fired : 0;
+    let fired = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const bit = bits[i];
+      if (!(known && bit !== 0 ? (before & bit) !== 0 : e.sig.fires(ev))) continue;
+      fired |= bit;
+      e.fired++;
+      if (e.slot === undefined || this.window!.opens(e.slot, ev, known ? memo.ev : undefined, out)) out.push(findingOf(e.sig, ev));
     }
+    if (memo !== undefined) {
+      memo.ev = ev;
+      memo.fired = fired;
+      return;
+    }
+    if (this.threads.size >= MAX_THREADS) this.threads.clear();
+    this.threads.set(ev.hostThreadId, { ev, fired });
   }
 
   /** Every finding of one event (not windowed). */
   detect(ev: SyscallEvent): Finding[] {
     const out: Finding[] = [];
-    const sigs = this.byEvent.get(ev.eventName) ?? [];
-    for (const s of sigs) for (const f of s.onEvent(ev)) out.push(f);
+    for (const e of this.dispatchOf(ev.eventName).entries) if (e.sig.fires(ev)) out.push(findingOf(e.sig, ev));
     return out;
   }
 
@@ -81,6 +124,7 @@ export class Detector {
   /** Summaries of every window still open: the end of a run. */
   flush(out: StreamItem[] = []): StreamItem[] {
     this.window?.flush(out);
+    this.threads.clear();
     return out;
   }
 
@@ -96,6 +140,16 @@ export class Detector {
 
   /** Findings made so far, by signature id: all of them, the ones a window held back included. */
   counts(): Record<string, number> {
-    return Object.fromEntries(this.fired);
+    const out: Record<string, number> = {};
+    for (const e of this.entries) out[e.sig.metadata.id] = (out[e.sig.metadata.id] ?? 0) + e.fired;
+    return out;
+  }
+
+  private dispatchOf(name: string): Dispatch {
+    if (name !== this.lastName) {
+      this.lastDispatch = this.byEvent.get(name) ?? NONE;
+      this.lastName = name;
+    }
+    return this.lastDispatch;
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { builtinSignatures } from '../../src/detect/builtins.js';
 import { findingToEvent } from '../../src/detect/finding-event.js';
+import { findingsOf } from '../../src/detect/signature.js';
 import type { SyscallEvent } from '../../src/model/event.js';
 import { toFalco } from '../../src/sinks/falco-format.js';
 import { formatSyslog } from '../../src/sinks/syslog-output.js';
@@ -11,7 +12,7 @@ import { iopermEvent } from './support/events.js';
 function findingsFor(ev: SyscallEvent): SyscallEvent[] {
   return builtinSignatures()
     .filter((s) => s.events.includes(ev.eventName))
-    .flatMap((s) => s.onEvent(ev))
+    .flatMap((s) => findingsOf(s, ev))
     .map(findingToEvent);
 }
 

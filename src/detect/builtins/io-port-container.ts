@@ -19,5 +19,6 @@ export const ioPortFromContainer = () =>
       fires: 'attempt',
     },
     ['ioperm', 'iopl'],
-    (ev) => (ev.containerId ? { container: ev.containerId, ports: portsText(ev), outcome: outcome(ev) } : undefined),
+    (ev) => Boolean(ev.containerId),
+    (ev) => ({ container: ev.containerId, ports: portsText(ev), outcome: outcome(ev) }),
   );

@@ -1,4 +1,5 @@
-import { intArg, outcome, portsTouched } from '../event-facts.js';
+import type { SyscallEvent } from '../../model/event.js';
+import { numArg, outcome, portsTouched } from '../event-facts.js';
 import { defineSignature } from './define.js';
 
 interface CriticalRange {
@@ -34,14 +35,24 @@ export const ioPortCritical = () =>
       fires: 'attempt',
     },
     ['ioperm'],
-    (ev) => {
-      if ((intArg(ev, 'turn_on') ?? 0n) === 0n) return undefined;
-      const touched = portsTouched(ev);
-      const hits = CRITICAL_PORTS.filter((c) => touched.some((r) => r.first <= c.last && c.first <= r.last));
-      if (hits.length === 0) return undefined;
-      return {
-        critical: hits.map((c) => `${c.first === c.last ? hex(c.first) : `${hex(c.first)}-${hex(c.last)}`} ${c.what}`).join('; '),
-        outcome: outcome(ev),
-      };
-    },
+    (ev) => (numArg(ev, 'turn_on') ?? 0) !== 0 && touchesCritical(ev),
+    (ev) => ({
+      critical: criticalHits(ev)
+        .map((c) => `${c.first === c.last ? hex(c.first) : `${hex(c.first)}-${hex(c.last)}`} ${c.what}`)
+        .join('; '),
+      outcome: outcome(ev),
+    }),
   );
+
+const overlaps = (r: { first: number; last: number }, c: CriticalRange): boolean => r.first <= c.last && c.first <= r.last;
+
+/** Hot path: the ranges the call touches overlap a critical one (no array built). */
+function touchesCritical(ev: SyscallEvent): boolean {
+  for (const r of portsTouched(ev)) for (const c of CRITICAL_PORTS) if (overlaps(r, c)) return true;
+  return false;
+}
+
+function criticalHits(ev: SyscallEvent): CriticalRange[] {
+  const touched = portsTouched(ev);
+  return CRITICAL_PORTS.filter((c) => touched.some((r) => overlaps(r, c)));
+}

@@ -19,5 +19,6 @@ export const ioPortGranted = () =>
       fires: 'success',
     },
     ['ioperm', 'iopl'],
-    (ev) => (requestsPortAccess(ev) && succeeded(ev) ? { ports: portsText(ev), outcome: outcome(ev) } : undefined),
+    (ev) => succeeded(ev) && requestsPortAccess(ev),
+    (ev) => ({ ports: portsText(ev), outcome: outcome(ev) }),
   );

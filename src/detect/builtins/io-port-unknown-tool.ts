@@ -17,10 +17,24 @@ export const DEFAULT_HW_TOOLS: readonly string[] = [
 export function allowListMatcher(entries: readonly string[]): (ev: SyscallEvent) => boolean {
   const paths = new Set(entries.filter((e) => e.includes('/')));
   const names = new Set(entries.filter((e) => !e.includes('/')));
-  return (ev) => {
+  const test = (ev: SyscallEvent): boolean => {
     const path = ev.executable.path;
     if (path) return paths.has(path) || (names.has(programName(ev)) && SYSTEM_DIRS.some((d) => path.startsWith(d) && !path.slice(d.length).includes('/')));
     return [...names].some((n) => n.slice(0, 15) === ev.processName);
+  };
+  // the answer of the last executable and comm asked: a storm asks about one process
+  let lastPath: string | undefined;
+  let lastComm: string | undefined;
+  let answer = false;
+  return (ev) => {
+    const path = ev.executable.path;
+    const comm = ev.processName;
+    if (path !== lastPath || comm !== lastComm) {
+      answer = test(ev);
+      lastPath = path;
+      lastComm = comm;
+    }
+    return answer;
   };
 }
 
@@ -43,9 +57,7 @@ export const ioPortUnknownTool = (extraAllowed: readonly string[] = []) => {
       fires: 'attempt',
     },
     ['ioperm', 'iopl'],
-    (ev) =>
-      requestsPortAccess(ev) && !allowed(ev)
-        ? { program: ev.executable.path || ev.processName, ports: portsText(ev), outcome: outcome(ev) }
-        : undefined,
+    (ev) => requestsPortAccess(ev) && !allowed(ev),
+    (ev) => ({ program: ev.executable.path || ev.processName, ports: portsText(ev), outcome: outcome(ev) }),
   );
 };

@@ -1,4 +1,4 @@
-import { intArg, outcome } from '../event-facts.js';
+import { numArg, outcome } from '../event-facts.js';
 import { defineSignature } from './define.js';
 
 /** Fires on the attempt: asking for level 3 is asking for all 65536 ports, the critical ones included. */
@@ -19,5 +19,6 @@ export const ioplAllPorts = () =>
       fires: 'attempt',
     },
     ['iopl'],
-    (ev) => ((intArg(ev, 'level') ?? 0n) === 3n ? { ports: '0x0-0xffff (all)', outcome: outcome(ev) } : undefined),
+    (ev) => numArg(ev, 'level') === 3,
+    (ev) => ({ ports: '0x0-0xffff (all)', outcome: outcome(ev) }),
   );

@@ -19,5 +19,6 @@ export const perfEventFromContainer = () =>
       fires: 'attempt',
     },
     ['perf_event_open'],
-    (ev) => (ev.containerId ? { container: ev.containerId, outcome: outcome(ev) === 'granted' ? 'fd created' : outcome(ev) } : undefined),
+    (ev) => Boolean(ev.containerId),
+    (ev) => ({ container: ev.containerId, outcome: outcome(ev) === 'granted' ? 'fd created' : outcome(ev) }),
   );

@@ -23,6 +23,6 @@ export const userfaultfdUnprivileged = (knownProcesses: readonly string[] = []) 
       fires: 'attempt',
     },
     ['userfaultfd'],
-    (ev) =>
-      ev.userId > 0 && !knownProcesses.includes(ev.processName) ? { uid: ev.userId, outcome: ev.returnValue >= 0 ? 'fd created' : `failed (${ev.returnValue}${ev.errno ? ` ${ev.errno}` : ''})` } : undefined,
+    (ev) => ev.userId > 0 && !knownProcesses.includes(ev.processName),
+    (ev) => ({ uid: ev.userId, outcome: ev.returnValue >= 0 ? 'fd created' : `failed (${ev.returnValue}${ev.errno ? ` ${ev.errno}` : ''})` }),
   );

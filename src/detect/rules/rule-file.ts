@@ -6,7 +6,7 @@ import type { SyscallEvent } from '../../model/event.js';
 import { resolveSelector } from '../../policy/events-grammar.js';
 import { type Locate, show, suggest } from '../../policy/problem.js';
 import { YamlSource } from '../../policy/yaml-source.js';
-import { type Finding, type MitreAttack, type Severity, SEVERITY_NAMES, type SignatureMetadata } from '../../model/finding.js';
+import { type FindingData, type MitreAttack, type Severity, SEVERITY_NAMES, type SignatureMetadata } from '../../model/finding.js';
 import type { Signature } from '../signature.js';
 import { compileCondition, ConditionError, evaluationMessage } from './cel-condition.js';
 
@@ -113,15 +113,17 @@ class RuleSignature implements Signature {
     private readonly condition: (ev: SyscallEvent) => boolean,
   ) {}
 
-  onEvent(ev: SyscallEvent): Finding[] {
-    let hit: boolean;
+  fires(ev: SyscallEvent): boolean {
     try {
-      hit = this.condition(ev) && (this.metadata.fires === 'attempt' || ev.returnValue === 0);
+      return this.condition(ev) && (this.metadata.fires === 'attempt' || ev.returnValue === 0);
     } catch (err) {
       if (this.errors++ === 0) this.firstError = evaluationMessage(err);
-      return [];
+      return false;
     }
-    return hit ? [{ signature: this.metadata, event: ev, data: {} }] : [];
+  }
+
+  dataOf(): FindingData {
+    return {};
   }
 
   problems(): string | undefined {
