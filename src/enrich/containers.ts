@@ -69,11 +69,6 @@ export class ContainerResolver {
     return undefined;
   }
 
-  /** Forget a process (exec can move it; exit frees the key for reuse). */
-  forget(pid: number, startTime: number): void {
-    if (this.byProcess.get(pid)?.startTime === startTime) this.byProcess.delete(pid);
-  }
-
   /** The process's container, and whether its cgroup v2 path alone decided it (so its v2 id may stand for it). */
   private read(pid: number): { ctx: ContainerContext; decisive: boolean } | undefined {
     const text = this.source.cgroupFile(pid);
