@@ -12,13 +12,23 @@ export function setDist(dir: string): void {
 }
 const cli = (): string => join(DIST, 'src', 'cli', 'main.js');
 
-/** The Node flags the `watchpost` launcher (what a user types) runs the CLI with, read from it: the bench runs the CLI as it does. */
-const LAUNCHER_FLAGS = ((): string[] => {
-  const launcher = readFileSync(fileURLToPath(new URL('../../watchpost', import.meta.url)), 'utf8');
-  const line = /^exec node (.*?)"\$here\/dist\/src\/cli\/main\.js"/m.exec(launcher);
-  if (!line) throw new Error('bench: the watchpost launcher has no `exec node … "$here/dist/src/cli/main.js"` line to take its Node flags from');
-  return line[1].trim().split(/\s+/).filter(Boolean);
-})();
+/**
+ * The Node flags the `watchpost` launcher (what a user types) runs the CLI with, read from it: the bench runs the CLI
+ * as it does. The launcher is the checkout's, found upwards from this module (which may be a snapshot's copy under bench/).
+ */
+let launcherFlags: string[] | undefined;
+function nodeFlagsOfLauncher(): string[] {
+  if (launcherFlags) return launcherFlags;
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  while (!existsSync(join(dir, 'watchpost')) || !existsSync(join(dir, 'package.json'))) {
+    const up = join(dir, '..');
+    if (up === dir) throw new Error('bench: no watchpost launcher found above the bench code');
+    dir = up;
+  }
+  const line = /^exec node (.*?)"\$here\/dist\/src\/cli\/main\.js"/m.exec(readFileSync(join(dir, 'watchpost'), 'utf8'));
+  if (!line) throw new Error(`bench: ${join(dir, 'watchpost')} has no \`exec node … "$here/dist/src/cli/main.js"\` line to take its Node flags from`);
+  return (launcherFlags = line[1].trim().split(/\s+/).filter(Boolean));
+}
 
 export type Syscall = 'ioperm' | 'ioctl';
 export const NR: Record<Syscall, { native: number; compat: number }> = { ioperm: { native: 173, compat: 101 }, ioctl: { native: 16, compat: 54 } };
@@ -110,7 +120,7 @@ export interface WatchpostProcess extends Tracer {
 export function startWatchpost(args: string[], s: Syscall, stdoutPipe = false): WatchpostProcess {
   const devnull = openSync('/dev/null', 'w');
   const launchedAt = now();
-  const child = launch(pinned([process.execPath, ...LAUNCHER_FLAGS, cli(), ...args]), ['ignore', stdoutPipe ? 'pipe' : devnull, 'pipe']);
+  const child = launch(pinned([process.execPath, ...nodeFlagsOfLauncher(), cli(), ...args]), ['ignore', stdoutPipe ? 'pipe' : devnull, 'pipe']);
   closeSync(devnull);
   const err = new Lines(child.stderr);
   const stdout = stdoutPipe ? new Lines(child.stdout, false) : undefined;
