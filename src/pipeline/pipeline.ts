@@ -237,35 +237,64 @@ export class LivePipeline {
     if (this.statsTimer) clearInterval(this.statsTimer);
     if (this.windowTimer) clearInterval(this.windowTimer);
     this.statsTimer = this.windowTimer = undefined;
-    if (!this.done) {
-      this.done = true;
-      try {
-        this.reader?.finish();
-        this.detect.flush(this.queue); // the summaries of windows still open
-      } finally {
-        this.markStopped();
-      }
-    }
+    if (!this.done) await (this.finishing ??= this.finishReading());
     this.markStopped();
     this.wake();
+  }
+
+  private finishing: Promise<void> | undefined;
+
+  /**
+   * The backlog handed over and the probe closed. With outputs, a queue's worth at a time while the pump writes (memory
+   * at stop as bounded as while tracing); a library caller may stop before it iterates, so it gets the backlog at once.
+   */
+  private async finishReading(): Promise<void> {
+    try {
+      if (this.options.outputs && this.reader) await this.reader.finishInParts(() => this.roomMade());
+      else this.reader?.finish();
+      this.detect.flush(this.queue); // the summaries of windows still open
+    } finally {
+      this.done = true;
+      this.markStopped();
+      this.wake();
+    }
+  }
+
+  private roomWaiters: Array<(more: boolean) => void> = [];
+  private consumerGone = false;
+
+  /** Resolves once the consumer has handled a batch (true), or with false when it stopped iterating. */
+  private roomMade(): Promise<boolean> {
+    if (this.consumerGone) return Promise.resolve(false);
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private madeRoom(more: boolean): void {
+    for (const resolve of this.roomWaiters.splice(0)) resolve(more);
   }
 
   /** The stream in the batches the kernel buffers were read in (fewer wake-ups for printers). */
   async *batches(): AsyncGenerator<StreamItem[]> {
     await this.ready;
-    for (;;) {
-      if (this.queue.length) {
-        // at most a queue's worth at a time: what stop() drains at once (tens of thousands) reaches outputs in parts
-        const limit = this.options.queueLimit;
-        const batch = this.queue.length <= limit ? this.queue : this.queue.slice(0, limit);
-        this.queue = batch === this.queue ? [] : this.queue.slice(limit);
-        if (this.reader?.saturated) setImmediate(() => this.reader?.tick()); // more is waiting in the kernel: read on as soon as there is room
-        yield batch;
-        continue;
+    try {
+      for (;;) {
+        if (this.queue.length) {
+          // at most a queue's worth at a time: what a library caller's stop() drains at once reaches it in parts
+          const limit = this.options.queueLimit;
+          const batch = this.queue.length <= limit ? this.queue : this.queue.slice(0, limit);
+          this.queue = batch === this.queue ? [] : this.queue.slice(limit);
+          if (this.reader?.saturated) setImmediate(() => this.reader?.tick()); // more is waiting in the kernel: read on as soon as there is room
+          yield batch;
+          this.madeRoom(true); // handled: a stop handing over the backlog reads on
+          continue;
+        }
+        if (this.failure) throw this.failure;
+        if (this.done) return;
+        await new Promise<void>((resolve) => (this.waiter = resolve));
       }
-      if (this.failure) throw this.failure;
-      if (this.done) return;
-      await new Promise<void>((resolve) => (this.waiter = resolve));
+    } finally {
+      this.consumerGone = true;
+      this.madeRoom(false);
     }
   }
 

@@ -22,6 +22,8 @@ export class ReadStage {
   private timer: NodeJS.Timeout | undefined;
   private untrack: (() => void) | undefined;
   private finished = false;
+  /** finishInParts is handing over the backlog: ticks leave it to it. */
+  private stopping = false;
   /** The last read filled the room: more is waiting in the kernel. */
   saturated = false;
 
@@ -43,7 +45,7 @@ export class ReadStage {
   }
 
   tick(): void {
-    if (this.finished) return;
+    if (this.finished || this.stopping) return;
     const room = this.on.room();
     if (room <= 0) return;
     try {
@@ -57,6 +59,34 @@ export class ReadStage {
 
   losses(): LossCounters {
     return this.probe.losses();
+  }
+
+  /**
+   * finish(), with the backlog handed over a consumer's room at a time: recording stops, then each read waits until the
+   * consumer took a batch (`roomMade`; false: the consumer is gone, and the rest is handed over at once). So memory at
+   * stop stays as bounded as while tracing (measured before: 47k buffered records built at once, RSS 117 -> 128 MB).
+   */
+  async finishInParts(roomMade: () => Promise<boolean>): Promise<void> {
+    if (this.finished || this.stopping) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.stopping = true;
+    try {
+      if (this.probe.stopRecording) {
+        this.probe.stopRecording();
+        for (;;) {
+          const room = this.on.room();
+          const read = room > 0 ? this.probe.drain(this.on.onSyscall, this.on.onTask, room) : 0;
+          if (read > 0) this.on.onRead();
+          if (room > 0 && read < room) break; // the kernel buffer is empty
+          if (!(await roomMade())) break;
+        }
+      }
+    } catch (err) {
+      this.on.onError(err);
+    } finally {
+      this.finish();
+    }
   }
 
   /** Stops recording, hands over what is still buffered, releases every kernel object. Idempotent. */

@@ -131,6 +131,8 @@ export interface Probe {
   drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void, budget?: number): number;
   /** Loss counters so far. */
   losses(): LossCounters;
+  /** Stops recording (detaches, disables); what is buffered stays readable by drain, and finish hands over the rest. Optional. */
+  stopRecording?(): void;
   /** Stops recording, hands over everything still buffered (settling pairs), then closes. Optional: without it, drain + close. */
   finish?(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): void;
   /** Stops recording and releases every kernel object; idempotent and synchronous (safe in exit handlers). */

@@ -339,6 +339,10 @@ export class EbpfProbe implements Probe {
     return this.ring;
   }
 
+  stopRecording(): void {
+    for (const l of this.links.splice(0)) l.close();
+  }
+
   /** Detaches first, so nothing is lost between the last read and close; counts the syscalls still in progress. */
   finish(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): void {
     if (this.closed) return;

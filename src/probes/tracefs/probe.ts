@@ -138,6 +138,10 @@ export class TracefsProbe implements Probe {
     return this.decoder.drain(this.readers, emit, onTask, budget);
   }
 
+  stopRecording(): void {
+    if (!this.closed) this.instance.disableEvents();
+  }
+
   finish(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): void {
     if (this.closed) return;
     this.instance.disableEvents();
