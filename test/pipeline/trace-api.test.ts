@@ -64,6 +64,27 @@ for (const backend of ['ebpf', 'tracefs'] as const) {
         for await (const _ of t) break;
       }, /writes to its outputs/);
     });
+
+    it('with outputs, a stop hands the whole kernel backlog to the outputs in parts: every call written once, none lost', async () => {
+      const file = join(dir, `backlog-${backend}.json`);
+      const calls = 5000; // several queues' worth (1024 each), all still in the kernel buffer at stop
+      const sc = await startSyscaller([`iopermstorm:${calls}`]);
+      const t = trace({ backend, pids: [sc.pid], pollMs: 600_000, outputs: [`json:${file}`] }); // no read before the stop
+      try {
+        await t.ready;
+        await sc.go(); // resolves once every call was made
+      } finally {
+        await t.stop();
+        await sc.end();
+      }
+      await t.finished;
+      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { eventName: string; hostProcessId: number });
+      assert.equal(lines.length, calls);
+      assert.ok(lines.every((l) => l.eventName === 'ioperm' && l.hostProcessId === sc.pid));
+      const stats = t.stats();
+      assert.equal(stats.delivered.ioperm, calls);
+      assert.equal(stats.lostEvents, 0);
+    });
   });
 }
 
