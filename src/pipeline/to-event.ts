@@ -11,6 +11,13 @@ import { agentHost } from '../enrich/agent-host.js';
 
 type Ports = ReturnType<typeof portsOf>;
 
+/** One event's port owners by the values of the args its entry names (`at`: their indexes; the second -1 for a level). */
+interface PortCache {
+  at: readonly [number, number];
+  byFirst: Map<EventArg['value'], Map<EventArg['value'], Ports>>;
+  last: { first: EventArg['value']; second: EventArg['value']; ports: Ports } | undefined;
+}
+
 /** What user space knows of a thread: the process tree, or /proc. */
 export type ThreadLookup = (tid: number) => ProcInfo | undefined;
 
@@ -88,33 +95,36 @@ export class EventBuilder {
     return out as Record<string, string> | undefined;
   }
 
-  /** Per event: the indexes of the args its `ports` names (the second -1 for a level). */
-  private readonly portArgs = new Map<EventDefinition, readonly [number, number]>();
-  private readonly portCache = new Map<EventDefinition, Map<EventArg['value'], Map<EventArg['value'], Ports>>>();
+  private readonly portCache = new Map<EventDefinition, PortCache>();
 
-  /** Port owners depend only on the args the entry's `ports` names: computed once per their values (numeric keys, no string per event). */
+  /**
+   * Port owners depend only on the args the entry's `ports` names: computed once per their values (nested maps by value,
+   * no string key per event), and the last answer per event kept beside them (a BigInt key costs a hash per lookup).
+   */
   private ports(def: EventDefinition, args: EventArg[]): Ports {
     const p = def.ports;
     if (p === undefined) return undefined;
-    let at = this.portArgs.get(def);
-    if (at === undefined) {
+    let c = this.portCache.get(def);
+    if (c === undefined) {
       const index = (name: string): number => def.args.findIndex((a) => a.name === name);
-      this.portArgs.set(def, (at = p.kind === 'range' ? [index(p.from), index(p.num)] : [index(p.level), -1]));
+      const at: [number, number] = p.kind === 'range' ? [index(p.from), index(p.num)] : [index(p.level), -1];
+      this.portCache.set(def, (c = { at, byFirst: new Map(), last: undefined }));
     }
-    const first = args[at[0]]?.value ?? null;
-    const second = at[1] < 0 ? null : (args[at[1]]?.value ?? null);
-    let byFirst = this.portCache.get(def);
-    if (byFirst === undefined) this.portCache.set(def, (byFirst = new Map()));
-    let bySecond = byFirst.get(first);
+    const first = args[c.at[0]]?.value ?? null;
+    const second = c.at[1] < 0 ? null : (args[c.at[1]]?.value ?? null);
+    const last = c.last;
+    if (last !== undefined && last.first === first && last.second === second) return last.ports;
+    let bySecond = c.byFirst.get(first);
     if (bySecond === undefined) {
-      if (byFirst.size >= MAX_CACHED) byFirst.clear();
-      byFirst.set(first, (bySecond = new Map()));
+      if (c.byFirst.size >= MAX_CACHED) c.byFirst.clear();
+      c.byFirst.set(first, (bySecond = new Map()));
     }
     let out = bySecond.get(second);
     if (out === undefined && !bySecond.has(second)) {
       if (bySecond.size >= MAX_CACHED) bySecond.clear();
       bySecond.set(second, (out = portsOf(def, args)));
     }
+    c.last = { first, second, ports: out };
     return out;
   }
 
