@@ -63,8 +63,9 @@ export class ReadStage {
 
   /**
    * finish(), with the backlog handed over a consumer's room at a time: recording stops, then each read waits until the
-   * consumer took a batch (`roomMade`; false: the consumer is gone, and the rest is handed over at once). So memory at
-   * stop stays as bounded as while tracing (measured before: 47k buffered records built at once, RSS 117 -> 128 MB).
+   * consumer took a batch (`roomMade`; false: the consumer is gone, and the rest is handed over at once). So a stop does
+   * not build the whole backlog into events at once (measured, SIGINT during an ioperm storm, VmHWM at the end of the
+   * stop: eBPF 165 -> 136 MB, tracefs 177 -> 132 MB).
    */
   async finishInParts(roomMade: () => Promise<boolean>): Promise<void> {
     if (this.finished || this.stopping) return;

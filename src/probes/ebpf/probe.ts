@@ -346,7 +346,7 @@ export class EbpfProbe implements Probe {
   /** Detaches first, so nothing is lost between the last read and close; counts the syscalls still in progress. */
   finish(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): void {
     if (this.closed) return;
-    for (const l of this.links.splice(0)) l.close();
+    this.stopRecording();
     this.drain(emit, onTask);
     for (const v of this.inflightEntries()) {
       const d: DataView = new DataView(v.buffer, v.byteOffset, v.byteLength);

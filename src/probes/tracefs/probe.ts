@@ -144,7 +144,7 @@ export class TracefsProbe implements Probe {
 
   finish(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void): void {
     if (this.closed) return;
-    this.instance.disableEvents();
+    this.stopRecording();
     this.drain(emit, onTask);
     this.decoder.settleAll(emit);
     this.close();
