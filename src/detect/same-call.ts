@@ -15,9 +15,8 @@ export function sameCall(a: SyscallEvent, b: SyscallEvent): boolean {
  * (sameCall's fields, and the argument names), its ports, and its process's executable, comm, container and uid.
  */
 export function sameFiringInputs(a: SyscallEvent, b: SyscallEvent): boolean {
-  if (a.eventName !== b.eventName || a.hostProcessId !== b.hostProcessId || a.processEntityId !== b.processEntityId || a.returnValue !== b.returnValue) return false;
-  if (a.contextFlags.isCompat !== b.contextFlags.isCompat || a.ports !== b.ports || a.args.length !== b.args.length) return false;
-  if (a.executable.path !== b.executable.path || a.processName !== b.processName || a.containerId !== b.containerId || a.userId !== b.userId) return false;
-  for (let i = 0; i < a.args.length; i++) if (a.args[i].value !== b.args[i].value || a.args[i].name !== b.args[i].name) return false;
+  if (a.eventName !== b.eventName || a.ports !== b.ports || a.executable.path !== b.executable.path) return false;
+  if (a.processName !== b.processName || a.containerId !== b.containerId || a.userId !== b.userId || !sameCall(a, b)) return false;
+  for (let i = 0; i < a.args.length; i++) if (a.args[i].name !== b.args[i].name) return false;
   return true;
 }
