@@ -245,19 +245,31 @@ async function replayProcess(capDir: string, detect: boolean, passes: number, pr
   return JSON.parse(line.text) as ReplayResult;
 }
 
+/** A held storm of `calls` calls of `syscall` on the workload CPU, waiting for go(). */
+export function startStorm(bins: Record<WorkloadName, string>, syscall: Syscall, calls: number): Promise<Workload> {
+  return Workload.start([bins.storm, '--cpu', String(WORKLOAD_CPU), '--hold', syscall, String(calls)]);
+}
+
+/**
+ * Captures the storm of `w` into `capDir` with `backend`'s probe, opened as a run with detections opens it (a run
+ * without them decodes the same records), plus the workload's pid filtered in the kernel.
+ */
+export async function captureFor(capDir: string, backend: Backend, syscall: Syscall, w: Workload): Promise<CaptureMeta> {
+  mkdirSync(capDir, { recursive: true });
+  const { probe } = await livePath({ syscall, pid: w.pid, detect: true }, discard());
+  return captureStorm(capDir, backend, { ...probe, pids: [w.pid], bufferKb: CAPTURE_BUFFER_KB }, w, syscall);
+}
+
 /** 6. Capacity: a storm of each syscall captured by each backend, replayed `runs` times, without and with detections; the ioctl replays profiled. */
 export async function capacitySuite(bins: Record<WorkloadName, string>, dir: string, runs: number, passes: number): Promise<CapacityResult> {
   const result: CapacityResult = { date: new Date().toISOString(), revision: '', command: '', calls: CALLS, runs, passesPerRun: passes, captures: [], rows: [], profiles: [] };
   for (const backend of ['ebpf', 'tracefs'] as const) {
     for (const syscall of ['ioctl', 'ioperm'] as const) {
       const capDir = join(dir, `capture-${backend}-${syscall}`);
-      mkdirSync(capDir, { recursive: true });
       let w: Workload | undefined;
       try {
-        w = await Workload.start([bins.storm, '--cpu', String(WORKLOAD_CPU), '--hold', syscall, String(CALLS)]);
-        // captured with the events a run with detections traces; a run without them decodes the same records
-        const { probe } = await livePath({ syscall, pid: w.pid, detect: true }, discard());
-        const meta: CaptureMeta = await captureStorm(capDir, backend, { ...probe, pids: [w.pid], bufferKb: CAPTURE_BUFFER_KB }, w, syscall);
+        w = await startStorm(bins, syscall, CALLS);
+        const meta = await captureFor(capDir, backend, syscall, w);
         result.captures.push({ backend, syscall, issued: meta.issued, units: meta.units, bytes: meta.bytes, lost: meta.lost.events, skipped: meta.skipped, events: meta.events, compat: meta.compat });
         log(`capacity: captured ${backend} ${syscall} storm: ${meta.issued} calls, ${meta.units} ${backend === 'ebpf' ? 'records' : 'pages'}, ${(meta.bytes / 2 ** 20).toFixed(1)} MB, ${meta.lost.events} lost`);
         for (const detect of [false, true]) {

@@ -5,14 +5,12 @@
  * traces); replay each with `taskset -c 0 node dist/bench/capacity-replay.js DIR/X detect|no-detect PASSES`
  * while this process runs: it holds the workloads alive (a replay finds them in /proc, as the live run did) until SIGTERM.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { livePath } from './capacity.js';
-import { captureStorm } from './capture.js';
+import { captureFor, startStorm } from './capacity.js';
 import { exited } from './process.js';
-import { buildWorkloads, Workload, WORKLOAD_CPU } from './workload.js';
+import { buildWorkloads, type Workload } from './workload.js';
 
 const [dir, calls] = process.argv.slice(2);
 if (!dir) {
@@ -20,16 +18,13 @@ if (!dir) {
   process.exit(2);
 }
 const bins = buildWorkloads(mkdtempSync(join(tmpdir(), 'watchpost-detect-bins-')));
-const sink = new Writable({ write: (_c, _e, done) => done() });
 const held: Workload[] = [];
 for (const backend of ['ebpf', 'tracefs'] as const) {
   for (const syscall of ['ioctl', 'ioperm'] as const) {
     const capDir = join(dir, `${backend}-${syscall}`);
-    mkdirSync(capDir, { recursive: true });
-    const w = await Workload.start([bins.storm, '--cpu', String(WORKLOAD_CPU), '--hold', syscall, calls ?? '200000']);
+    const w = await startStorm(bins, syscall, Number(calls ?? 200_000));
     held.push(w);
-    const { probe } = await livePath({ syscall, pid: w.pid, detect: true }, sink);
-    const meta = await captureStorm(capDir, backend, { ...probe, pids: [w.pid], bufferKb: 32_768 }, w, syscall);
+    const meta = await captureFor(capDir, backend, syscall, w);
     process.stderr.write(`${capDir}: ${meta.issued} calls, ${meta.units} units, ${meta.lost.events} lost\n`);
   }
 }
