@@ -49,6 +49,8 @@ export interface TraceOptions {
   relativeTime?: boolean;
   /** Per-CPU kernel buffer size in KiB. */
   bufferKb?: number;
+  /** The most memory, in MiB, that holds kernel records while a burst outpaces the pipeline (default: probes/backlog.ts DEFAULT_BACKLOG_MB; 0: none). */
+  backlogMb?: number;
   /** How often the kernel buffers are read, in ms (default 5). */
   pollMs?: number;
   /** Events held for a slow consumer before reading pauses (the kernel buffer then absorbs, and counts, the excess). */
@@ -192,6 +194,7 @@ class LiveTrace implements Trace<StreamItem> {
       parseArguments: options.parseArguments,
       relativeTime: options.relativeTime,
       bufferKb: options.bufferKb,
+      backlogMb: options.backlogMb,
       pollMs: options.pollMs ?? 5,
       queueLimit: options.queueLimit ?? DEFAULT_QUEUE_LIMIT,
       detector: this.detector,

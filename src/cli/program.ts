@@ -6,6 +6,7 @@ import { guardSignals } from '../pipeline/cleanup.js';
 import { traceCommand } from './trace-command.js';
 import type { CompatMode } from '../trace.js';
 import { DEFAULT_WINDOW_SECONDS } from '../detect/finding-window.js';
+import { DEFAULT_BACKLOG_MB } from '../probes/backlog.js';
 
 function fail(err: unknown): never {
   if (err instanceof UsageError) {
@@ -68,6 +69,11 @@ const traceCli = program
     if (!Number.isInteger(n) || n < 4) throw new UsageError(`--buffer-kb ${v}: expected a whole number of KiB >= 4`);
     return n;
   })
+  .option('--backlog-mb <n>', `memory that holds kernel records while a burst outpaces the pipeline, in MiB (default ${DEFAULT_BACKLOG_MB}; 0: none, the kernel buffer alone)`, (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--backlog-mb ${v}: expected a whole number of MiB >= 0`);
+    return n;
+  })
   .option('--metrics <addr>', 'serve Prometheus metrics at HOST:PORT (e.g. 127.0.0.1:9464; a bare PORT binds 127.0.0.1)')
   .option('--detect-only', 'print only findings of the detections (they still see every event they need)')
   .option('--no-detect', 'run no detections: events only, and only the events asked for')
@@ -77,7 +83,7 @@ const traceCli = program
   .option('--no-finding-window', 'every finding printed: the same as --finding-window 0')
   .option('--kill <expr>', 'kill the caller of matching calls, decided in the kernel at syscall entry (eBPF), -e grammar: iopl.data.level=3 | ioperm.scope.container | userfaultfd.scope.uid>=1000 (repeatable; a dry run without --enforce; see docs/enforcement.md)', (v: string, prev: string[] = []) => prev.concat(v))
   .option('--enforce', 'arm the kill rules (--kill and policy rules with actions: [kill]); without it they only report `would kill`')
-  .action(async (opts: { events?: string[]; scope?: string[]; policy?: string[]; explain?: boolean; output?: string[]; compat: CompatMode | false; bufferKb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string; kill?: string[]; enforce?: boolean }) => {
+  .action(async (opts: { events?: string[]; scope?: string[]; policy?: string[]; explain?: boolean; output?: string[]; compat: CompatMode | false; bufferKb?: number; backlogMb?: number; backend: 'auto' | 'ebpf' | 'tracefs'; metrics?: string; kill?: string[]; enforce?: boolean }) => {
     try {
       await traceCommand({ ...opts, output: opts.output ?? [], compat: opts.compat === false ? 'off' : opts.compat });
     } catch (err) {

@@ -20,6 +20,7 @@ export interface TraceCommandOptions extends DetectOptions {
   output: string[];
   compat: CompatMode;
   bufferKb?: number;
+  backlogMb?: number;
   /** `--metrics HOST:PORT`: serve Prometheus metrics there while tracing. */
   metrics?: string;
   backend: 'auto' | 'ebpf' | 'tracefs';
@@ -63,6 +64,7 @@ export async function traceCommand(opts: TraceCommandOptions): Promise<void> {
     backend: opts.backend,
     compat: opts.compat,
     bufferKb: opts.bufferKb,
+    backlogMb: opts.backlogMb,
     parseArguments: opts.parseArguments || outputPlan.options.parseArguments,
     relativeTime: outputPlan.options.relativeTime,
     detect,

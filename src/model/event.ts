@@ -104,6 +104,11 @@ export interface TraceStats {
   filtered: Record<string, number>;
   /** The part of `filtered` the kernel dropped, never sent to user space (tracefs entry filters; eBPF task and argument filters). */
   filteredInKernel?: Record<string, number>;
+  /**
+   * Kernel records held in user-space memory while a burst outpaced the pipeline (probes/backlog.ts): held now, the
+   * most held at once, and the limit past which the kernel buffer fills and loses. Absent for probes without one.
+   */
+  backlog?: { bytes: number; peakBytes: number; limitBytes: number };
   /** Calls kill rules matched, by action (`killed`, `would kill`) and policy name; absent without kill rules. */
   enforcements?: Record<string, Record<string, number>>;
 }

@@ -2,6 +2,7 @@ import type { TraceStats } from '../model/event.js';
 import { isRecordLoss, lossLabel, type LossKind } from '../model/loss.js';
 import type { EnforcementAction } from '../detect/enforcement.js';
 import type { LossCounters } from '../probes/types.js';
+import type { BacklogStats } from '../probes/backlog.js';
 
 /** What user space counts of a run (delivered, filtered, enforced), joined with the probe's losses into TraceStats. */
 export class Counters {
@@ -35,7 +36,7 @@ export class Counters {
     byPolicy[policy] = (byPolicy[policy] ?? 0) + 1;
   }
 
-  stats(losses: LossCounters = { losses: [], byEvent: {} }): TraceStats {
+  stats(losses: LossCounters = { losses: [], byEvent: {} }, backlog?: BacklogStats): TraceStats {
     const lostByEvent: Record<string, number> = {};
     for (const name of Object.keys(this.delivered)) lostByEvent[name] = losses.byEvent[name] ?? 0;
     const lostByReason: Record<string, number> = {};
@@ -55,6 +56,7 @@ export class Counters {
       for (const n of Object.values(losses.byEvent)) lostEvents += n;
     }
     const out: TraceStats = { delivered: { ...this.delivered }, lostByEvent, lostRecords, lostEvents, lostByReason, lostByKind, filtered, filteredInKernel: { ...losses.filteredByEvent } };
+    if (backlog) out.backlog = backlog;
     if (this.enforcing) out.enforcements = { killed: { ...this.enforcements.killed }, 'would kill': { ...this.enforcements['would kill'] } };
     return out;
   }

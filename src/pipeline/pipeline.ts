@@ -43,6 +43,7 @@ export interface PipelineOptions {
   parseArguments?: boolean;
   relativeTime?: boolean;
   bufferKb?: number;
+  backlogMb?: number;
   pollMs: number;
   queueLimit: number;
   /** Detections: their signatures' events are traced too (hidden unless asked for); findings join the stream. */
@@ -160,6 +161,7 @@ export class LivePipeline {
         followForks: this.options.followForks,
         excludePids: [process.pid],
         bufferKb: this.options.bufferKb,
+        backlogBytes: this.options.backlogMb === undefined ? undefined : this.options.backlogMb * 1024 * 1024,
         lifecycle: true,
         ...probeFilters(planKernelFilters(setup.specs, setup.events)),
         enforce: enforce?.probe,
@@ -221,7 +223,7 @@ export class LivePipeline {
   }
 
   stats(): TraceStats {
-    return this.counters.stats(this.reader?.losses());
+    return this.counters.stats(this.reader?.losses(), this.reader?.backlog());
   }
 
   /** The detections' finding window: what it held back and summarised (undefined without one). */

@@ -1,5 +1,6 @@
 import type { CompletedSyscall, LossCounters, Probe, TaskEvent } from '../probes/types.js';
 import { trackForCleanup } from './cleanup.js';
+import type { BacklogStats } from '../probes/backlog.js';
 
 export interface ReadHandlers {
   /** One decoded, paired syscall (decode and pair happen in the probe, which knows its record format). */
@@ -16,7 +17,8 @@ export interface ReadHandlers {
 
 /**
  * read: polls the probe's kernel buffers, never reading more than the consumer has room for; what a slow consumer
- * cannot take stays in the kernel, which counts what it then loses.
+ * cannot take yet moves into the probe's backlog (bounded user-space memory, probes/backlog.ts), and past that stays in
+ * the kernel, which counts what it then loses.
  */
 export class ReadStage {
   private timer: NodeJS.Timeout | undefined;
@@ -47,18 +49,23 @@ export class ReadStage {
   tick(): void {
     if (this.finished || this.stopping) return;
     const room = this.on.room();
-    if (room <= 0) return;
     try {
-      this.saturated = this.probe.drain(this.on.onSyscall, this.on.onTask, room) >= room;
+      if (room > 0) this.saturated = this.probe.drain(this.on.onSyscall, this.on.onTask, room) >= room;
+      // behind: what waits in the kernel moves into the backlog before the kernel buffer fills and loses it
+      if (room <= 0 || this.saturated) this.probe.spill?.();
     } catch (err) {
       this.on.onError(err);
       return;
     }
-    this.on.onRead();
+    if (room > 0) this.on.onRead();
   }
 
   losses(): LossCounters {
     return this.probe.losses();
+  }
+
+  backlog(): BacklogStats | undefined {
+    return this.probe.backlog?.();
   }
 
   /**

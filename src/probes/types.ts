@@ -1,6 +1,7 @@
 import type { EventDefinition } from '../catalog/types.js';
 import type { ArgValue } from '../model/event.js';
 import type { LossCount } from '../model/loss.js';
+import type { BacklogStats } from './backlog.js';
 
 /** Context a probe read in the kernel at the time of the syscall (eBPF); tracefs leaves it out. */
 export interface KernelContext {
@@ -98,6 +99,8 @@ export interface ProbeOptions {
   excludePids: number[];
   /** Per-CPU buffer size. */
   bufferKb?: number;
+  /** The most bytes of kernel records held in user space while the pipeline is behind (backlog.ts); 0: none. */
+  backlogBytes?: number;
   /** tracefs: each event's entry filter, over argument slots and the thread id; the probe names the fields from its format files. */
   kernelFilters?: Record<string, KernelExpr>;
   /** eBPF: each event's argument filter at entry; a call is kept when every condition of one clause holds (an empty list keeps none). */
@@ -131,6 +134,13 @@ export interface Probe {
   drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void, budget?: number): number;
   /** Loss counters so far. */
   losses(): LossCounters;
+  /**
+   * Moves records waiting in the kernel buffer into user-space memory (the backlog, bounded by backlogBytes), for a
+   * reader that is behind: a burst is then held, not lost. drain hands them over first. Returns bytes moved. Optional.
+   */
+  spill?(): number;
+  /** What the backlog holds and held at most. Optional, with spill. */
+  backlog?(): BacklogStats;
   /** Stops recording (detaches, disables); what is buffered stays readable by drain, and finish hands over the rest. Optional. */
   stopRecording?(): void;
   /** Stops recording, hands over everything still buffered (settling pairs), then closes. Optional: without it, drain + close. */

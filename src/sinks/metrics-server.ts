@@ -49,6 +49,11 @@ export function renderMetrics(src: MetricsSource): string {
   family('watchpost_events_lost_all_total', 'counter', 'Events (syscalls) lost in all: delivered + filtered + this accounts for every syscall seen.', [[{}, s.lostEvents]]);
   family('watchpost_enforcements_total', 'counter', 'Calls kill rules matched at syscall entry, by action (killed, would kill) and policy.', Object.entries(s.enforcements ?? {}).flatMap(([action, byPolicy]) => Object.entries(byPolicy).map(([policy, n]): [Record<string, string>, number] => [{ action, policy }, n])));
   family('watchpost_kernel_records_lost_total', 'counter', 'Kernel ring-buffer records lost before they were read.', [[{}, s.lostRecords]]);
+  if (s.backlog) {
+    family('watchpost_backlog_bytes', 'gauge', 'Kernel records held in user-space memory while a burst outpaces the pipeline.', [[{}, s.backlog.bytes]]);
+    family('watchpost_backlog_peak_bytes', 'gauge', 'The most the backlog held at once; past watchpost_backlog_limit_bytes the kernel buffer fills and loses.', [[{}, s.backlog.peakBytes]]);
+    family('watchpost_backlog_limit_bytes', 'gauge', 'The backlog limit (--backlog-mb).', [[{}, s.backlog.limitBytes]]);
+  }
   family('watchpost_output_queue_depth', 'gauge', 'Events waiting in each output queue.', outputs.map((o) => [{ output: o.name }, o.queued]));
   family('watchpost_output_sent_total', 'counter', 'Events each output delivered.', outputs.map((o) => [{ output: o.name }, o.sent]));
   family('watchpost_output_retried_total', 'counter', 'Events each output sent again after a failed attempt.', outputs.map((o) => [{ output: o.name }, o.retried]));

@@ -14,7 +14,7 @@ const output = (name: string, sent: number, dropped: number, retried: number, qu
 
 const source = {
   backend: 'tracefs',
-  stats: () => ({ delivered: { ioperm: 7, iopl: 2 }, lostByEvent: { ioperm: 1, iopl: 0 }, lostRecords: 3, lostEvents: 0, lostByReason: { 'tracefs ring buffer overrun': 3 }, lostByKind: { overrun: 3 }, filtered: { ioperm: 4 }, filteredInKernel: { ioperm: 3 } }),
+  stats: () => ({ delivered: { ioperm: 7, iopl: 2 }, lostByEvent: { ioperm: 1, iopl: 0 }, lostRecords: 3, lostEvents: 0, lostByReason: { 'tracefs ring buffer overrun': 3 }, lostByKind: { overrun: 3 }, filtered: { ioperm: 4 }, filteredInKernel: { ioperm: 3 }, backlog: { bytes: 1024, peakBytes: 4096, limitBytes: 8192 } }),
   outputs: [output('nats:nats://127.0.0.1:4222', 5, 2, 4, 1), output('webhook:http://x/"q"\\', 0, 0, 0, 0)],
 };
 
@@ -38,6 +38,9 @@ describe('--metrics (Prometheus text endpoint)', () => {
       'watchpost_backend_info{backend="tracefs"} 1',
       'watchpost_events_filtered_total{event="ioperm"} 4',
       'watchpost_events_filtered_in_kernel_total{event="ioperm"} 3',
+      'watchpost_backlog_bytes 1024',
+      'watchpost_backlog_peak_bytes 4096',
+      'watchpost_backlog_limit_bytes 8192',
     ]) {
       assert.ok(text.split('\n').includes(line), `has ${line}`);
     }

@@ -13,6 +13,8 @@ import { BPF_TRACE_RAW_TP, Program, programInfo, type ProgramInfo, type ProgramS
 import { Entry, entrySize, FLAG_COMPAT, RecordDecoder, stringArgs, stringSlots } from './record.js';
 import { drainRecords, type RecordSource } from './drain.js';
 import { RingBuffer } from './ringbuf.js';
+import { SpilledRecords } from './spilled-records.js';
+import { type BacklogStats, BlockPool, DEFAULT_BACKLOG_MB } from '../backlog.js';
 import { forkProgram, processExitProgram } from './follow-forks.js';
 import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
 import { EVENT_LOSS_SLOTS, eventLossKey, ID_MAP_SIZE, LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';
@@ -127,6 +129,8 @@ export class EbpfProbe implements Probe {
   private filteredCounts: BpfMap | undefined;
   /** String slots per entry and record: 0 unless a selected event has string args (see record.ts). */
   readonly stringSlots: number;
+  private readonly backlogPool: BlockPool;
+  private readonly spilled: SpilledRecords;
 
   /** `hook` forces a hook kind (tests); by default compat picks tp_btf, falling back to raw_tp if the kernel refuses it. */
   constructor(options: ProbeOptions, hook?: HookKind) {
@@ -139,6 +143,8 @@ export class EbpfProbe implements Probe {
     this.events = options.events;
     this.compat = options.compat;
     this.stringSlots = stringSlots(options.events);
+    this.backlogPool = new BlockPool(options.backlogBytes ?? DEFAULT_BACKLOG_MB << 20);
+    this.spilled = new SpilledRecords(this.backlogPool);
     try {
       const layout = currentKernelLayout();
       const cpus = cpuCount();
@@ -331,7 +337,28 @@ export class EbpfProbe implements Probe {
 
   drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void, budget = Infinity): number {
     if (this.closed) return 0;
-    return drainRecords(this.ring, this.decoder, emit, onTask, this.lifecycle, budget);
+    return drainRecords(this.spilled.empty ? this.ring : this.inOrder, this.decoder, emit, onTask, this.lifecycle, budget);
+  }
+
+  /** The backlog's records first, then the ring's (newer). */
+  private readonly inOrder: RecordSource = {
+    consume: (handle, maxRecords = Infinity) => {
+      const n = this.spilled.consume(handle, maxRecords);
+      return n < maxRecords && this.spilled.empty ? n + this.ring.consume(handle, maxRecords - n) : n;
+    },
+  };
+
+  /**
+   * Moves the ring's committed records into the backlog once the ring is a quarter full (below that, the ring itself
+   * holds the burst and costs no memory more: its pages are mapped anyway).
+   */
+  spill(): number {
+    if (this.closed || this.ring.pending() < this.ring.size / 4) return 0;
+    return this.spilled.takeFrom(this.ring);
+  }
+
+  backlog(): BacklogStats {
+    return this.backlogPool.stats();
   }
 
   /** The ring buffer's records, undecoded: what the benchmark captures (bench/capture.ts). */

@@ -9,9 +9,10 @@ import { mmap, munmap, PAGE_SIZE, PROT_READ, PROT_WRITE } from './sys.js';
  */
 
 const BUSY = 0x80000000;
-const DISCARDED = 0x40000000;
-const LENGTH_MASK = 0x3fffffff;
-const HEADER = 8;
+export const DISCARDED = 0x40000000;
+export const LENGTH_MASK = 0x3fffffff;
+/** Every record starts with an 8-byte header (u32 length and flags, u32 page offset) and takes a multiple of 8 bytes. */
+export const HEADER = 8;
 
 /** Called with the view over the data area and the record's offset and length in it. */
 export type RecordHandler = (data: DataView, offset: number, length: number) => void;
@@ -23,6 +24,7 @@ export class RingBuffer {
   private readonly consumerPos: BigUint64Array;
   private readonly producerPos: BigUint64Array;
   private readonly data: DataView;
+  private readonly bytes: Uint8Array;
   private readonly mask: number;
   private readonly producerLength: number;
   /** A record that wraps, made contiguous (grown to the longest seen). */
@@ -44,6 +46,7 @@ export class RingBuffer {
     this.consumerPos = new BigUint64Array(this.consumer.buffer, 0, 1);
     this.producerPos = new BigUint64Array(this.producer.buffer, 0, 1);
     this.data = new DataView(this.producer.buffer, PAGE_SIZE, size);
+    this.bytes = new Uint8Array(this.producer.buffer, PAGE_SIZE, size);
   }
 
   get fd(): number {
@@ -88,11 +91,47 @@ export class RingBuffer {
     return n;
   }
 
+  /** Bytes the first unread record takes (header and padding included); 0 when there is none or it is still being written. */
+  nextRecordBytes(): number {
+    if (!this.producer) return 0;
+    const start = Atomics.load(this.consumerPos, 0);
+    if (Atomics.load(this.producerPos, 0) === start) return 0;
+    const hdr = this.data.getUint32(Number(start & BigInt(this.mask)), true);
+    return hdr & BUSY ? 0 : ((hdr & LENGTH_MASK) + HEADER + 7) & ~7;
+  }
+
+  /**
+   * Copies committed records into `dst` at `at`, whole and in order, headers included, as many as fit before `end`, and
+   * releases their space to the kernel: the backlog (../backlog.ts) serves them later. Returns bytes copied.
+   */
+  takeInto(dst: Uint8Array, at: number, end: number): number {
+    if (!this.producer) return 0;
+    const start = Atomics.load(this.consumerPos, 0);
+    const avail = Number(Atomics.load(this.producerPos, 0) - start);
+    const data = this.data;
+    const base = Number(start & BigInt(this.mask));
+    const room = end - at;
+    let off = 0;
+    while (off < avail) {
+      const hdr = data.getUint32((base + off) & this.mask, true);
+      if (hdr & BUSY) break;
+      const step = ((hdr & LENGTH_MASK) + HEADER + 7) & ~7;
+      if (off + step > room) break;
+      off += step;
+    }
+    if (off === 0) return 0;
+    const first = Math.min(off, this.size - base);
+    dst.set(this.bytes.subarray(base, base + first), at);
+    if (first < off) dst.set(this.bytes.subarray(0, off - first), at + first);
+    Atomics.store(this.consumerPos, 0, start + BigInt(off));
+    return off;
+  }
+
   /** A record body that starts at `from` and runs past the end of the data area (its rest is at the start), in one piece. */
   private unwrap(from: number, len: number): DataView {
     if (this.wrapped.byteLength < len) this.wrapped = new DataView(new ArrayBuffer(len));
     const out = new Uint8Array(this.wrapped.buffer);
-    const src = new Uint8Array(this.data.buffer, this.data.byteOffset, this.size);
+    const src = this.bytes;
     const head = this.size - from; // `from` is at most the end of the area: its header was inside
     out.set(src.subarray(from, this.size), 0);
     out.set(src.subarray(0, len - head), head);

@@ -82,3 +82,10 @@ export function decodePage(view: DataView, base: number, bytesRead: number, onRe
   }
   return { size, missedEvents, missedCount, records };
 }
+
+/** Bytes of a page read from trace_pipe_raw that hold anything (header, records, a stored lost count): the rest is padding. */
+export function usedBytes(buf: Buffer, at: number, bytesRead: number): number {
+  if (bytesRead < HEADER_SIZE) return bytesRead;
+  const commit = buf.readUInt32LE(at + 8);
+  return Math.min(bytesRead, HEADER_SIZE + (commit & SIZE_MASK) + (commit & MISSED_STORED ? 8 : 0));
+}

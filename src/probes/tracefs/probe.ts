@@ -9,6 +9,8 @@ import { HandlerKind, type HandlerSpec, type PageSource, TracefsDecoder } from '
 import { tracefsFilter } from './filter.js';
 import { tracefsRoot } from './tracefs-root.js';
 import { LossTally } from '../../model/loss.js';
+import { type BacklogStats, BlockPool, DEFAULT_BACKLOG_MB } from '../backlog.js';
+import { SpillingPages } from './spilled-pages.js';
 
 const DEFAULT_BUFFER_KB = 4096;
 
@@ -25,6 +27,9 @@ export class TracefsProbe implements Probe {
   readonly backend = 'tracefs' as const;
   private readonly instance: TracefsInstance;
   private readers: CpuReaders | undefined;
+  /** The readers, behind the backlog. */
+  private source: SpillingPages | undefined;
+  private readonly backlogPool: BlockPool;
   /** What each event id of this instance stands for (a capture stores it: bench/capture.ts). */
   readonly handlers: HandlerSpec[] = [];
   private readonly decoder: TracefsDecoder;
@@ -36,6 +41,7 @@ export class TracefsProbe implements Probe {
   constructor(private readonly options: ProbeOptions) {
     const root = tracefsRoot();
     this.instance = TracefsInstance.create(root);
+    this.backlogPool = new BlockPool(options.backlogBytes ?? DEFAULT_BACKLOG_MB << 20);
     try {
       this.configure();
       this.decoder = new TracefsDecoder(options.events, this.handlers, this.readers!.cpus.length, this.filtered);
@@ -95,6 +101,7 @@ export class TracefsProbe implements Probe {
     if (this.options.lifecycle) enables.push(...this.configureLifecycle());
     // readers first, so nothing recorded between enabling and reading is lost
     this.readers = new CpuReaders(inst.path, pageSize(inst));
+    this.source = new SpillingPages(this.readers, this.backlogPool);
     for (const [system, event, filter] of enables) inst.enableEvent(system, event, filter);
   }
 
@@ -134,8 +141,18 @@ export class TracefsProbe implements Probe {
   }
 
   drain(emit: (s: CompletedSyscall) => void, onTask?: (t: TaskEvent) => void, budget = Infinity): number {
-    if (this.closed || !this.readers) return 0;
-    return this.decoder.drain(this.readers, emit, onTask, budget);
+    if (this.closed || !this.source) return 0;
+    return this.decoder.drain(this.source, emit, onTask, budget);
+  }
+
+  /** The kernel buffers cost us no memory, but only the backlog holds more than they do: spill whatever is ready. */
+  spill(): number {
+    if (this.closed || !this.source) return 0;
+    return this.source.spill();
+  }
+
+  backlog(): BacklogStats {
+    return this.backlogPool.stats();
   }
 
   stopRecording(): void {
