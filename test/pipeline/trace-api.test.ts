@@ -85,6 +85,27 @@ for (const backend of ['ebpf', 'tracefs'] as const) {
       assert.equal(stats.delivered.ioperm, calls);
       assert.equal(stats.lostEvents, 0);
     });
+
+    it('a stop whose backlog the filters drop entirely still ends (no read leaves the outputs a batch to wait for)', async () => {
+      const file = join(dir, `filtered-${backend}.json`);
+      const calls = 5000;
+      const sc = await startSyscaller([`iopermstorm:${calls}`]);
+      const t = trace({ backend, events: ['ioperm.retval=12345'], pids: [sc.pid], pollMs: 600_000, outputs: [`json:${file}`] }); // a return value no call has: filtered in user space
+      let timer: NodeJS.Timeout | undefined;
+      let ended = false;
+      try {
+        await t.ready;
+        await sc.go();
+      } finally {
+        const stopped = t.stop().then(() => t.finished).then(() => true);
+        ended = await Promise.race([stopped, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 20_000)))]);
+        clearTimeout(timer);
+        await sc.end();
+      }
+      assert.ok(ended, 'stopped and finished within 20 s');
+      assert.equal(readFileSync(file, 'utf8'), '');
+      assert.equal(t.stats().filtered.ioperm, calls);
+    });
   });
 }
 
