@@ -8,8 +8,8 @@ export const DEFAULT_BACKLOG_MB = 128;
 
 /** The unit the backlog grows by. */
 export const BLOCK_BYTES = 1 << 20;
-/** Empty blocks kept for the next burst once the backlog is empty; the rest go back to the system. */
-const BLOCKS_KEPT = 4;
+/** Empty blocks kept once the backlog is empty (the next burst starts without page faults); the rest go back to the system. */
+const BLOCKS_KEPT = 1;
 
 export interface BacklogStats {
   /** Bytes held now. */

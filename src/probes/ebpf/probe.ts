@@ -349,11 +349,12 @@ export class EbpfProbe implements Probe {
   };
 
   /**
-   * Moves the ring's committed records into the backlog once the ring is a quarter full (below that, the ring itself
-   * holds the burst and costs no memory more: its pages are mapped anyway).
+   * Moves the ring's committed records into the backlog, leaving the whole ring free for the next gap between reads
+   * (an 8 MB ring holds ~30 ms of a full-speed storm). Not for a few records: a reader a batch behind at a steady rate
+   * would take blocks for nothing (the ring's pages are mapped anyway).
    */
   spill(): number {
-    if (this.closed || this.ring.pending() < this.ring.size / 4) return 0;
+    if (this.closed || this.ring.pending() < this.ring.size / 16) return 0;
     return this.spilled.takeFrom(this.ring);
   }
 
