@@ -130,6 +130,40 @@ export function peakRssKb(pid: number): number | undefined {
   }
 }
 
+/** Where a live process's resident memory is (KiB, from /proc/PID/smaps): what the peak-RSS suite reports beside VmHWM. */
+export interface RssBreakdown {
+  /** Pages of the node executable (file-backed: code, V8 snapshot, Node's built-in JS sources, ICU data). */
+  nodeBinary: number;
+  /** Other file-backed mappings: shared libraries, koffi.node. */
+  otherFiles: number;
+  /** BPF maps mapped into the process (the eBPF ring buffer: every page counts from mmap on). */
+  bpfMaps: number;
+  /** Anonymous memory: the V8 heap, malloc, stacks. */
+  anon: number;
+}
+
+export function rssBreakdownKb(pid: number, executable: string): RssBreakdown | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const out: RssBreakdown = { nodeBinary: 0, otherFiles: 0, bpfMaps: 0, anon: 0 };
+  let into: keyof RssBreakdown = 'anon';
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (head) {
+      const [, inode, name] = head;
+      into = name === executable ? 'nodeBinary' : name.startsWith('anon_inode:bpf-map') ? 'bpfMaps' : inode !== '0' ? 'otherFiles' : 'anon';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out[into] += Number(rss[1]);
+  }
+  return out;
+}
+
 /** Counts the lines of a file that match, streaming (tracer outputs reach hundreds of MB). */
 export async function countLines(path: string, match: (line: string) => boolean): Promise<number> {
   let n = 0;

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { detectPeers, traceCmdInstance, removeInstance } from './peers.js';
 import { launchedPids, stopAll } from './process.js';
 import { evaluateTargets, markdown, type Results } from './report.js';
-import { accountingSuite, liveSuite, rareSuite, REPS, setReps, stormSuite } from './suites.js';
+import { accountingSuite, liveSuite, rareSuite, REPS, setReps, stormSuite, whereText } from './suites.js';
 import { capacitySuite, type CapacityResult } from './capacity.js';
 import { setDist, watchpostCli, watchpostKillRule } from './tools.js';
 import { buildWorkloads } from './workload.js';
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     if (process.argv.includes('--rss')) {
       for (const s of await liveSuite(bins, ['ebpf', 'tracefs'], RSS_RATE, quick ? RSS_HOLD_QUICK_MS : RSS_HOLD_MS, 'rss')) {
         const sp = (x: { median: number; min: number; max: number } | undefined, digits: number): string => (x ? `${x.median.toFixed(digits)} (${x.min.toFixed(digits)}–${x.max.toFixed(digits)})` : '–');
-        log(`rss ${s.backend}: peak ${sp(s.peakRssMB, 1)} MB, delivered ${sp(s.eventsPerSec, 0)} of ${s.rate} ev/s over ${s.peakRssMB?.n ?? 0} runs${s.errors.length ? `; ${s.errors.length} failed: ${s.errors[0]}` : ''}`);
+        log(`rss ${s.backend}: peak ${sp(s.peakRssMB, 1)} MB (medians at the peak's reading, MB: ${whereText(s.rssMB)}), delivered ${sp(s.eventsPerSec, 0)} of ${s.rate} ev/s over ${s.peakRssMB?.n ?? 0} runs${s.errors.length ? `; ${s.errors.length} failed: ${s.errors[0]}` : ''}`);
       }
       return;
     }

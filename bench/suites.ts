@@ -1,6 +1,6 @@
 import type { LossKind } from '../src/model/loss.js';
 import { join } from 'node:path';
-import { exited, interrupt, launch, Lines, sleep } from './process.js';
+import { exited, interrupt, launch, Lines, sleep, type RssBreakdown } from './process.js';
 import { runOnce, spread, type Run, type Spread } from './measure.js';
 import { DIST, startWatchpost, type Syscall, type Tool } from './tools.js';
 import { TRACER_CPU, WORKLOAD_CPU, Workload, type WorkloadName } from './workload.js';
@@ -223,14 +223,27 @@ export interface LiveResult {
   /** launch of the CLI -> first JSON line on stdout. */
   firstEventMs?: Spread;
   peakRssMB?: Spread;
+  /** Where the resident memory was when the peak was read, MB (rss runs). */
+  rssMB?: Partial<Record<keyof RssBreakdown, Spread>>;
   eventsPerSec?: Spread;
   rate: number;
   errors: string[];
 }
 
+const WHERE = ['anon', 'nodeBinary', 'bpfMaps', 'otherFiles'] as const;
+
+/** "anon 36.1, nodeBinary 39.2, …": resident memory by kind, in MB (figures in KiB are converted). */
+export function whereText(where: RssBreakdown | Partial<Record<keyof RssBreakdown, Spread>> | undefined): string {
+  if (!where) return 'no breakdown';
+  return WHERE.map((k) => {
+    const v = where[k];
+    return `${k} ${v === undefined ? '–' : (typeof v === 'number' ? v / 1024 : v.median).toFixed(1)}`;
+  }).join(', ');
+}
+
 /** 4./5. The CLI against a workload already calling ioperm at `rate`/s: start-up to first event, or peak RSS over `holdMs`. */
 export async function liveSuite(bins: Record<WorkloadName, string>, backends: ('ebpf' | 'tracefs')[], rate: number, holdMs: number, what: 'startup' | 'rss'): Promise<LiveResult[]> {
-  const acc = backends.map(() => ({ ready: [] as number[], first: [] as number[], rss: [] as number[], eps: [] as number[], errors: [] as string[] }));
+  const acc = backends.map(() => ({ ready: [] as number[], first: [] as number[], rss: [] as number[], where: [] as RssBreakdown[], eps: [] as number[], errors: [] as string[] }));
   for (let rep = 0; rep < REPS; rep++) {
     for (const [i, backend] of backends.entries()) {
       const w = launch([bins.paced, ...cpu, String(rate)], ['pipe', 'pipe', 'ignore']);
@@ -251,9 +264,10 @@ export async function liveSuite(bins: Record<WorkloadName, string>, backends: ('
         const res = await cli.stop();
         if (what === 'rss') {
           if (res.peakRssKb) acc[i].rss.push(res.peakRssKb / 1024);
+          if (res.rssKb) acc[i].where.push(res.rssKb);
           acc[i].eps.push(res.delivered / ((res.endAt - readyAt) / 1000));
         }
-        log(`${what} ${rep + 1}/${REPS} ${backend}: ${what === 'startup' ? `ready ${Math.round(readyAt - cli.launchedAt)} ms, first event ${Math.round((acc[i].first.at(-1) ?? NaN))} ms` : `peak RSS ${((res.peakRssKb ?? 0) / 1024).toFixed(1)} MB, ${res.delivered} delivered, ${res.reportedLost} lost`}`);
+        log(`${what} ${rep + 1}/${REPS} ${backend}: ${what === 'startup' ? `ready ${Math.round(readyAt - cli.launchedAt)} ms, first event ${Math.round((acc[i].first.at(-1) ?? NaN))} ms` : `peak RSS ${((res.peakRssKb ?? 0) / 1024).toFixed(1)} MB (${whereText(res.rssKb)}), ${res.delivered} delivered, ${res.reportedLost} lost`}`);
       } catch (err) {
         if (cli) await cli.abort();
         acc[i].errors.push(String((err as Error).message).slice(0, 400));
@@ -272,6 +286,7 @@ export async function liveSuite(bins: Record<WorkloadName, string>, backends: ('
     readyMs: spread(acc[i].ready),
     firstEventMs: spread(acc[i].first),
     peakRssMB: spread(acc[i].rss),
+    rssMB: acc[i].where.length ? Object.fromEntries(WHERE.map((k) => [k, spread(acc[i].where.map((w) => w[k] / 1024))])) : undefined,
     eventsPerSec: spread(acc[i].eps),
     errors: acc[i].errors,
   }));

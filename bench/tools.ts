@@ -1,8 +1,8 @@
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import { capture, countLines, exited, interrupt, launch, Lines, now, peakRssKb, sleep, type Exit } from './process.js';
+import { capture, countLines, exited, interrupt, launch, Lines, now, peakRssKb, rssBreakdownKb, sleep, type Exit, type RssBreakdown } from './process.js';
 import { TRACER_CPU, type Workload } from './workload.js';
 
 /** The compiled Watchpost measured: dist/ as built, or the snapshot run.ts takes of it (setDist). */
@@ -41,6 +41,8 @@ export interface TracerResult {
   /** When the tool had written its last event (its final line, or its exit). */
   endAt: number;
   peakRssKb?: number;
+  /** Where the resident memory was when the peak was read (Watchpost only). */
+  rssKb?: RssBreakdown;
   detail?: Record<string, unknown>;
 }
 
@@ -133,6 +135,7 @@ export function startWatchpost(args: string[], s: Syscall, stdoutPipe = false): 
     ready,
     async stop() {
       const rss = child.pid ? peakRssKb(child.pid) : undefined;
+      const where = child.pid ? rssBreakdownKb(child.pid, realpathSync(process.execPath)) : undefined;
       const exit = interrupt(child);
       const final = await err.waitFor((l) => l.includes('"final":true'), 60_000, 'watchpost final stats line').catch(async (e: Error) => {
         const x = await exit;
@@ -147,6 +150,7 @@ export function startWatchpost(args: string[], s: Syscall, stdoutPipe = false): 
         reportedLost: typeof stats.lostEvents === 'number' ? stats.lostEvents : (stats.lostByEvent[s] ?? 0) + stats.lostRecords,
         endAt: final.at,
         peakRssKb: rss,
+        rssKb: where,
         detail: { stats, findings: findings ? (JSON.parse(findings.text) as { findings: unknown }).findings : {} },
       };
     },

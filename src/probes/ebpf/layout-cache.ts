@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VMLINUX_BTF } from './btf.js';
@@ -16,10 +15,20 @@ function kernelKey(): string | undefined {
   try {
     const version = readFileSync('/proc/version', 'utf8');
     const size = statSync(VMLINUX_BTF).size;
-    return createHash('sha256').update(`${version}\n${size}`).digest('hex').slice(0, 24);
+    return fnv1a64(`${version}\n${size}`);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * FNV-1a, 64-bit, in hex: tells kernel builds apart (the directory is root's: there is no one to defend against).
+ * Not node:crypto, whose loading cost every eBPF start ~1 MB of RSS for this one hash.
+ */
+function fnv1a64(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
 }
 
 interface CacheFile {
