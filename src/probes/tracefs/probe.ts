@@ -13,6 +13,11 @@ import { type BacklogStats, BlockPool, DEFAULT_BACKLOG_MB } from '../backlog.js'
 import { SpillingPages } from './spilled-pages.js';
 
 const DEFAULT_BUFFER_KB = 4096;
+/**
+ * The backlog's blocks: a read that filled the consumer's room at 100k calls/s (two records each) leaves a page or two
+ * to spill, which a 1 MB block would hold for nothing.
+ */
+const TRACEFS_BLOCK_BYTES = 256 << 10;
 
 function ownThreads(): number[] {
   try {
@@ -41,7 +46,7 @@ export class TracefsProbe implements Probe {
   constructor(private readonly options: ProbeOptions) {
     const root = tracefsRoot();
     this.instance = TracefsInstance.create(root);
-    this.backlogPool = new BlockPool(options.backlogBytes ?? DEFAULT_BACKLOG_MB << 20);
+    this.backlogPool = new BlockPool(options.backlogBytes ?? DEFAULT_BACKLOG_MB << 20, TRACEFS_BLOCK_BYTES);
     try {
       this.configure();
       this.decoder = new TracefsDecoder(options.events, this.handlers, this.readers!.cpus.length, this.filtered);
