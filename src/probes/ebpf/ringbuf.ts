@@ -15,10 +15,11 @@ export const LENGTH_MASK = 0x3fffffff;
 /** Every record starts with an 8-byte header (u32 length and flags, u32 page offset) and takes a multiple of 8 bytes. */
 export const HEADER = 8;
 /**
- * How much of the data area a read maps at least: a read of a queue's worth (1024 records of 160 bytes) fits, and at
- * 100k records/s one mapping serves ~60 ms of reads. Measured at 100k ioperm/s: peak RSS ~7 MB below a whole 8 MB ring.
+ * How much of the data area a read maps at least: a queue's worth of plain records (1024 of 160 bytes) fits, and at
+ * 100k records/s one mapping serves ~15 ms of reads (a map and an unmap cost some 20 us). A whole 8 MB ring mapped
+ * had put ~7 MB more in the peak RSS at 100k ioperm/s (bench --rss, one A/B).
  */
-const WINDOW_BYTES = 1 << 20;
+const WINDOW_BYTES = 256 << 10;
 
 /** Called with a view over (part of) the data area and the record's offset and length in it. */
 export type RecordHandler = (data: DataView, offset: number, length: number) => void;
@@ -92,25 +93,29 @@ export class RingBuffer {
     const start = Atomics.load(this.consumerPos, 0);
     const avail = Number(Atomics.load(this.producerPos, 0) - start);
     if (avail <= 0) return 0;
-    const base = Number(start & BigInt(this.mask));
-    const w = this.view(base, Math.min(avail, WINDOW_BYTES));
-    const data = w.data;
-    const limit = Math.min(avail, w.from + w.length - base); // what this window holds from base on
-    let at = base - w.from;
     let off = 0;
     let n = 0;
-    while (off + HEADER <= limit && n < maxRecords) {
-      const hdr = data.getUint32(at, true);
-      if (hdr & BUSY) break;
-      const len = hdr & LENGTH_MASK;
-      const step = (len + HEADER + 7) & ~7;
-      if (off + step > limit) break; // the record runs past the window: the next read maps from it
-      if (!(hdr & DISCARDED)) {
-        handle(data, at + HEADER, len);
-        n++;
+    reading: while (off + HEADER <= avail && n < maxRecords) {
+      const base = Number((start + BigInt(off)) & BigInt(this.mask));
+      const w = this.view(base, Math.min(avail - off, WINDOW_BYTES));
+      const data = w.data;
+      const limit = off + Math.min(avail - off, w.from + w.length - base); // what this window holds
+      let at = base - w.from;
+      const before = off;
+      while (off + HEADER <= limit && n < maxRecords) {
+        const hdr = data.getUint32(at, true);
+        if (hdr & BUSY) break reading;
+        const len = hdr & LENGTH_MASK;
+        const step = (len + HEADER + 7) & ~7;
+        if (off + step > limit) break; // the record runs past the window: the next one maps from it
+        if (!(hdr & DISCARDED)) {
+          handle(data, at + HEADER, len);
+          n++;
+        }
+        off += step;
+        at += step;
       }
-      off += step;
-      at += step;
+      if (off === before) break; // a record longer than the rest of the data: not all written yet
     }
     if (off > 0) Atomics.store(this.consumerPos, 0, start + BigInt(off));
     return n;
