@@ -71,9 +71,8 @@ export class ReadStage {
   /**
    * finish(), with what is still buffered handed over a consumer's room at a time: recording stops, then a read that
    * finds no room waits until the consumer took a batch (`roomMade`; false: the consumer is gone, and the rest is handed
-   * over at once). So a stop does
-   * not build the whole backlog into events at once (measured, SIGINT during an ioperm storm, VmHWM at the end of the
-   * stop: eBPF 165 -> 136 MB, tracefs 177 -> 132 MB).
+   * over at once). So a stop does not build all that is buffered into events at once (measured, SIGINT during an ioperm
+   * storm, VmHWM at the end of the stop: eBPF 165 -> 136 MB, tracefs 177 -> 132 MB).
    */
   async finishInParts(roomMade: () => Promise<boolean>): Promise<void> {
     if (this.finished || this.stopping) return;

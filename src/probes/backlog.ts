@@ -31,9 +31,14 @@ export class BlockPool {
     readonly blockBytes = BLOCK_BYTES,
   ) {}
 
+  /** No block can be taken: the limit is reached. */
+  full(): boolean {
+    return this.held + this.blockBytes > this.limit;
+  }
+
   /** A block, or undefined when the limit is reached. */
   take(): Buffer | undefined {
-    if (this.held + this.blockBytes > this.limit) return undefined;
+    if (this.full()) return undefined;
     this.held += this.blockBytes;
     if (this.held > this.peak) this.peak = this.held;
     return this.spare.pop() ?? Buffer.allocUnsafeSlow(this.blockBytes);

@@ -362,9 +362,9 @@ export class EbpfProbe implements Probe {
   };
 
   /**
-   * Moves the ring's committed records into the backlog, leaving the whole ring free for the next gap between reads
-   * (an 8 MB ring holds ~30 ms of a full-speed storm). Not for a few records: a reader a batch behind at a steady rate
-   * would take blocks for nothing (the ring's pages are mapped anyway).
+   * Moves the ring's committed records into the backlog, leaving the whole ring free for the next gap between reads.
+   * Not while the ring is less than a sixteenth full: a reader a batch behind at a steady rate would take backlog
+   * memory for what the ring (kernel memory) holds anyway.
    */
   spill(): number {
     if (this.closed || this.ring.pending() < this.ring.size / 16) return 0;

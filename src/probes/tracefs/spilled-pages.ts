@@ -17,6 +17,7 @@ export class SpillingPages implements PageSource {
   readonly cpus: readonly number[];
   readonly pageSize: number;
   private readonly queues: Block[][];
+  private readonly scratch: Buffer;
 
   constructor(
     private readonly kernel: PageSource,
@@ -25,6 +26,7 @@ export class SpillingPages implements PageSource {
     this.cpus = kernel.cpus;
     this.pageSize = kernel.pageSize;
     this.queues = kernel.cpus.map(() => []);
+    this.scratch = Buffer.allocUnsafeSlow(kernel.pageSize);
   }
 
   readPage(i: number, buf: Buffer, offset: number): number {
@@ -55,13 +57,17 @@ export class SpillingPages implements PageSource {
       const q = this.queues[i];
       for (;;) {
         let b = q[q.length - 1];
-        if (!b || b.buf.length - b.end < slot) {
-          const buf = this.pool.take();
-          if (!buf) return moved; // the backlog is full: the kernel keeps the rest
-          b = { buf, end: 0, at: 0 };
+        let got: number;
+        if (b && b.buf.length - b.end >= slot) got = this.kernel.readPage(i, b.buf, b.end + 4);
+        else {
+          // a page is read before a block is taken: no block for a CPU with nothing to read
+          if (this.pool.full()) return moved; // the backlog is full: the kernel keeps the rest
+          got = this.kernel.readPage(i, this.scratch, 0);
+          if (got <= 0) break;
+          b = { buf: this.pool.take()!, end: 0, at: 0 };
           q.push(b);
+          this.scratch.copy(b.buf, 4, 0, got);
         }
-        const got = this.kernel.readPage(i, b.buf, b.end + 4);
         if (got <= 0) break;
         const used = usedBytes(b.buf, b.end + 4, got);
         b.buf.writeUInt32LE(used, b.end);
