@@ -58,9 +58,11 @@ export interface PipelineOptions {
  * Events held between the kernel and a consumer, and so the most one batch carries: bounded, so memory stays flat
  * whatever the event rate. Small enough that a batch's events die young: on the capacity replay (eBPF ioctl storm, one
  * core) 1024 gave 1.9x the events per CPU second of 4096, whose events outlived young-generation collections and were
- * copied by each (garbage collection fell from 36 % to 12 % of the profile).
+ * copied by each (garbage collection fell from 36 % to 12 % of the profile). 512 took peak RSS at 100k ioperm/s from
+ * 83.8/83.3 to 76.8/76.5 MB on eBPF and 76.0/76.2 to 73.2/73.1 MB on tracefs (bench --rss, two A/B rounds), for ~5-9 %
+ * of the eBPF capacity (bench --capacity; tracefs unchanged within noise).
  */
-export const DEFAULT_QUEUE_LIMIT = 1024;
+export const DEFAULT_QUEUE_LIMIT = 512;
 
 /** How often a stats reading joins the stream to the outputs. */
 const STATS_EVERY_MS = 5000;
@@ -247,7 +249,7 @@ export class LivePipeline {
   private finishing: Promise<void> | undefined;
 
   /**
-   * The backlog handed over and the probe closed. With outputs, a queue's worth at a time while the pump writes (memory
+   * What is still buffered handed over and the probe closed. With outputs, a queue's worth at a time while the pump writes (memory
    * at stop as bounded as while tracing); a library caller may stop before it iterates, so it gets the backlog at once.
    */
   private async finishReading(): Promise<void> {

@@ -67,7 +67,7 @@ for (const backend of ['ebpf', 'tracefs'] as const) {
 
     it('with outputs, a stop hands the whole kernel backlog to the outputs in parts: every call written once, none lost', async () => {
       const file = join(dir, `backlog-${backend}.json`);
-      const calls = 5000; // several queues' worth (1024 each), all still in the kernel buffer at stop
+      const calls = 5000; // several queues' worth (DEFAULT_QUEUE_LIMIT each), all still in the kernel buffer at stop
       const sc = await startSyscaller([`iopermstorm:${calls}`]);
       const t = trace({ backend, pids: [sc.pid], pollMs: 600_000, outputs: [`json:${file}`] }); // no read before the stop
       try {

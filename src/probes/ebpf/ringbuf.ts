@@ -15,7 +15,7 @@ export const LENGTH_MASK = 0x3fffffff;
 /** Every record starts with an 8-byte header (u32 length and flags, u32 page offset) and takes a multiple of 8 bytes. */
 export const HEADER = 8;
 /**
- * How much of the data area a read maps at least: a queue's worth of plain records (1024 of 160 bytes) fits, and at
+ * How much of the data area a read maps at least: a queue's worth of plain records (512 of 160 bytes) fits, and at
  * 100k records/s one mapping serves ~15 ms of reads (a map and an unmap cost some 20 us). A whole 8 MB ring mapped
  * had put ~7 MB more in the peak RSS at 100k ioperm/s (bench --rss, one A/B).
  */
