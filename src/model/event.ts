@@ -87,6 +87,16 @@ export interface SyscallEvent {
 }
 
 /** Loss and delivery counters; delivered + lost accounts for every syscall the probes saw. */
+/**
+ * The backlog (probes/backlog.ts): bytes of kernel records held in user-space memory now, the most held at once, and
+ * the limit past which the kernel buffer fills and loses.
+ */
+export interface BacklogStats {
+  bytes: number;
+  peakBytes: number;
+  limitBytes: number;
+}
+
 export interface TraceStats {
   /** Events delivered, by event name. */
   delivered: Record<string, number>;
@@ -104,11 +114,8 @@ export interface TraceStats {
   filtered: Record<string, number>;
   /** The part of `filtered` the kernel dropped, never sent to user space (tracefs entry filters; eBPF task and argument filters). */
   filteredInKernel?: Record<string, number>;
-  /**
-   * Kernel records held in user-space memory while a burst outpaced the pipeline (probes/backlog.ts): held now, the
-   * most held at once, and the limit past which the kernel buffer fills and loses. Absent for probes without one.
-   */
-  backlog?: { bytes: number; peakBytes: number; limitBytes: number };
+  /** Kernel records held in user-space memory while a burst outpaced the pipeline; absent for probes without a backlog. */
+  backlog?: BacklogStats;
   /** Calls kill rules matched, by action (`killed`, `would kill`) and policy name; absent without kill rules. */
   enforcements?: Record<string, Record<string, number>>;
 }

@@ -1,8 +1,7 @@
-import type { TraceStats } from '../model/event.js';
+import type { BacklogStats, TraceStats } from '../model/event.js';
 import { isRecordLoss, lossLabel, type LossKind } from '../model/loss.js';
 import type { EnforcementAction } from '../detect/enforcement.js';
 import type { LossCounters } from '../probes/types.js';
-import type { BacklogStats } from '../probes/backlog.js';
 
 /** What user space counts of a run (delivered, filtered, enforced), joined with the probe's losses into TraceStats. */
 export class Counters {

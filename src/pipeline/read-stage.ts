@@ -1,6 +1,6 @@
 import type { CompletedSyscall, LossCounters, Probe, TaskEvent } from '../probes/types.js';
 import { trackForCleanup } from './cleanup.js';
-import type { BacklogStats } from '../probes/backlog.js';
+import type { BacklogStats } from '../model/event.js';
 
 export interface ReadHandlers {
   /** One decoded, paired syscall (decode and pair happen in the probe, which knows its record format). */

@@ -1,3 +1,5 @@
+import type { BacklogStats } from '../model/event.js';
+
 /**
  * The backlog: kernel records moved into user-space memory while the pipeline is behind, so that a burst faster than
  * the pipeline decodes is held instead of lost. Moving costs one copy of the raw bytes (nothing is decoded); the moved
@@ -8,14 +10,6 @@ export const DEFAULT_BACKLOG_MB = 256;
 
 /** The unit the backlog grows by, by default. */
 export const BLOCK_BYTES = 1 << 20;
-
-export interface BacklogStats {
-  /** Bytes held now. */
-  bytes: number;
-  /** The most held at once this run. */
-  peakBytes: number;
-  limitBytes: number;
-}
 
 /**
  * The backlog's memory: blocks up to the limit, reused while a burst lasts (fresh memory costs ~0.5 ms per MB to fault

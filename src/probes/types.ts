@@ -1,7 +1,6 @@
 import type { EventDefinition } from '../catalog/types.js';
-import type { ArgValue } from '../model/event.js';
+import type { ArgValue, BacklogStats } from '../model/event.js';
 import type { LossCount } from '../model/loss.js';
-import type { BacklogStats } from './backlog.js';
 
 /** Context a probe read in the kernel at the time of the syscall (eBPF); tracefs leaves it out. */
 export interface KernelContext {

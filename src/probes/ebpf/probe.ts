@@ -14,7 +14,8 @@ import { Entry, entrySize, FLAG_COMPAT, RecordDecoder, stringArgs, stringSlots }
 import { drainRecords, type RecordSource } from './drain.js';
 import { RingBuffer } from './ringbuf.js';
 import { SpilledRecords } from './spilled-records.js';
-import { type BacklogStats, BlockPool, DEFAULT_BACKLOG_MB } from '../backlog.js';
+import { BlockPool, DEFAULT_BACKLOG_MB } from '../backlog.js';
+import type { BacklogStats } from '../../model/event.js';
 import { forkProgram, processExitProgram } from './follow-forks.js';
 import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
 import { EVENT_LOSS_SLOTS, eventLossKey, ID_MAP_SIZE, LOSS_SLOTS, LossSlot, type MapFds } from './program-parts.js';

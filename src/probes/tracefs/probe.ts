@@ -9,7 +9,8 @@ import { HandlerKind, type HandlerSpec, type PageSource, TracefsDecoder } from '
 import { tracefsFilter } from './filter.js';
 import { tracefsRoot } from './tracefs-root.js';
 import { LossTally } from '../../model/loss.js';
-import { type BacklogStats, BlockPool, DEFAULT_BACKLOG_MB } from '../backlog.js';
+import { BlockPool, DEFAULT_BACKLOG_MB } from '../backlog.js';
+import type { BacklogStats } from '../../model/event.js';
 import { SpillingPages } from './spilled-pages.js';
 
 const DEFAULT_BUFFER_KB = 4096;
