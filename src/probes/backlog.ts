@@ -21,7 +21,7 @@ export class BlockPool {
   private readonly spare: Buffer[] = [];
 
   constructor(
-    readonly limit: number,
+    readonly limit = DEFAULT_BACKLOG_MB << 20,
     readonly blockBytes = BLOCK_BYTES,
   ) {}
 

@@ -14,7 +14,7 @@ import { Entry, entrySize, FLAG_COMPAT, RecordDecoder, stringArgs, stringSlots }
 import { drainRecords, type RecordSource } from './drain.js';
 import { RingBuffer } from './ringbuf.js';
 import { SpilledRecords } from './spilled-records.js';
-import { BlockPool, DEFAULT_BACKLOG_MB } from '../backlog.js';
+import { BlockPool } from '../backlog.js';
 import type { BacklogStats } from '../../model/event.js';
 import { forkProgram, processExitProgram } from './follow-forks.js';
 import { execProgram, taskExitProgram, taskNewProgram } from './lifecycle-programs.js';
@@ -146,7 +146,7 @@ export class EbpfProbe implements Probe {
     this.events = options.events;
     this.compat = options.compat;
     this.stringSlots = stringSlots(options.events);
-    this.backlogPool = new BlockPool(options.backlogBytes ?? DEFAULT_BACKLOG_MB << 20);
+    this.backlogPool = new BlockPool(options.backlogBytes);
     this.spilled = new SpilledRecords(this.backlogPool);
     try {
       const layout = currentKernelLayout();

@@ -14,6 +14,9 @@ export const DISCARDED = 0x40000000;
 export const LENGTH_MASK = 0x3fffffff;
 /** Every record starts with an 8-byte header (u32 length and flags, u32 page offset) and takes a multiple of 8 bytes. */
 export const HEADER = 8;
+
+/** The bytes a record takes, header and padding included, from its header's first u32. */
+export const recordBytes = (hdr: number): number => ((hdr & LENGTH_MASK) + HEADER + 7) & ~7;
 /**
  * How much of the data area a read maps at least: a queue's worth of plain records (512 of 160 bytes) fits, and at
  * 100k records/s one mapping serves ~15 ms of reads (a map and an unmap cost some 20 us). A whole 8 MB ring mapped
@@ -105,11 +108,10 @@ export class RingBuffer {
       while (off + HEADER <= limit && n < maxRecords) {
         const hdr = data.getUint32(at, true);
         if (hdr & BUSY) break reading;
-        const len = hdr & LENGTH_MASK;
-        const step = (len + HEADER + 7) & ~7;
+        const step = recordBytes(hdr);
         if (off + step > limit) break; // the record runs past the window: the next one maps from it
         if (!(hdr & DISCARDED)) {
-          handle(data, at + HEADER, len);
+          handle(data, at + HEADER, hdr & LENGTH_MASK);
           n++;
         }
         off += step;
@@ -129,7 +131,7 @@ export class RingBuffer {
     const base = Number(start & BigInt(this.mask));
     const w = this.view(base, HEADER);
     const hdr = w.data.getUint32(base - w.from, true);
-    return hdr & BUSY ? 0 : ((hdr & LENGTH_MASK) + HEADER + 7) & ~7;
+    return hdr & BUSY ? 0 : recordBytes(hdr);
   }
 
   /**
@@ -150,7 +152,7 @@ export class RingBuffer {
     while (off + HEADER <= room) {
       const hdr = data.getUint32(from + off, true);
       if (hdr & BUSY) break;
-      const step = ((hdr & LENGTH_MASK) + HEADER + 7) & ~7;
+      const step = recordBytes(hdr);
       if (off + step > room) break;
       off += step;
     }

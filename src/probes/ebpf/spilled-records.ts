@@ -1,6 +1,6 @@
 import type { BlockPool } from '../backlog.js';
 import type { RecordSource } from './drain.js';
-import { DISCARDED, HEADER, LENGTH_MASK, type RecordHandler, type RingBuffer } from './ringbuf.js';
+import { DISCARDED, HEADER, LENGTH_MASK, recordBytes, type RecordHandler, type RingBuffer } from './ringbuf.js';
 
 interface Block {
   buf: Buffer;
@@ -46,12 +46,11 @@ export class SpilledRecords implements RecordSource {
       let at = b.at;
       while (at < b.end && n < maxRecords) {
         const hdr = d.getUint32(at, true);
-        const len = hdr & LENGTH_MASK;
         if (!(hdr & DISCARDED)) {
-          handle(d, at + HEADER, len);
+          handle(d, at + HEADER, hdr & LENGTH_MASK);
           n++;
         }
-        at += (len + HEADER + 7) & ~7;
+        at += recordBytes(hdr);
       }
       b.at = at;
       if (at < b.end) break;

@@ -9,7 +9,7 @@ import { HandlerKind, type HandlerSpec, type PageSource, TracefsDecoder } from '
 import { tracefsFilter } from './filter.js';
 import { tracefsRoot } from './tracefs-root.js';
 import { LossTally } from '../../model/loss.js';
-import { BlockPool, DEFAULT_BACKLOG_MB } from '../backlog.js';
+import { BlockPool } from '../backlog.js';
 import type { BacklogStats } from '../../model/event.js';
 import { SpillingPages } from './spilled-pages.js';
 
@@ -47,7 +47,7 @@ export class TracefsProbe implements Probe {
   constructor(private readonly options: ProbeOptions) {
     const root = tracefsRoot();
     this.instance = TracefsInstance.create(root);
-    this.backlogPool = new BlockPool(options.backlogBytes ?? DEFAULT_BACKLOG_MB << 20, TRACEFS_BLOCK_BYTES);
+    this.backlogPool = new BlockPool(options.backlogBytes, TRACEFS_BLOCK_BYTES);
     try {
       this.configure();
       this.decoder = new TracefsDecoder(options.events, this.handlers, this.readers!.cpus.length, this.filtered);
